@@ -1,0 +1,18 @@
+//! kmh: course packager, xAPI learning record store and training analytics
+//! for a knowledge-management hub.
+//!
+//! Map of the crate (dependencies point one way, top to bottom):
+//!
+//! - [`cli`]: the `kmh` command line; each subcommand calls one layer below.
+//! - [`package`]: curriculum sources → SCORM zips, and `kmh validate`. Pure:
+//!   files in, zip out.
+//! - [`lrs`]: the xAPI HTTP API (axum). Thin handlers over [`xapi`] and [`store`].
+//! - [`store`]: the embedded, durable store; the only module that names the
+//!   storage engine.
+//! - [`xapi`]: xAPI value rules (validation, identifiers, index keys). No I/O.
+
+pub mod cli;
+pub mod lrs;
+pub mod package;
+pub mod store;
+pub mod xapi;

@@ -1,0 +1,8 @@
+//! `kmh`: see `lib.rs` for the map of the crate. This file only parses the
+//! command line and hands it to the library.
+
+use clap::Parser;
+
+fn main() -> anyhow::Result<()> {
+    kmh::cli::run(kmh::cli::Cli::parse())
+}
