@@ -4,6 +4,7 @@
 //! Map of the crate (dependencies point one way, top to bottom):
 //!
 //! - [`cli`]: the `kmh` command line; each subcommand calls one layer below.
+//! - [`bench`]: `kmh bench`, the LRS load generator.
 //! - [`package`]: curriculum sources → SCORM zips, and `kmh validate`. Pure:
 //!   files in, zip out.
 //! - [`lrs`]: the xAPI HTTP API (axum). Thin handlers over [`xapi`] and [`store`].
@@ -11,6 +12,7 @@
 //!   storage engine.
 //! - [`xapi`]: xAPI value rules (validation, identifiers, index keys). No I/O.
 
+pub mod bench;
 pub mod cli;
 pub mod lrs;
 pub mod package;

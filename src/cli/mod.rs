@@ -1,10 +1,17 @@
 //! The `kmh` command line. Every flag can also be set with a `KMH_*`
 //! environment variable.
 
+pub mod creds;
+pub mod serve;
+
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "kmh", version, about = "Course packager, xAPI learning record store and training analytics for a knowledge-management hub")]
+#[command(
+    name = "kmh",
+    version,
+    about = "Course packager, xAPI learning record store and training analytics for a knowledge-management hub"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -12,6 +19,12 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the learning record store (xAPI 1.0.3 and 2.0) on its embedded store.
+    Serve(serve::ServeArgs),
+    /// Manage credentials: `add`, `list`, `revoke`.
+    Creds(creds::CredsArgs),
+    /// Measure the LRS: a load generator over real HTTP against a fresh store.
+    Bench(crate::bench::BenchArgs),
     /// Build SCORM packages from curriculum sources.
     Package(crate::package::cli::PackageArgs),
     /// Check a SCORM package (zip or folder) for errors an LMS would reject.
@@ -20,12 +33,30 @@ pub enum Command {
 
 /// Runs one command to completion.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    init_logging();
     let code = match cli.command {
-        Command::Package(args) => crate::package::cli::run_package(&args).map_err(|e| anyhow::anyhow!("{e}"))?,
-        Command::Validate(args) => crate::package::cli::run_validate(&args).map_err(|e| anyhow::anyhow!("{e}"))?,
+        Command::Serve(args) => serve::run(args).map(|()| 0)?,
+        Command::Creds(args) => creds::run(args).map(|()| 0)?,
+        Command::Bench(args) => crate::bench::run(args).map(|()| 0)?,
+        Command::Package(args) => {
+            crate::package::cli::run_package(&args).map_err(|e| anyhow::anyhow!("{e}"))?
+        }
+        Command::Validate(args) => {
+            crate::package::cli::run_validate(&args).map_err(|e| anyhow::anyhow!("{e}"))?
+        }
     };
     if code != 0 {
         std::process::exit(code);
     }
     Ok(())
+}
+
+/// Logs go to stderr; `KMH_LOG` (e.g. `debug`, `kmh=trace`) sets the level.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KMH_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }

@@ -1,1 +1,166 @@
-//! The xAPI HTTP API.
+//! The xAPI HTTP API (xAPI 1.0.3 part 3, "Communication"), on axum.
+//! Handlers are thin: they parse, check scopes, call [`crate::xapi`] rules
+//! and the [`crate::store`]. Middleware adds the version header, the
+//! consistent-through header, CORS and limits.
+//!
+//! [`serve`] is how both the binary and the tests start the server.
+
+mod about;
+pub mod admin;
+pub mod auth;
+pub mod credentials;
+pub mod error;
+mod statements;
+mod version;
+
+use std::future::Future;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Method, header};
+use axum::middleware;
+use axum::routing::get;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::timeout::TimeoutLayer;
+
+use crate::store::{Store, StoreError, Writer};
+use credentials::CredentialSet;
+
+/// Most statements one POST may carry.
+pub const MAX_BATCH: usize = 10_000;
+/// Most statements one page of GET /statements returns.
+pub const MAX_PAGE: usize = 500;
+/// Largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// Settings of a running LRS.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The URL clients reach the server at; the `homePage` of the authority
+    /// accounts the LRS writes.
+    pub public_url: String,
+    /// The bearer token `kmh` commands use to administer a running server.
+    pub admin_token: String,
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub writer: Writer,
+    pub credentials: Arc<RwLock<CredentialSet>>,
+    pub config: Arc<Config>,
+}
+
+impl AppState {
+    /// Builds the state over an open store; the writer must already run.
+    pub fn new(store: Store, writer: Writer, config: Config) -> Result<Self, StoreError> {
+        let set = CredentialSet::from_records(&store.credentials()?);
+        Ok(AppState {
+            store,
+            writer,
+            credentials: Arc::new(RwLock::new(set)),
+            config: Arc::new(config),
+        })
+    }
+
+    /// Re-reads the credentials after one was added or revoked.
+    pub fn reload_credentials(&self) -> Result<(), StoreError> {
+        let set = CredentialSet::from_records(&self.store.credentials()?);
+        if let Ok(mut guard) = self.credentials.write() {
+            *guard = set;
+        }
+        Ok(())
+    }
+}
+
+/// The whole HTTP API.
+pub fn router(state: AppState) -> Router {
+    let statements = Router::new()
+        .route(
+            "/xapi/statements",
+            get(statements::get)
+                .put(statements::put)
+                .post(statements::post),
+        )
+        .layer(middleware::from_fn(version::require_version))
+        // Outermost, so that version errors carry the header too.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            statements::consistent_through,
+        ));
+    let xapi = Router::new().merge(statements);
+    let open = Router::new()
+        .route("/xapi/about", get(about::about))
+        .layer(middleware::from_fn(version::answer_version));
+
+    Router::new()
+        .merge(xapi)
+        .merge(open)
+        .nest("/admin", admin::router())
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(cors())
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(60),
+        ))
+        .layer(CatchPanicLayer::new())
+}
+
+/// CORS for content served from an LMS on another origin. Preflights carry
+/// no credentials, so they are answered for any origin; the credential's
+/// own origin allowlist is enforced on the real request ([`auth::Auth`]).
+fn cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::mirror_request())
+        .allow_methods([
+            Method::GET,
+            Method::HEAD,
+            Method::POST,
+            Method::PUT,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            header::ACCEPT_LANGUAGE,
+            HeaderName::from_static("x-experience-api-version"),
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LAST_MODIFIED,
+            HeaderName::from_static("x-experience-api-version"),
+            HeaderName::from_static("x-experience-api-consistent-through"),
+        ])
+        .max_age(Duration::from_secs(3600))
+}
+
+/// Serves the API on `listener` until `shutdown` resolves, then finishes
+/// the requests in flight.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// An HTTP date (RFC 9110 §5.6.7) for a Unix-millisecond time.
+pub fn http_date(ms: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let fmt = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    t.format(&fmt).unwrap_or_default()
+}

@@ -1,1 +1,297 @@
-//! The embedded store.
+//! The embedded, durable store (fjall, an LSM tree; see DESIGN.md for why).
+//! This is the only module that names the engine: the rest of kmh sees the
+//! domain methods of [`Store`] and the group-commit [`Writer`].
+//!
+//! Keyspaces:
+//! - `statements`: seq → statement JSON, as it is returned by `format=exact`
+//! - `by_id`: statement UUID (16 bytes) → seq ++ fingerprint (20 bytes)
+//! - `voided`: UUID of a voided statement → seq of the voiding statement
+//! - `idx_agent`, `idx_activity`: digest ++ seq → 1 if direct, 0 if related
+//! - `idx_verb`, `idx_registration`, `idx_authority`: digest ++ seq → ()
+//! - `activities`: activity IRI → canonical definition (JSON)
+//! - `credentials`: key → credential record (JSON)
+//! - `meta`: `schema_version` and other store-wide records
+
+mod credentials;
+mod keys;
+mod query;
+mod writer;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use fjall::{Database, Keyspace, KeyspaceCreateOptions};
+use uuid::Uuid;
+
+pub use credentials::CredentialRecord;
+pub use query::{Page, Query};
+pub use writer::{Appended, NewStatement, Writer};
+
+/// The layout version of the data folder; bump it with a migration.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the data folder {0} is in use by another kmh process")]
+    Locked(PathBuf),
+    #[error(
+        "the data folder has store layout version {found}; this kmh reads version {SCHEMA_VERSION}"
+    )]
+    SchemaVersion { found: String },
+    #[error("storage failure: {0}")]
+    Engine(String),
+    #[error("stored record is damaged: {0}")]
+    Corrupt(String),
+    #[error("statement {0} already exists with different content")]
+    Conflict(Uuid),
+    #[error("the store is shutting down")]
+    Closed,
+}
+
+impl From<fjall::Error> for StoreError {
+    fn from(e: fjall::Error) -> Self {
+        StoreError::Engine(e.to_string())
+    }
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Sizes that keep a serving process small (DESIGN.md: 32 MiB cache and
+/// 8 MiB memtables keep reads and group commits under 100 MiB RSS) and
+/// reopening after a crash fast (journal capped at 64 MiB).
+const CACHE_BYTES: u64 = 32 * 1024 * 1024;
+const MEMTABLE_BYTES: u64 = 8 * 1024 * 1024;
+const JOURNAL_BYTES: u64 = 64 * 1024 * 1024;
+
+pub(crate) struct Keyspaces {
+    pub statements: Keyspace,
+    pub by_id: Keyspace,
+    pub voided: Keyspace,
+    pub idx_agent: Keyspace,
+    pub idx_activity: Keyspace,
+    pub idx_verb: Keyspace,
+    pub idx_registration: Keyspace,
+    pub idx_authority: Keyspace,
+    pub activities: Keyspace,
+    pub credentials: Keyspace,
+    pub meta: Keyspace,
+}
+
+/// A handle on the open store; clones share it.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    db: Database,
+    ks: Keyspaces,
+    path: PathBuf,
+    /// Seqs of statements that are voided. Voiding is rare, so the set stays
+    /// small and lets every query skip voided rows without a lookup.
+    voided: RwLock<HashSet<u64>>,
+    /// Every statement stored before this millisecond is committed; the
+    /// writer lowers it while a batch is in flight (u64::MAX when idle).
+    in_flight_since_ms: AtomicU64,
+    /// The highest seq committed so far.
+    last_seq: AtomicU64,
+}
+
+impl Store {
+    /// Opens (or creates) the store in `dir`. Fails with
+    /// [`StoreError::Locked`] when another process has it open.
+    pub fn open(dir: &Path) -> Result<Store> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Engine(format!("{}: {e}", dir.display())))?;
+        let db = Database::builder(dir.join("store"))
+            .cache_size(CACHE_BYTES)
+            .max_journaling_size(JOURNAL_BYTES)
+            .open()
+            .map_err(|e| match e {
+                fjall::Error::Locked => StoreError::Locked(dir.to_path_buf()),
+                other => other.into(),
+            })?;
+        let open = |name: &str| -> Result<Keyspace> {
+            Ok(db.keyspace(name, || {
+                KeyspaceCreateOptions::default().max_memtable_size(MEMTABLE_BYTES)
+            })?)
+        };
+        let ks = Keyspaces {
+            statements: open("statements")?,
+            by_id: open("by_id")?,
+            voided: open("voided")?,
+            idx_agent: open("idx_agent")?,
+            idx_activity: open("idx_activity")?,
+            idx_verb: open("idx_verb")?,
+            idx_registration: open("idx_registration")?,
+            idx_authority: open("idx_authority")?,
+            activities: open("activities")?,
+            credentials: open("credentials")?,
+            meta: open("meta")?,
+        };
+        check_schema_version(&db, &ks)?;
+        let voided = load_voided(&ks)?;
+        let last_seq = ks
+            .statements
+            .last_key_value()
+            .map(|g| g.key().map(|k| keys::seq_from(&k).unwrap_or(0)))
+            .transpose()?
+            .unwrap_or(0);
+        Ok(Store {
+            inner: Arc::new(Inner {
+                db,
+                ks,
+                path: dir.to_path_buf(),
+                voided: RwLock::new(voided),
+                in_flight_since_ms: AtomicU64::new(u64::MAX),
+                last_seq: AtomicU64::new(last_seq),
+            }),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// The time (Unix ms) up to which every statement is known to be
+    /// readable: now, unless a batch is being written.
+    pub fn consistent_through_ms(&self) -> i64 {
+        let now = now_ms();
+        let floor = self.inner.in_flight_since_ms.load(Ordering::Acquire);
+        if floor == u64::MAX {
+            now
+        } else {
+            now.min(floor as i64 - 1)
+        }
+    }
+
+    /// The statement with this id: its seq, stored JSON and whether it is voided.
+    pub fn statement_by_id(&self, id: Uuid) -> Result<Option<StoredStatement>> {
+        let Some(row) = self.inner.ks.by_id.get(id.as_bytes())? else {
+            return Ok(None);
+        };
+        let seq = keys::seq_from(&row)
+            .ok_or_else(|| StoreError::Corrupt(format!("by_id row of {id}")))?;
+        let Some(json) = self.inner.ks.statements.get(keys::seq_bytes(seq))? else {
+            return Err(StoreError::Corrupt(format!(
+                "statement {id} is indexed but missing"
+            )));
+        };
+        Ok(Some(StoredStatement {
+            seq,
+            json: json.to_vec(),
+            voided: self.is_voided(seq),
+        }))
+    }
+
+    /// The canonical definition of an activity, merged from the statements
+    /// that described it.
+    pub fn activity_definition(&self, iri: &str) -> Result<Option<serde_json::Value>> {
+        match self.inner.ks.activities.get(iri.as_bytes())? {
+            None => Ok(None),
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt(format!("activity {iri}: {e}"))),
+        }
+    }
+
+    /// Number of statements stored (an estimate for large stores).
+    pub fn approximate_statement_count(&self) -> usize {
+        self.inner.ks.statements.approximate_len()
+    }
+
+    /// Bytes the store takes on disk.
+    pub fn disk_space(&self) -> Result<u64> {
+        Ok(self.inner.db.disk_space()?)
+    }
+
+    fn is_voided(&self, seq: u64) -> bool {
+        self.inner
+            .voided
+            .read()
+            .map(|v| v.contains(&seq))
+            .unwrap_or(false)
+    }
+}
+
+/// One statement as stored.
+#[derive(Debug, Clone)]
+pub struct StoredStatement {
+    pub seq: u64,
+    pub json: Vec<u8>,
+    pub voided: bool,
+}
+
+impl StoredStatement {
+    /// The `stored` time in Unix milliseconds.
+    pub fn stored_ms(&self) -> i64 {
+        keys::seq_millis(self.seq)
+    }
+}
+
+fn check_schema_version(db: &Database, ks: &Keyspaces) -> Result<()> {
+    match ks.meta.get("schema_version")? {
+        Some(found) if found.as_ref() == SCHEMA_VERSION.to_string().as_bytes() => Ok(()),
+        Some(found) => Err(StoreError::SchemaVersion {
+            found: String::from_utf8_lossy(&found).into_owned(),
+        }),
+        None => {
+            ks.meta
+                .insert("schema_version", SCHEMA_VERSION.to_string())?;
+            db.persist(fjall::PersistMode::SyncAll)?;
+            Ok(())
+        }
+    }
+}
+
+fn load_voided(ks: &Keyspaces) -> Result<HashSet<u64>> {
+    let mut set = HashSet::new();
+    for row in ks.voided.iter() {
+        let (target, _) = row.into_inner()?;
+        if let Some(by_id) = ks.by_id.get(&target)? {
+            if let Some(seq) = keys::seq_from(&by_id) {
+                set.insert(seq);
+            }
+        }
+    }
+    Ok(set)
+}
+
+pub(crate) fn now_ms() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// Formats a Unix-millisecond time as an xAPI timestamp (RFC 3339, UTC,
+/// millisecond precision).
+pub fn format_ms(ms: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let fmt = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    t.format(&fmt).unwrap_or_default()
+}
+
+/// The seq range of statements stored after `since_ms` (exclusive) and up
+/// to `until_ms` (inclusive), both Unix milliseconds.
+pub fn seq_bounds(since_ms: Option<i64>, until_ms: Option<i64>) -> (u64, u64) {
+    let lo = since_ms.map_or(0, |s| keys::millis_seq(s.saturating_add(1)));
+    let hi = until_ms.map_or(u64::MAX, |u| {
+        if u < 0 {
+            0
+        } else {
+            keys::millis_seq(u.saturating_add(1)).saturating_sub(1)
+        }
+    });
+    (lo, hi)
+}
+
+impl Store {
+    /// The highest seq committed so far; a query pinned to it pages over a
+    /// fixed set of statements however many arrive meanwhile.
+    pub fn last_seq(&self) -> u64 {
+        self.inner.last_seq.load(Ordering::Acquire)
+    }
+}

@@ -1,0 +1,257 @@
+//! `kmh bench`: the LRS load generator. It starts a real server on
+//! 127.0.0.1:0 over a fresh store and drives it over HTTP with freshly
+//! generated, realistic statements (≈1.3 KB: context, result, extensions,
+//! thousands of learners and activities), so every acknowledged write is a
+//! durable group commit. Each throughput figure is the median of `--runs`.
+
+mod workload;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+
+use crate::lrs::credentials::{self, Scope};
+use crate::lrs::{AppState, Config};
+use crate::store::{Store, Writer};
+use workload::Workload;
+
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// Statements in the store before the read and at-scale measurements.
+    #[arg(long, env = "KMH_BENCH_PREFILL", default_value_t = 100_000)]
+    pub prefill: usize,
+    /// Single-statement POSTs per throughput run.
+    #[arg(long, env = "KMH_BENCH_SINGLES", default_value_t = 10_000)]
+    pub singles: usize,
+    /// Statements sent in batches of 100 per throughput run.
+    #[arg(long, env = "KMH_BENCH_BATCHED", default_value_t = 50_000)]
+    pub batched: usize,
+    /// GET requests per query measurement.
+    #[arg(long, env = "KMH_BENCH_GETS", default_value_t = 500)]
+    pub gets: usize,
+    /// Runs per throughput figure (the median is reported).
+    #[arg(long, env = "KMH_BENCH_RUNS", default_value_t = 3)]
+    pub runs: usize,
+    /// Folder for the benchmark's store (default: a temporary folder).
+    #[arg(long, env = "KMH_BENCH_DATA")]
+    pub data: Option<PathBuf>,
+}
+
+pub fn run(args: BenchArgs) -> anyhow::Result<()> {
+    let temp;
+    let dir = match &args.data {
+        Some(d) => d.clone(),
+        None => {
+            temp = tempfile_dir()?;
+            temp.clone()
+        }
+    };
+    let runtime = tokio::runtime::Runtime::new()?;
+    let result = runtime.block_on(bench(&args, &dir));
+    if args.data.is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    result
+}
+
+fn tempfile_dir() -> anyhow::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("kmh-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+struct Target {
+    url: String,
+    key: String,
+    secret: String,
+    client: reqwest::Client,
+}
+
+impl Target {
+    async fn post(&self, body: Vec<u8>) -> anyhow::Result<()> {
+        let r = self
+            .client
+            .post(format!("{}/xapi/statements", self.url))
+            .basic_auth(&self.key, Some(&self.secret))
+            .header("X-Experience-API-Version", "1.0.3")
+            .header("Content-Type", "application/json")
+            .body(body)
+            .send()
+            .await?;
+        anyhow::ensure!(
+            r.status().is_success(),
+            "POST answered {}: {}",
+            r.status(),
+            r.text().await?
+        );
+        Ok(())
+    }
+
+    async fn get(&self, query: &str) -> anyhow::Result<()> {
+        let r = self
+            .client
+            .get(format!("{}/xapi/statements?{query}", self.url))
+            .basic_auth(&self.key, Some(&self.secret))
+            .header("X-Experience-API-Version", "1.0.3")
+            .send()
+            .await?;
+        anyhow::ensure!(r.status().is_success(), "GET answered {}", r.status());
+        r.bytes().await?;
+        Ok(())
+    }
+}
+
+async fn bench(args: &BenchArgs, dir: &std::path::Path) -> anyhow::Result<()> {
+    let store = Store::open(dir).context("opening the benchmark store")?;
+    let issued = credentials::issue(&[Scope::All], Vec::new(), "bench".into());
+    store.put_credential(&issued.record)?;
+    let (writer, writer_thread) = Writer::start(store.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let state = AppState::new(
+        store.clone(),
+        writer,
+        Config {
+            public_url: url.clone(),
+            admin_token: credentials::random_token(32),
+        },
+    )?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(crate::lrs::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    let target = Arc::new(Target {
+        url,
+        key: issued.record.key.clone(),
+        secret: issued.secret.clone(),
+        client: reqwest::Client::builder()
+            .pool_max_idle_per_host(64)
+            .build()?,
+    });
+    let workload = Arc::new(Workload::new(5_000, 400));
+
+    println!("kmh bench: store in {}", dir.display());
+    println!("| measurement | result |");
+    println!("|---|---|");
+    let single1 = median_rate(args.runs, || {
+        posts(&target, &workload, args.singles / 4, 1, 1)
+    })
+    .await?;
+    println!("| single-statement POST, concurrency 1, empty store | {single1:.0} statements/s |");
+    let single8 = median_rate(args.runs, || posts(&target, &workload, args.singles, 8, 1)).await?;
+    println!("| single-statement POST, concurrency 8, empty store | {single8:.0} statements/s |");
+    let batch_empty = median_rate(args.runs, || {
+        posts(&target, &workload, args.batched / 100, 4, 100)
+    })
+    .await?;
+    println!("| batches of 100, concurrency 4, empty store | {batch_empty:.0} statements/s |");
+
+    let have = store.approximate_statement_count();
+    if args.prefill > have {
+        let started = Instant::now();
+        let missing = args.prefill - have;
+        let rate = posts(&target, &workload, missing.div_ceil(1000), 2, 1000).await?;
+        println!(
+            "| prefill to {} statements (batches of 1000) | {rate:.0} statements/s, {:.1} s |",
+            args.prefill,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    let batch_full = median_rate(args.runs, || {
+        posts(&target, &workload, args.batched / 100, 4, 100)
+    })
+    .await?;
+    let n = store.approximate_statement_count();
+    println!(
+        "| batches of 100, concurrency 4, at {n} statements | {batch_full:.0} statements/s ({:.0}% of the empty-store rate) |",
+        100.0 * batch_full / batch_empty
+    );
+    for name in ["agent", "activity"] {
+        let (p50, p95) = latencies(&target, &workload, args.gets, |w, i| match name {
+            "agent" => w.agent_filter(i),
+            _ => w.activity_filter(i),
+        })
+        .await?;
+        println!(
+            "| GET by {name} (limit 50) at {n} statements | p50 {p50:.2} ms, p95 {p95:.2} ms |"
+        );
+    }
+    let bytes = store.disk_space()?;
+    println!(
+        "| disk per statement (store incl. indexes and journal) | {:.0} bytes ({:.1} MiB for {n}) |",
+        bytes as f64 / n.max(1) as f64,
+        bytes as f64 / 1048576.0
+    );
+
+    let _ = stop.send(());
+    server.await??;
+    drop(store);
+    tokio::task::spawn_blocking(move || writer_thread.join())
+        .await?
+        .ok();
+    Ok(())
+}
+
+async fn median_rate<F, Fut>(runs: usize, mut f: F) -> anyhow::Result<f64>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<f64>>,
+{
+    let mut rates = Vec::with_capacity(runs);
+    for _ in 0..runs.max(1) {
+        rates.push(f().await?);
+    }
+    rates.sort_by(f64::total_cmp);
+    Ok(rates[rates.len() / 2])
+}
+
+/// Sends `requests` POSTs of `per_request` fresh statements from
+/// `concurrency` clients; answers statements per second.
+async fn posts(
+    target: &Arc<Target>,
+    workload: &Arc<Workload>,
+    requests: usize,
+    concurrency: usize,
+    per_request: usize,
+) -> anyhow::Result<f64> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let (target, workload, next) = (target.clone(), workload.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= requests {
+                    return anyhow::Ok(());
+                }
+                target.post(workload.body(i, per_request)).await?;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    Ok((requests * per_request) as f64 / started.elapsed().as_secs_f64())
+}
+
+async fn latencies(
+    target: &Arc<Target>,
+    workload: &Workload,
+    count: usize,
+    query: impl Fn(&Workload, usize) -> String,
+) -> anyhow::Result<(f64, f64)> {
+    let mut times: Vec<Duration> = Vec::with_capacity(count);
+    for i in 0..count {
+        let q = query(workload, i);
+        let t = Instant::now();
+        target.get(&q).await?;
+        times.push(t.elapsed());
+    }
+    times.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    Ok((ms(times[count / 2]), ms(times[count * 95 / 100])))
+}

@@ -1,0 +1,143 @@
+//! `kmh serve`: the LRS on its embedded store.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use crate::lrs::{self, AppState, Config, credentials};
+use crate::store::{Store, StoreError, Writer};
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "KMH_LISTEN", default_value = "127.0.0.1:8600")]
+    pub listen: SocketAddr,
+    /// Data folder holding the store.
+    #[arg(long, env = "KMH_DATA", default_value = "./kmh-data")]
+    pub data: PathBuf,
+    /// URL clients use to reach this server (default: http://LISTEN).
+    #[arg(long, env = "KMH_PUBLIC_URL")]
+    pub public_url: Option<String>,
+}
+
+/// Files `kmh serve` keeps in the data folder while it runs, so that other
+/// `kmh` commands can reach it.
+pub const SERVER_FILE: &str = "server.json";
+pub const ADMIN_TOKEN_FILE: &str = "admin.token";
+
+pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let store = match Store::open(&args.data) {
+        Err(StoreError::Locked(dir)) => anyhow::bail!(
+            "{} is in use by another kmh process (is `kmh serve` already running on it?)",
+            dir.display()
+        ),
+        other => other.with_context(|| format!("opening the store in {}", args.data.display()))?,
+    };
+    bootstrap_credential(&store)?;
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let (writer, writer_thread) = Writer::start(store.clone());
+    let result = runtime.block_on(serve(&args, store, writer));
+    // Every writer handle is gone with the server: the writer drains what
+    // is queued, commits it and stops.
+    if writer_thread.join().is_err() {
+        eprintln!("kmh serve: the writer thread panicked; unacknowledged writes may be lost");
+    }
+    remove_runtime_files(&args.data);
+    result
+}
+
+async fn serve(args: &ServeArgs, store: Store, writer: Writer) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    let url = format!("http://{addr}");
+    let admin_token = crate::lrs::credentials::random_token(32);
+    write_runtime_files(&args.data, &url, &admin_token)?;
+    let config = Config {
+        public_url: args.public_url.clone().unwrap_or_else(|| url.clone()),
+        admin_token,
+    };
+    let state = AppState::new(store, writer, config)?;
+    println!("kmh serve: listening on {url}");
+    println!("  xAPI endpoint: {url}/xapi/");
+    println!("  data folder:   {}", args.data.display());
+    println!("Press Ctrl-C to stop.");
+    lrs::serve(listener, state, shutdown_signal()).await?;
+    println!("kmh serve: stopped; every acknowledged statement is on disk.");
+    Ok(())
+}
+
+/// On the first start there is no credential at all, so nobody could
+/// administer the LRS: create one with every scope and show its secret once.
+fn bootstrap_credential(store: &Store) -> anyhow::Result<()> {
+    if !store.credentials()?.is_empty() {
+        return Ok(());
+    }
+    let issued = credentials::issue(
+        &[credentials::Scope::All],
+        Vec::new(),
+        "administrator".into(),
+    );
+    store.put_credential(&issued.record)?;
+    println!("First start: created an administrator credential (scope: all).");
+    println!("  key:    {}", issued.record.key);
+    println!("  secret: {}", issued.secret);
+    println!("The secret is shown only now. Create narrower ones with `kmh creds add`.");
+    Ok(())
+}
+
+fn write_runtime_files(dir: &Path, url: &str, token: &str) -> anyhow::Result<()> {
+    let info = serde_json::json!({ "url": url, "pid": std::process::id() });
+    std::fs::write(dir.join(SERVER_FILE), serde_json::to_vec_pretty(&info)?)?;
+    let token_path = dir.join(ADMIN_TOKEN_FILE);
+    write_private(&token_path, token.as_bytes())
+        .with_context(|| format!("writing {}", token_path.display()))
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let _ = std::fs::remove_file(path);
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(bytes)
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::write(path, bytes)
+}
+
+fn remove_runtime_files(dir: &Path) {
+    let _ = std::fs::remove_file(dir.join(ADMIN_TOKEN_FILE));
+    let _ = std::fs::remove_file(dir.join(SERVER_FILE));
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    println!("kmh serve: shutting down, finishing requests in flight…");
+}

@@ -1,0 +1,133 @@
+//! Administration of a running server by the `kmh` command line. While
+//! `kmh serve` holds the store, `kmh creds …` cannot open it, so it calls
+//! these endpoints instead, with the bearer token the server wrote into its
+//! data folder (readable only by the folder's owner).
+
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::header;
+use axum::http::request::Parts;
+use axum::routing::{delete, get};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq;
+
+use super::AppState;
+use super::credentials::{self, Scope};
+use super::error::ApiError;
+use crate::store::CredentialRecord;
+
+/// A credential as listed: everything but the secret's digest.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CredentialInfo {
+    pub key: String,
+    pub scopes: Vec<String>,
+    pub origins: Vec<String>,
+    pub label: String,
+    pub created: String,
+}
+
+impl From<&CredentialRecord> for CredentialInfo {
+    fn from(r: &CredentialRecord) -> Self {
+        CredentialInfo {
+            key: r.key.clone(),
+            scopes: r.scopes.clone(),
+            origins: r.origins.clone(),
+            label: r.label.clone(),
+            created: r.created.clone(),
+        }
+    }
+}
+
+/// What `POST /admin/credentials` takes.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct NewCredential {
+    pub scopes: Vec<String>,
+    #[serde(default)]
+    pub origins: Vec<String>,
+    #[serde(default)]
+    pub label: String,
+}
+
+/// What issuing a credential answers; the only time the secret is shown.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct IssuedCredential {
+    #[serde(flatten)]
+    pub info: CredentialInfo,
+    pub secret: String,
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/credentials", get(list).post(add))
+        .route("/credentials/{key}", delete(revoke))
+}
+
+/// Proof that the caller holds the server's admin token.
+pub struct Admin;
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or(ApiError::Unauthorized)?;
+        if bool::from(token.as_bytes().ct_eq(state.config.admin_token.as_bytes())) {
+            Ok(Admin)
+        } else {
+            Err(ApiError::Unauthorized)
+        }
+    }
+}
+
+async fn list(
+    _: Admin,
+    State(state): State<AppState>,
+) -> Result<Json<Vec<CredentialInfo>>, ApiError> {
+    let records = state.store.credentials()?;
+    Ok(Json(records.iter().map(CredentialInfo::from).collect()))
+}
+
+async fn add(
+    _: Admin,
+    State(state): State<AppState>,
+    Json(req): Json<NewCredential>,
+) -> Result<Json<IssuedCredential>, ApiError> {
+    let scopes = req
+        .scopes
+        .iter()
+        .map(|s| s.parse::<Scope>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(ApiError::BadRequest)?;
+    if scopes.is_empty() {
+        return Err(ApiError::BadRequest(
+            "a credential needs at least one scope".into(),
+        ));
+    }
+    let issued = credentials::issue(&scopes, req.origins, req.label);
+    state.store.put_credential(&issued.record)?;
+    state.reload_credentials()?;
+    Ok(Json(IssuedCredential {
+        info: CredentialInfo::from(&issued.record),
+        secret: issued.secret,
+    }))
+}
+
+async fn revoke(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+) -> Result<Json<CredentialInfo>, ApiError> {
+    let record = state
+        .store
+        .credentials()?
+        .into_iter()
+        .find(|r| r.key == key)
+        .ok_or_else(|| ApiError::NotFound(format!("no credential with key {key}")))?;
+    state.store.delete_credential(&key)?;
+    state.reload_credentials()?;
+    Ok(Json(CredentialInfo::from(&record)))
+}

@@ -1,0 +1,85 @@
+//! The HTTP layer's one error type, mapped to a status in one `match`.
+//! Clients get a message that names what is wrong; internal failures are
+//! logged and answered with a generic message.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::store::StoreError;
+use crate::xapi::Invalid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Invalid(Invalid),
+    #[error("authentication required")]
+    Unauthorized,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(id) => ApiError::Conflict(format!(
+                "statement {id} already exists with different content; statements are immutable"
+            )),
+            StoreError::Closed => ApiError::Unavailable("the server is shutting down".into()),
+            StoreError::Engine(msg) => ApiError::Unavailable(format!("storage unavailable: {msg}")),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = match &self {
+            ApiError::BadRequest(_) | ApiError::Invalid(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        let body = match &self {
+            ApiError::Invalid(inv) => json!({
+                "error": format!("invalid statement: {inv}"),
+                "path": inv.path,
+                "rule": inv.rule,
+            }),
+            ApiError::Internal(detail) => {
+                tracing::error!("internal error: {detail}");
+                json!({"error": "internal error; the server log has the details"})
+            }
+            ApiError::Unavailable(detail) => {
+                tracing::error!("unavailable: {detail}");
+                json!({"error": detail})
+            }
+            other => json!({"error": other.to_string()}),
+        };
+        let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"kmh\", charset=\"UTF-8\""),
+            );
+        }
+        response
+    }
+}

@@ -1,0 +1,67 @@
+//! The `X-Experience-API-Version` header (xAPI 1.0.3 part 3, §6.2): required
+//! on every request but `/about`, answered on every response.
+
+use axum::extract::Request;
+use axum::http::{HeaderName, HeaderValue};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::error::ApiError;
+use crate::xapi::Version;
+
+pub static VERSION_HEADER: HeaderName = HeaderName::from_static("x-experience-api-version");
+
+/// Rejects requests without a supported version and stores the version in
+/// the request's extensions for the handlers.
+pub async fn require_version(mut req: Request, next: Next) -> Response {
+    let version = match req.headers().get(&VERSION_HEADER) {
+        None => {
+            return with_version(
+                ApiError::BadRequest("the X-Experience-API-Version header is required".into())
+                    .into_response(),
+                Version::V1_0_3,
+            );
+        }
+        Some(value) => match value.to_str().ok().and_then(Version::from_header) {
+            Some(v) => v,
+            None => {
+                let shown = String::from_utf8_lossy(value.as_bytes()).into_owned();
+                return with_version(
+                    ApiError::BadRequest(format!(
+                        "X-Experience-API-Version {shown:?} is not supported; supported: {}",
+                        Version::SUPPORTED.join(", ")
+                    ))
+                    .into_response(),
+                    Version::V1_0_3,
+                );
+            }
+        },
+    };
+    req.extensions_mut().insert(version);
+    with_version(next.run(req).await, version)
+}
+
+/// Adds the version header to responses that do not need one from the
+/// request (`/about`), unless a handler set it.
+pub async fn answer_version(req: Request, next: Next) -> Response {
+    let version = req
+        .headers()
+        .get(&VERSION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(Version::from_header)
+        .unwrap_or(Version::V1_0_3);
+    let response = next.run(req).await;
+    if response.headers().contains_key(&VERSION_HEADER) {
+        response
+    } else {
+        with_version(response, version)
+    }
+}
+
+fn with_version(mut response: Response, version: Version) -> Response {
+    response.headers_mut().insert(
+        VERSION_HEADER.clone(),
+        HeaderValue::from_static(version.as_str()),
+    );
+    response
+}

@@ -1,0 +1,56 @@
+//! Credential records. The store keeps them as opaque JSON records; what a
+//! scope means and how secrets are checked is the HTTP layer's business.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Result, Store, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialRecord {
+    pub key: String,
+    /// SHA-256 of the secret, hex. The secret itself is never stored.
+    pub secret_sha256: String,
+    pub scopes: Vec<String>,
+    /// Origins allowed to use the credential from a browser; empty = any.
+    #[serde(default)]
+    pub origins: Vec<String>,
+    #[serde(default)]
+    pub label: String,
+    pub created: String,
+}
+
+impl Store {
+    /// Saves a credential durably (replacing one with the same key).
+    pub fn put_credential(&self, record: &CredentialRecord) -> Result<()> {
+        let bytes = serde_json::to_vec(record).map_err(|e| StoreError::Engine(e.to_string()))?;
+        self.inner
+            .ks
+            .credentials
+            .insert(record.key.as_bytes(), bytes)?;
+        self.inner.db.persist(fjall::PersistMode::SyncAll)?;
+        Ok(())
+    }
+
+    /// Deletes a credential; false when there was none with that key.
+    pub fn delete_credential(&self, key: &str) -> Result<bool> {
+        if !self.inner.ks.credentials.contains_key(key.as_bytes())? {
+            return Ok(false);
+        }
+        self.inner.ks.credentials.remove(key.as_bytes())?;
+        self.inner.db.persist(fjall::PersistMode::SyncAll)?;
+        Ok(true)
+    }
+
+    /// Every credential, ordered by key.
+    pub fn credentials(&self) -> Result<Vec<CredentialRecord>> {
+        let mut out = Vec::new();
+        for row in self.inner.ks.credentials.iter() {
+            let (key, value) = row.into_inner()?;
+            let record = serde_json::from_slice(&value).map_err(|e| {
+                StoreError::Corrupt(format!("credential {}: {e}", String::from_utf8_lossy(&key)))
+            })?;
+            out.push(record);
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,458 @@
+//! Group commit: one writer thread owns the write path. Requests hand it
+//! their validated statements over a channel; it takes everything that has
+//! queued up, writes it as one atomic batch, syncs it to disk
+//! (`PersistMode::SyncAll`) and only then answers every waiting request.
+//! Each request stays all-or-nothing: a conflict rejects that request only.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::thread::JoinHandle;
+
+use fjall::{OwnedWriteBatch, PersistMode};
+use serde_json::{Map, Value};
+use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
+
+use super::keys::{self, digest, index_key, seq_bytes};
+use super::{Result, Store, StoreError, format_ms, now_ms};
+use crate::xapi::keys::{IndexKeys, statement_ref_target};
+
+/// A validated statement on its way into the store: `id`, `authority` and
+/// `version` are set; the writer adds `stored` (and `timestamp` if absent).
+pub struct NewStatement {
+    pub id: Uuid,
+    pub json: Map<String, Value>,
+    /// [`crate::xapi::compare::fingerprint`] of the statement as the client sent it.
+    pub fingerprint: [u8; 20],
+    /// The credential the statement was written with (`statements/read/mine`).
+    pub authority: String,
+}
+
+/// What happened to one statement of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Appended {
+    pub id: Uuid,
+    pub seq: u64,
+    /// False when an identical statement was already stored (a no-op).
+    pub new: bool,
+}
+
+type Reply = oneshot::Sender<Result<Vec<Appended>>>;
+
+struct Request {
+    statements: Vec<NewStatement>,
+    reply: Reply,
+}
+
+/// The handle requests use to reach the writer thread. Dropping every
+/// handle lets the thread drain the queue and stop.
+#[derive(Clone)]
+pub struct Writer {
+    tx: mpsc::Sender<Request>,
+}
+
+/// Upper bound of statements per group commit: large enough to amortise the
+/// sync, small enough to bound the batch's memory.
+const MAX_GROUP_STATEMENTS: usize = 5_000;
+
+impl Writer {
+    /// Starts the writer thread for `store`.
+    pub fn start(store: Store) -> (Writer, JoinHandle<()>) {
+        let (tx, rx) = mpsc::channel(1024);
+        let handle = std::thread::Builder::new()
+            .name("kmh-writer".into())
+            .spawn(move || run(store, rx))
+            .expect("spawning the writer thread");
+        (Writer { tx }, handle)
+    }
+
+    /// Stores one request's statements atomically and durably. Resolves
+    /// only after the batch holding them is on disk.
+    pub async fn append(&self, statements: Vec<NewStatement>) -> Result<Vec<Appended>> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Request { statements, reply })
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// The blocking form, for command-line tools that own the store.
+    pub fn append_blocking(&self, statements: Vec<NewStatement>) -> Result<Vec<Appended>> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .blocking_send(Request { statements, reply })
+            .map_err(|_| StoreError::Closed)?;
+        rx.blocking_recv().map_err(|_| StoreError::Closed)?
+    }
+}
+
+fn run(store: Store, mut rx: mpsc::Receiver<Request>) {
+    while let Some(first) = rx.blocking_recv() {
+        let mut group = vec![first];
+        let mut count = group[0].statements.len();
+        while count < MAX_GROUP_STATEMENTS {
+            match rx.try_recv() {
+                Ok(req) => {
+                    count += req.statements.len();
+                    group.push(req);
+                }
+                Err(_) => break,
+            }
+        }
+        commit_group(&store, group);
+    }
+}
+
+/// A statement accepted into the current group, before commit.
+struct Staged {
+    seq: u64,
+    fingerprint: [u8; 20],
+    keys: IndexKeys,
+    voiding: bool,
+}
+
+fn commit_group(store: &Store, group: Vec<Request>) {
+    let inner = &store.inner;
+    let start_ms = now_ms();
+    inner
+        .in_flight_since_ms
+        .store(start_ms.max(0) as u64, Ordering::Release);
+    let mut next_seq = keys::millis_seq(start_ms).max(inner.last_seq.load(Ordering::Acquire) + 1);
+
+    let mut batch = inner.db.batch().durability(Some(PersistMode::SyncAll));
+    let mut staged: HashMap<Uuid, Staged> = HashMap::new();
+    let mut newly_voided: Vec<u64> = Vec::new();
+    // Activity IRI → (merged definition, changed by this group).
+    let mut activity_defs: HashMap<String, (Value, bool)> = HashMap::new();
+    let mut outcomes: Vec<(Reply, Result<Vec<Appended>>)> = Vec::with_capacity(group.len());
+
+    for req in group {
+        let outcome = stage_request(
+            store,
+            req.statements,
+            &mut batch,
+            &mut staged,
+            &mut next_seq,
+            &mut newly_voided,
+            &mut activity_defs,
+        );
+        outcomes.push((req.reply, outcome));
+    }
+
+    for (iri, (def, _)) in activity_defs
+        .into_iter()
+        .filter(|(_, (_, changed))| *changed)
+    {
+        match serde_json::to_vec(&def) {
+            Ok(bytes) => batch.insert(&inner.ks.activities, iri.into_bytes(), bytes),
+            Err(e) => tracing::error!("activity definition not serialisable: {e}"),
+        }
+    }
+
+    let committed = if batch.is_empty() {
+        Ok(())
+    } else {
+        batch.commit()
+    };
+    match committed {
+        Ok(()) => {
+            if !newly_voided.is_empty() {
+                if let Ok(mut set) = inner.voided.write() {
+                    set.extend(newly_voided);
+                }
+            }
+            if next_seq > 0 {
+                inner.last_seq.fetch_max(next_seq - 1, Ordering::AcqRel);
+            }
+            inner.in_flight_since_ms.store(u64::MAX, Ordering::Release);
+            for (reply, outcome) in outcomes {
+                let _ = reply.send(outcome);
+            }
+        }
+        Err(e) => {
+            inner.in_flight_since_ms.store(u64::MAX, Ordering::Release);
+            tracing::error!("group commit failed: {e}");
+            let msg = e.to_string();
+            for (reply, outcome) in outcomes {
+                let _ = reply.send(outcome.and(Err(StoreError::Engine(msg.clone()))));
+            }
+        }
+    }
+}
+
+/// Checks one request against the store and the group so far; when every
+/// statement is acceptable, adds its rows to the batch.
+#[allow(clippy::too_many_arguments)]
+fn stage_request(
+    store: &Store,
+    statements: Vec<NewStatement>,
+    batch: &mut OwnedWriteBatch,
+    staged: &mut HashMap<Uuid, Staged>,
+    next_seq: &mut u64,
+    newly_voided: &mut Vec<u64>,
+    activity_defs: &mut HashMap<String, (Value, bool)>,
+) -> Result<Vec<Appended>> {
+    let ks = &store.inner.ks;
+    // First pass: conflicts. Nothing is staged until the whole request passes.
+    let mut existing: Vec<Option<u64>> = Vec::with_capacity(statements.len());
+    for st in &statements {
+        if let Some(prior) = staged.get(&st.id) {
+            if prior.fingerprint != st.fingerprint {
+                return Err(StoreError::Conflict(st.id));
+            }
+            existing.push(Some(prior.seq));
+            continue;
+        }
+        match ks.by_id.get(st.id.as_bytes())? {
+            Some(row) => {
+                let seq = keys::seq_from(&row)
+                    .ok_or_else(|| StoreError::Corrupt(format!("by_id row of {}", st.id)))?;
+                if row.get(8..28) != Some(&st.fingerprint[..]) {
+                    return Err(StoreError::Conflict(st.id));
+                }
+                existing.push(Some(seq));
+            }
+            None => existing.push(None),
+        }
+    }
+
+    let mut appended = Vec::with_capacity(statements.len());
+    for (st, prior) in statements.into_iter().zip(existing) {
+        if let Some(seq) = prior {
+            appended.push(Appended {
+                id: st.id,
+                seq,
+                new: false,
+            });
+            continue;
+        }
+        let seq = *next_seq;
+        *next_seq += 1;
+        let mut json = st.json;
+        let stored = format_ms(keys::seq_millis(seq));
+        if !json.contains_key("timestamp") {
+            json.insert("timestamp".into(), Value::String(stored.clone()));
+        }
+        json.insert("stored".into(), Value::String(stored));
+        let statement = Value::Object(json);
+
+        let mut index = IndexKeys::of(&statement);
+        let target = statement_ref_target(&statement).and_then(|t| Uuid::parse_str(t).ok());
+        let voiding = target.is_some()
+            && statement.pointer("/verb/id").and_then(Value::as_str) == Some(crate::xapi::VOIDED);
+        if let Some(target) = target {
+            if let Some(target_keys) = keys_of_target(store, staged, target, 0)? {
+                index.inherit(&target_keys);
+            }
+            if voiding {
+                batch.insert(
+                    &ks.voided,
+                    target.as_bytes().to_vec(),
+                    seq_bytes(seq).to_vec(),
+                );
+                if let Some(target_seq) = voidable_seq(store, staged, target)? {
+                    newly_voided.push(target_seq);
+                }
+            }
+        }
+        // A statement voided before it arrived is voided on arrival.
+        if !voiding && ks.voided.contains_key(st.id.as_bytes())? {
+            newly_voided.push(seq);
+        }
+        collect_definitions(&statement, activity_defs, store)?;
+
+        let bytes =
+            serde_json::to_vec(&statement).map_err(|e| StoreError::Engine(e.to_string()))?;
+        batch.insert(&ks.statements, seq_bytes(seq).to_vec(), bytes);
+        let mut by_id = Vec::with_capacity(28);
+        by_id.extend_from_slice(&seq_bytes(seq));
+        by_id.extend_from_slice(&st.fingerprint);
+        batch.insert(&ks.by_id, st.id.as_bytes().to_vec(), by_id);
+        write_index_rows(batch, store, &index, seq, &st.authority);
+
+        staged.insert(
+            st.id,
+            Staged {
+                seq,
+                fingerprint: st.fingerprint,
+                keys: index,
+                voiding,
+            },
+        );
+        appended.push(Appended {
+            id: st.id,
+            seq,
+            new: true,
+        });
+    }
+    Ok(appended)
+}
+
+fn write_index_rows(
+    batch: &mut OwnedWriteBatch,
+    store: &Store,
+    index: &IndexKeys,
+    seq: u64,
+    authority: &str,
+) {
+    let ks = &store.inner.ks;
+    for key in &index.agents {
+        batch.insert(
+            &ks.idx_agent,
+            index_key(&digest(&key.value), seq).to_vec(),
+            vec![key.direct as u8],
+        );
+    }
+    for key in &index.activities {
+        batch.insert(
+            &ks.idx_activity,
+            index_key(&digest(&key.value), seq).to_vec(),
+            vec![key.direct as u8],
+        );
+    }
+    for verb in &index.verbs {
+        batch.insert(
+            &ks.idx_verb,
+            index_key(&digest(verb), seq).to_vec(),
+            Vec::new(),
+        );
+    }
+    for reg in &index.registrations {
+        batch.insert(
+            &ks.idx_registration,
+            index_key(&digest(reg), seq).to_vec(),
+            Vec::new(),
+        );
+    }
+    batch.insert(
+        &ks.idx_authority,
+        index_key(&digest(authority), seq).to_vec(),
+        Vec::new(),
+    );
+}
+
+/// The index keys of a targeted statement, including what it inherits in
+/// turn ("This rule applies recursively", part 3 §2.1.3). Chains are cut
+/// after a few hops so a malicious cycle cannot loop.
+fn keys_of_target(
+    store: &Store,
+    staged: &HashMap<Uuid, Staged>,
+    id: Uuid,
+    depth: u8,
+) -> Result<Option<IndexKeys>> {
+    if let Some(s) = staged.get(&id) {
+        return Ok(Some(s.keys.clone()));
+    }
+    let Some(found) = store.statement_by_id(id)? else {
+        return Ok(None);
+    };
+    let statement: Value = serde_json::from_slice(&found.json)
+        .map_err(|e| StoreError::Corrupt(format!("statement {id}: {e}")))?;
+    let mut keys = IndexKeys::of(&statement);
+    if depth < 8 {
+        if let Some(next) = statement_ref_target(&statement).and_then(|t| Uuid::parse_str(t).ok()) {
+            if let Some(more) = keys_of_target(store, staged, next, depth + 1)? {
+                keys.inherit(&more);
+            }
+        }
+    }
+    Ok(Some(keys))
+}
+
+/// The seq of a statement a voiding statement targets, when it exists and
+/// is not itself a voiding statement (voiding statements cannot be voided).
+fn voidable_seq(store: &Store, staged: &HashMap<Uuid, Staged>, id: Uuid) -> Result<Option<u64>> {
+    if let Some(s) = staged.get(&id) {
+        return Ok((!s.voiding).then_some(s.seq));
+    }
+    let Some(found) = store.statement_by_id(id)? else {
+        return Ok(None);
+    };
+    let statement: Value = serde_json::from_slice(&found.json)
+        .map_err(|e| StoreError::Corrupt(format!("statement {id}: {e}")))?;
+    let is_voiding = statement.pointer("/verb/id").and_then(Value::as_str)
+        == Some(crate::xapi::VOIDED)
+        && statement_ref_target(&statement).is_some();
+    Ok((!is_voiding).then_some(found.seq))
+}
+
+/// Merges the activity definitions a statement carries into the canonical
+/// ones: a later statement's properties replace earlier ones, language maps
+/// are merged entry by entry.
+fn collect_definitions<'a>(
+    statement: &'a Value,
+    defs: &mut HashMap<String, (Value, bool)>,
+    store: &Store,
+) -> Result<()> {
+    let mut found: Vec<(&str, &Value)> = Vec::new();
+    let mut visit = |activity: &'a Value| {
+        if let (Some(id), Some(def)) = (
+            activity.get("id").and_then(Value::as_str),
+            activity.get("definition"),
+        ) {
+            found.push((id, def));
+        }
+    };
+    if let Some(object) = statement.get("object") {
+        match object.get("objectType").and_then(Value::as_str) {
+            None | Some("Activity") => visit(object),
+            Some("SubStatement") => {
+                if let Some(o) = object.get("object") {
+                    if matches!(
+                        o.get("objectType").and_then(Value::as_str),
+                        None | Some("Activity")
+                    ) {
+                        visit(o);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(cas) = statement
+        .pointer("/context/contextActivities")
+        .and_then(Value::as_object)
+    {
+        for list in cas.values() {
+            match list {
+                Value::Array(items) => items.iter().for_each(&mut visit),
+                single => visit(single),
+            }
+        }
+    }
+    for (id, def) in found {
+        let (current, changed) = match defs.get(id) {
+            Some((d, changed)) => (Some(d.clone()), *changed),
+            None => (store.activity_definition(id)?, false),
+        };
+        let merged = merge_definition(current.clone(), def);
+        // Most statements repeat a definition the store already has; only
+        // a real change costs a write.
+        let changed = changed || current.as_ref() != Some(&merged);
+        defs.insert(id.to_owned(), (merged, changed));
+    }
+    Ok(())
+}
+
+fn merge_definition(current: Option<Value>, incoming: &Value) -> Value {
+    let Some(Value::Object(mut base)) = current else {
+        return incoming.clone();
+    };
+    let Some(new) = incoming.as_object() else {
+        return Value::Object(base);
+    };
+    for (k, v) in new {
+        match (base.get_mut(k), v) {
+            (Some(Value::Object(old)), Value::Object(add)) if k == "name" || k == "description" => {
+                for (lang, text) in add {
+                    old.insert(lang.clone(), text.clone());
+                }
+            }
+            _ => {
+                base.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    Value::Object(base)
+}

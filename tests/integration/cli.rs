@@ -1,0 +1,193 @@
+//! The `kmh` binary itself: help, `kmh creds` with and without a running
+//! server, `kmh serve` start-up, first-run credential and clean shutdown.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+
+use crate::common::statement;
+
+fn kmh() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_kmh"))
+}
+
+fn output(cmd: &mut Command) -> (bool, String, String) {
+    let out = cmd.output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn help_lists_every_command_and_its_environment_variables() {
+    let (ok, out, _) = output(kmh().arg("--help"));
+    assert!(ok);
+    for cmd in ["serve", "creds", "package", "validate", "bench"] {
+        assert!(out.contains(cmd), "--help lacks {cmd}:\n{out}");
+    }
+    let (ok, out, _) = output(kmh().args(["serve", "--help"]));
+    assert!(
+        ok && out.contains("KMH_LISTEN") && out.contains("KMH_DATA"),
+        "{out}"
+    );
+    let (ok, out, _) = output(kmh().args(["creds", "add", "--help"]));
+    assert!(ok && out.contains("--scope"), "{out}");
+}
+
+#[test]
+fn creds_work_on_a_store_without_a_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let (ok, out, err) = output(kmh().args([
+        "creds",
+        "add",
+        "--scope",
+        "statements/write",
+        "--label",
+        "Moodle",
+        "--json",
+        "--data",
+        data,
+    ]));
+    assert!(ok, "{err}");
+    let issued: Value = serde_json::from_str(&out).unwrap();
+    let key = issued["key"].as_str().unwrap();
+    assert!(issued["secret"].as_str().unwrap().len() >= 40);
+
+    let (ok, out, _) = output(kmh().args(["creds", "list", "--data", data]));
+    assert!(
+        ok && out.contains(key)
+            && out.contains("Moodle")
+            && !out.contains(issued["secret"].as_str().unwrap())
+    );
+
+    let (ok, _, err) = output(kmh().args([
+        "creds",
+        "add",
+        "--scope",
+        "statements/delete",
+        "--data",
+        data,
+    ]));
+    assert!(!ok && err.contains("statements/delete"), "{err}");
+
+    let (ok, _, _) = output(kmh().args(["creds", "revoke", key, "--data", data]));
+    assert!(ok);
+    let (ok, _, err) = output(kmh().args(["creds", "revoke", key, "--data", data]));
+    assert!(!ok && err.contains(key));
+}
+
+struct Server {
+    child: Child,
+    url: String,
+    key: String,
+    secret: String,
+}
+
+/// Starts `kmh serve` on a free port and reads what it prints on start-up.
+fn serve(data: &str) -> Server {
+    let mut child = kmh()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data", data])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut key, mut secret, mut url) = (String::new(), String::new(), String::new());
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(k) = line.trim().strip_prefix("key:") {
+            key = k.trim().to_owned();
+        } else if let Some(s) = line.trim().strip_prefix("secret:") {
+            secret = s.trim().to_owned();
+        } else if let Some(u) = line.strip_prefix("kmh serve: listening on ") {
+            url = u.trim().to_owned();
+            break;
+        }
+    }
+    assert!(!url.is_empty(), "kmh serve did not print its URL");
+    // Keep draining stdout so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Server {
+        child,
+        url,
+        key,
+        secret,
+    }
+}
+
+fn sigterm(child: &mut Child) -> std::process::ExitStatus {
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait().unwrap()
+}
+
+#[test]
+fn serve_bootstraps_a_credential_manages_creds_live_and_stops_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let mut server = serve(data);
+    assert!(
+        !server.key.is_empty() && !server.secret.is_empty(),
+        "first start shows a credential"
+    );
+    let client = reqwest::blocking::Client::new();
+    let post = |key: &str, secret: &str| {
+        client
+            .post(format!("{}/xapi/statements", server.url))
+            .basic_auth(key, Some(secret))
+            .header("X-Experience-API-Version", "1.0.3")
+            .json(&statement(1))
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(post(&server.key, &server.secret), 200);
+
+    // The store is locked by the server: creds go through it.
+    let (ok, out, err) = output(kmh().args([
+        "creds",
+        "add",
+        "--scope",
+        "statements/write",
+        "--json",
+        "--data",
+        data,
+    ]));
+    assert!(ok, "{err}");
+    let issued: Value = serde_json::from_str(&out).unwrap();
+    let (key, secret) = (
+        issued["key"].as_str().unwrap(),
+        issued["secret"].as_str().unwrap(),
+    );
+    assert_eq!(post(key, secret), 200);
+    let (ok, _, err) = output(kmh().args(["creds", "revoke", key, "--data", data]));
+    assert!(ok, "{err}");
+    assert_eq!(post(key, secret), 401);
+
+    // A second server on the same folder is refused with a clear message.
+    let (ok, _, err) = output(kmh().args(["serve", "--listen", "127.0.0.1:0", "--data", data]));
+    assert!(!ok && err.contains("in use"), "{err}");
+
+    let status = sigterm(&mut server.child);
+    assert!(status.success(), "{status:?}");
+
+    // Restarted, it keeps the statement and does not issue a new admin credential.
+    let mut again = serve(data);
+    assert!(again.key.is_empty());
+    let r = client
+        .get(format!("{}/xapi/statements", again.url))
+        .basic_auth(&server.key, Some(&server.secret))
+        .header("X-Experience-API-Version", "1.0.3")
+        .send()
+        .unwrap();
+    let body: Value = r.json().unwrap();
+    assert_eq!(body["statements"].as_array().unwrap().len(), 2);
+    assert!(sigterm(&mut again.child).success());
+}
