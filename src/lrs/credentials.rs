@@ -8,7 +8,6 @@ use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
-use base64::Engine;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -158,11 +157,12 @@ pub fn issue(scopes: &[Scope], origins: Vec<String>, label: String) -> Issued {
     }
 }
 
-/// A random URL-safe token of `bytes` random bytes.
+/// `bytes` random bytes as lowercase hex: safe to paste into any shell,
+/// URL or command line (a token starting with `-` would read as a flag).
 pub fn random_token(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     getrandom::fill(&mut buf).expect("the operating system's random source failed");
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
+    hex::encode(buf)
 }
 
 /// The credentials the server knows, by key.

@@ -102,6 +102,7 @@ pub fn router(state: AppState) -> Router {
         .merge(xapi)
         .merge(open)
         .nest("/admin", admin::router())
+        .fallback(version::not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(cors())

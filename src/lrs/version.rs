@@ -65,3 +65,21 @@ fn with_version(mut response: Response, version: Version) -> Response {
     );
     response
 }
+
+/// Answers paths no route serves: under `/xapi` the version header is still
+/// checked first (a client learns about a missing header before a missing
+/// resource), then 404 names the path.
+pub async fn not_found(req: Request) -> Response {
+    let path = req.uri().path().to_owned();
+    let version = req
+        .headers()
+        .get(&VERSION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(Version::from_header);
+    let error = if path.starts_with("/xapi/") && version.is_none() {
+        ApiError::BadRequest("a supported X-Experience-API-Version header is required".into())
+    } else {
+        ApiError::NotFound(format!("no resource at {path}"))
+    };
+    with_version(error.into_response(), version.unwrap_or(Version::V1_0_3))
+}

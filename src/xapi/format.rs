@@ -67,9 +67,10 @@ pub fn to_ids(statement: &mut Value) {
     }
 }
 
+/// An activity is identified by its id alone.
 fn reduce_activity(activity: &mut Value) {
     if let Some(a) = activity.as_object_mut() {
-        a.retain(|k, _| k == "id" || k == "objectType");
+        a.retain(|k, _| k == "id");
     }
 }
 

@@ -7,6 +7,7 @@ pub mod compare;
 pub mod format;
 pub mod ifi;
 pub mod keys;
+pub mod normalize;
 pub mod validate;
 mod version;
 

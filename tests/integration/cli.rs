@@ -55,7 +55,7 @@ fn creds_work_on_a_store_without_a_server() {
     assert!(ok, "{err}");
     let issued: Value = serde_json::from_str(&out).unwrap();
     let key = issued["key"].as_str().unwrap();
-    assert!(issued["secret"].as_str().unwrap().len() >= 40);
+    assert_eq!(issued["secret"].as_str().unwrap().len(), 64);
 
     let (ok, out, _) = output(kmh().args(["creds", "list", "--data", data]));
     assert!(

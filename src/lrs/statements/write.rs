@@ -18,7 +18,7 @@ use crate::lrs::credentials::Scope;
 use crate::lrs::error::ApiError;
 use crate::lrs::{AppState, MAX_BATCH};
 use crate::store::NewStatement;
-use crate::xapi::{Invalid, Version, compare, validate};
+use crate::xapi::{Invalid, Version, compare, normalize, validate};
 
 /// PUT /statements?statementId=…: stores one statement under that id.
 pub async fn put(
@@ -194,6 +194,7 @@ fn prepare(
                 "statement id {id} appears more than once in the batch"
             )));
         }
+        normalize::context_activities_as_arrays(&mut json);
         json.insert("authority".into(), authority.clone());
         if !json.contains_key("version") {
             let v = match version {

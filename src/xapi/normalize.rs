@@ -1,0 +1,50 @@
+//! What the LRS changes in a statement before storing it, where the
+//! specification asks for one representation: a single context activity is
+//! returned as an array of one (xAPI 1.0.3 part 2, §2.4.6.2: "the LRS
+//! MUST return every value in the contextActivities Object as an array").
+
+use serde_json::{Map, Value};
+
+/// Wraps single context activities in arrays, in the statement and in a
+/// SubStatement object.
+pub fn context_activities_as_arrays(statement: &mut Map<String, Value>) {
+    wrap(statement.get_mut("context"));
+    if let Some(Value::Object(object)) = statement.get_mut("object") {
+        if object.get("objectType").and_then(Value::as_str) == Some("SubStatement") {
+            wrap(object.get_mut("context"));
+        }
+    }
+}
+
+fn wrap(context: Option<&mut Value>) {
+    let Some(cas) = context
+        .and_then(|c| c.get_mut("contextActivities"))
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    for list in cas.values_mut() {
+        if list.is_object() {
+            *list = Value::Array(vec![list.take()]);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn single_context_activities_become_arrays() {
+        let mut s = json!({
+            "context": {"contextActivities": {"parent": {"id": "urn:a"}, "grouping": [{"id": "urn:b"}]}},
+            "object": {"objectType": "SubStatement",
+                       "context": {"contextActivities": {"other": {"id": "urn:c"}}}}
+        });
+        context_activities_as_arrays(s.as_object_mut().unwrap());
+        assert_eq!(s["context"]["contextActivities"]["parent"], json!([{"id": "urn:a"}]));
+        assert_eq!(s["context"]["contextActivities"]["grouping"], json!([{"id": "urn:b"}]));
+        assert_eq!(s["object"]["context"]["contextActivities"]["other"], json!([{"id": "urn:c"}]));
+    }
+}
