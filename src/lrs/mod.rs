@@ -7,8 +7,10 @@
 
 mod about;
 pub mod admin;
+mod agents;
 pub mod auth;
 pub mod credentials;
+mod documents;
 pub mod error;
 mod statements;
 mod version;
@@ -21,7 +23,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Method, header};
 use axum::middleware;
-use axum::routing::get;
+use axum::routing::{any, get};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -93,7 +95,14 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             statements::consistent_through,
         ));
-    let xapi = Router::new().merge(statements);
+    let documents = Router::new()
+        .route("/xapi/activities/state", any(documents::state))
+        .route("/xapi/activities/profile", any(documents::activity_profile))
+        .route("/xapi/agents/profile", any(documents::agent_profile))
+        .route("/xapi/agents", get(agents::agents))
+        .route("/xapi/activities", get(agents::activities))
+        .layer(middleware::from_fn(version::require_version));
+    let xapi = Router::new().merge(statements).merge(documents);
     let open = Router::new()
         .route("/xapi/about", get(about::about))
         .layer(middleware::from_fn(version::answer_version));

@@ -9,10 +9,13 @@
 //! - `idx_agent`, `idx_activity`: digest ++ seq → 1 if direct, 0 if related
 //! - `idx_verb`, `idx_registration`, `idx_authority`: digest ++ seq → ()
 //! - `activities`: activity IRI → canonical definition (JSON)
+//! - `agents`: agent identity → names seen for it (JSON array)
+//! - `documents`: State, Activity Profile and Agent Profile documents
 //! - `credentials`: key → credential record (JSON)
 //! - `meta`: `schema_version` and other store-wide records
 
 mod credentials;
+mod documents;
 mod keys;
 mod query;
 mod writer;
@@ -26,6 +29,7 @@ use fjall::{Database, Keyspace, KeyspaceCreateOptions};
 use uuid::Uuid;
 
 pub use credentials::CredentialRecord;
+pub use documents::{DocScope, Document};
 pub use query::{Page, Query};
 pub use writer::{Appended, NewStatement, Writer};
 
@@ -75,6 +79,8 @@ pub(crate) struct Keyspaces {
     pub idx_registration: Keyspace,
     pub idx_authority: Keyspace,
     pub activities: Keyspace,
+    pub documents: Keyspace,
+    pub agents: Keyspace,
     pub credentials: Keyspace,
     pub meta: Keyspace,
 }
@@ -97,6 +103,8 @@ pub(crate) struct Inner {
     in_flight_since_ms: AtomicU64,
     /// The highest seq committed so far.
     last_seq: AtomicU64,
+    /// Serialises document read-modify-writes (preconditions, merges).
+    documents_lock: std::sync::Mutex<()>,
 }
 
 impl Store {
@@ -128,6 +136,8 @@ impl Store {
             idx_registration: open("idx_registration")?,
             idx_authority: open("idx_authority")?,
             activities: open("activities")?,
+            documents: open("documents")?,
+            agents: open("agents")?,
             credentials: open("credentials")?,
             meta: open("meta")?,
         };
@@ -147,6 +157,7 @@ impl Store {
                 voided: RwLock::new(voided),
                 in_flight_since_ms: AtomicU64::new(u64::MAX),
                 last_seq: AtomicU64::new(last_seq),
+                documents_lock: std::sync::Mutex::new(()),
             }),
         })
     }
@@ -194,6 +205,15 @@ impl Store {
             Some(bytes) => serde_json::from_slice(&bytes)
                 .map(Some)
                 .map_err(|e| StoreError::Corrupt(format!("activity {iri}: {e}"))),
+        }
+    }
+
+    /// The names seen for an agent identity in statements, oldest first.
+    pub fn agent_names(&self, identity: &str) -> Result<Vec<String>> {
+        match self.inner.ks.agents.get(identity.as_bytes())? {
+            None => Ok(Vec::new()),
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|e| StoreError::Corrupt(format!("agent names of {identity}: {e}"))),
         }
     }
 
@@ -259,7 +279,8 @@ fn load_voided(ks: &Keyspaces) -> Result<HashSet<u64>> {
     Ok(set)
 }
 
-pub(crate) fn now_ms() -> i64 {
+/// The current time in Unix milliseconds.
+pub fn now_ms() -> i64 {
     (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 

@@ -125,6 +125,8 @@ fn commit_group(store: &Store, group: Vec<Request>) {
     let mut newly_voided: Vec<u64> = Vec::new();
     // Activity IRI → (merged definition, changed by this group).
     let mut activity_defs: HashMap<String, (Value, bool)> = HashMap::new();
+    // Agent identity → (names, changed by this group).
+    let mut agent_names: HashMap<String, (Vec<String>, bool)> = HashMap::new();
     let mut outcomes: Vec<(Reply, Result<Vec<Appended>>)> = Vec::with_capacity(group.len());
 
     for req in group {
@@ -136,6 +138,7 @@ fn commit_group(store: &Store, group: Vec<Request>) {
             &mut next_seq,
             &mut newly_voided,
             &mut activity_defs,
+            &mut agent_names,
         );
         outcomes.push((req.reply, outcome));
     }
@@ -147,6 +150,13 @@ fn commit_group(store: &Store, group: Vec<Request>) {
         match serde_json::to_vec(&def) {
             Ok(bytes) => batch.insert(&inner.ks.activities, iri.into_bytes(), bytes),
             Err(e) => tracing::error!("activity definition not serialisable: {e}"),
+        }
+    }
+
+    for (identity, (names, _)) in agent_names.into_iter().filter(|(_, (_, changed))| *changed) {
+        match serde_json::to_vec(&names) {
+            Ok(bytes) => batch.insert(&inner.ks.agents, identity.into_bytes(), bytes),
+            Err(e) => tracing::error!("agent names not serialisable: {e}"),
         }
     }
 
@@ -192,6 +202,7 @@ fn stage_request(
     next_seq: &mut u64,
     newly_voided: &mut Vec<u64>,
     activity_defs: &mut HashMap<String, (Value, bool)>,
+    agent_names: &mut HashMap<String, (Vec<String>, bool)>,
 ) -> Result<Vec<Appended>> {
     let ks = &store.inner.ks;
     // First pass: conflicts. Nothing is staged until the whole request passes.
@@ -261,6 +272,7 @@ fn stage_request(
             newly_voided.push(seq);
         }
         collect_definitions(&statement, activity_defs, store)?;
+        collect_names(&statement, agent_names, store)?;
 
         let bytes =
             serde_json::to_vec(&statement).map_err(|e| StoreError::Engine(e.to_string()))?;
@@ -455,4 +467,50 @@ fn merge_definition(current: Option<Value>, incoming: &Value) -> Value {
         }
     }
     Value::Object(base)
+}
+
+/// Remembers the names agents are given, for the Agents resource's Person.
+fn collect_names(
+    statement: &Value,
+    names: &mut HashMap<String, (Vec<String>, bool)>,
+    store: &Store,
+) -> Result<()> {
+    let mut agents: Vec<&Value> = Vec::new();
+    if let Some(actor) = statement.get("actor") {
+        agents.push(actor);
+        agents.extend(
+            actor
+                .get("member")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten(),
+        );
+    }
+    if let Some(object) = statement.get("object") {
+        if matches!(
+            object.get("objectType").and_then(Value::as_str),
+            Some("Agent") | Some("Group")
+        ) {
+            agents.push(object);
+        }
+    }
+    for agent in agents {
+        let (Some(identity), Some(name)) = (
+            crate::xapi::ifi::identity(agent),
+            agent.get("name").and_then(Value::as_str),
+        ) else {
+            continue;
+        };
+        if !names.contains_key(&identity) {
+            let known = store.agent_names(&identity)?;
+            names.insert(identity.clone(), (known, false));
+        }
+        if let Some((list, changed)) = names.get_mut(&identity) {
+            if !list.iter().any(|n| n == name) {
+                list.push(name.to_owned());
+                *changed = true;
+            }
+        }
+    }
+    Ok(())
 }

@@ -10,6 +10,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 pub use get::get;
+pub use params::split as params_split;
 pub use write::{post, put};
 
 use super::AppState;

@@ -1,0 +1,109 @@
+//! The Agents and Activities resources (xAPI 1.0.3 part 3, §2.4–2.5):
+//! what the LRS knows about an agent (a Person object) and the canonical
+//! definition of an activity, merged from the statements that described it.
+
+use axum::Json;
+use axum::extract::{RawQuery, State};
+use serde_json::{Map, Value, json};
+
+use super::AppState;
+use super::auth::Auth;
+use super::credentials::Scope;
+use super::error::ApiError;
+use super::statements::params_split;
+use crate::xapi::{ifi, validate};
+
+fn may_read(auth: &Auth) -> Result<(), ApiError> {
+    let c = &auth.credential;
+    if c.has(Scope::AllRead)
+        || c.has(Scope::Define)
+        || c.reads_all_statements()
+        || c.has(Scope::Profile)
+    {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!(
+            "credential {} lacks a read scope",
+            c.key
+        )))
+    }
+}
+
+/// GET /agents?agent=…: a Person with every name and identifier known.
+pub async fn agents(
+    State(state): State<AppState>,
+    auth: Auth,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    may_read(&auth)?;
+    let params = params_split(q.as_deref().unwrap_or(""))?;
+    if let Some(other) = params.keys().find(|k| k.as_str() != "agent") {
+        return Err(ApiError::BadRequest(format!(
+            "GET /agents takes only agent, not {other}"
+        )));
+    }
+    let raw = params
+        .get("agent")
+        .ok_or_else(|| ApiError::BadRequest("the agent parameter is required".into()))?;
+    let agent: Value = serde_json::from_str(raw)
+        .map_err(|e| ApiError::BadRequest(format!("agent is not valid JSON: {e}")))?;
+    validate::agent(&agent, "agent").map_err(ApiError::Invalid)?;
+    let identity = ifi::identity(&agent).ok_or_else(|| {
+        ApiError::BadRequest("agent must have an inverse functional identifier".into())
+    })?;
+    let store = state.store.clone();
+    let names = tokio::task::spawn_blocking(move || store.agent_names(&identity))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    let mut person = Map::new();
+    person.insert("objectType".into(), json!("Person"));
+    let mut all_names: Vec<Value> = names.into_iter().map(Value::String).collect();
+    if let Some(name) = agent.get("name") {
+        if !all_names.contains(name) {
+            all_names.push(name.clone());
+        }
+    }
+    if !all_names.is_empty() {
+        person.insert("name".into(), Value::Array(all_names));
+    }
+    for key in ["mbox", "mbox_sha1sum", "openid", "account"] {
+        if let Some(v) = agent.get(key) {
+            person.insert(key.into(), Value::Array(vec![v.clone()]));
+        }
+    }
+    Ok(Json(Value::Object(person)))
+}
+
+/// GET /activities?activityId=…: the activity with its canonical definition.
+pub async fn activities(
+    State(state): State<AppState>,
+    auth: Auth,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    may_read(&auth)?;
+    let params = params_split(q.as_deref().unwrap_or(""))?;
+    if let Some(other) = params.keys().find(|k| k.as_str() != "activityId") {
+        return Err(ApiError::BadRequest(format!(
+            "GET /activities takes only activityId, not {other}"
+        )));
+    }
+    let id = params
+        .get("activityId")
+        .ok_or_else(|| ApiError::BadRequest("the activityId parameter is required".into()))?
+        .clone();
+    if !validate::iri(&id) {
+        return Err(ApiError::BadRequest(format!(
+            "activityId must be an IRI, not {id:?}"
+        )));
+    }
+    let store = state.store.clone();
+    let lookup = id.clone();
+    let definition = tokio::task::spawn_blocking(move || store.activity_definition(&lookup))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    let mut activity = json!({"objectType": "Activity", "id": id});
+    if let Some(def) = definition {
+        activity["definition"] = def;
+    }
+    Ok(Json(activity))
+}
