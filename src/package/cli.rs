@@ -1,25 +1,178 @@
-//! Arguments of `kmh package` and `kmh validate`.
+//! Arguments and output of `kmh package` and `kmh validate`.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::package::build::{self, BuildOptions, Progress, Target};
+use crate::package::error::PackageError;
+use crate::package::validate::{self, ValidateOptions};
 
 #[derive(Debug, clap::Args)]
 pub struct PackageArgs {
-    /// A course folder (with `course.toml`) or one module folder (with `module.toml`).
+    /// A course folder (with course.toml) or one module folder (with module.toml).
     pub source: PathBuf,
+
+    /// Package format; repeat or separate with commas. Default: both.
+    #[arg(long, value_enum, value_delimiter = ',', env = "KMH_TARGET", default_values_t = [Target::Scorm12, Target::Scorm2004])]
+    pub target: Vec<Target>,
+
+    /// Folder the zips are written to (created if missing).
+    #[arg(long, env = "KMH_OUT", default_value = "dist")]
+    pub out: PathBuf,
+
+    /// xAPI endpoint of the LRS the content reports to, written to the
+    /// package's kmh-runtime.json (no credentials are stored).
+    #[arg(long, env = "KMH_LRS", value_name = "URL")]
+    pub lrs: Option<String>,
+
+    /// Build only these languages of a course; repeat or separate with commas.
+    #[arg(long, env = "KMH_LANG", value_delimiter = ',')]
+    pub lang: Vec<String>,
+
+    /// One zip per module instead of one multi-SCO zip per course and language.
+    #[arg(long, env = "KMH_PER_MODULE")]
+    pub per_module: bool,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct ValidateArgs {
-    /// A package zip or an unpacked package folder.
-    pub package: PathBuf,
+    /// Package zips, unpacked package folders or imsmanifest.xml files.
+    #[arg(required = true)]
+    pub packages: Vec<PathBuf>,
+
+    /// Print a machine-readable report (one JSON object; an array for several packages).
+    #[arg(long, env = "KMH_JSON")]
+    pub json: bool,
+
+    /// Check the manifest only, not the package's files (automatic for an
+    /// imsmanifest.xml path).
+    #[arg(long, env = "KMH_MANIFEST_ONLY")]
+    pub manifest_only: bool,
+
+    /// Treat warnings as errors.
+    #[arg(long, env = "KMH_STRICT")]
+    pub strict: bool,
 }
 
-/// Runs `kmh package`; returns the process exit code.
-pub fn run_package(_args: &PackageArgs) -> Result<i32, Box<dyn std::error::Error>> {
-    Err("kmh package is not built yet".into())
+/// Runs `kmh package`; returns the process exit code (1: errors in the
+/// sources, reported on stderr with file and line).
+pub fn run_package(args: &PackageArgs) -> Result<i32, PackageError> {
+    let opts = BuildOptions {
+        targets: args.target.clone(),
+        out_dir: args.out.clone(),
+        lrs: args.lrs.clone(),
+        languages: (!args.lang.is_empty()).then(|| args.lang.clone()),
+        per_module: args.per_module,
+    };
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    if !std::io::stderr().is_terminal() {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let progress = |p: Progress| match p {
+        Progress::Start(n) => bar.set_length(n),
+        Progress::Building(name) => bar.set_message(name),
+        Progress::Done => bar.inc(1),
+    };
+    let outcome = match build::build(&args.source, &opts, &progress) {
+        Ok(o) => o,
+        Err(PackageError::Source(diags)) => {
+            bar.finish_and_clear();
+            for d in &diags.0 {
+                eprintln!("{d}");
+            }
+            let n = diags.errors().count();
+            eprintln!(
+                "kmh package: {n} error{} in the sources; nothing written",
+                if n == 1 { "" } else { "s" }
+            );
+            return Ok(1);
+        }
+        Err(e) => {
+            bar.finish_and_clear();
+            return Err(e);
+        }
+    };
+    bar.finish_and_clear();
+    for w in &outcome.warnings.0 {
+        eprintln!("{w}");
+    }
+
+    let width = outcome
+        .built
+        .iter()
+        .map(|b| b.path.display().to_string().len())
+        .max()
+        .unwrap_or(0);
+    println!(
+        "Wrote {} package{}:",
+        outcome.built.len(),
+        if outcome.built.len() == 1 { "" } else { "s" }
+    );
+    let mut total = 0;
+    for b in &outcome.built {
+        total += b.size;
+        let links = match b.links {
+            0 => String::new(),
+            1 => ", 1 link".to_string(),
+            n => format!(", {n} links"),
+        };
+        println!(
+            "  {:<width$}  {:>10}  {} SCO{}{links}, {} files",
+            b.path.display().to_string(),
+            human_size(b.size),
+            b.scos,
+            if b.scos == 1 { "" } else { "s" },
+            b.files,
+        );
+    }
+    if outcome.built.len() > 1 {
+        println!("  {:<width$}  {:>10}", "total", human_size(total));
+    }
+    Ok(0)
 }
 
-/// Runs `kmh validate`; returns the process exit code.
-pub fn run_validate(_args: &ValidateArgs) -> Result<i32, Box<dyn std::error::Error>> {
-    Err("kmh validate is not built yet".into())
+fn human_size(bytes: u64) -> String {
+    match bytes {
+        b if b < 1024 => format!("{b} B"),
+        b if b < 1024 * 1024 => format!("{:.1} KiB", b as f64 / 1024.0),
+        b => format!("{:.1} MiB", b as f64 / (1024.0 * 1024.0)),
+    }
+}
+
+/// Runs `kmh validate`; returns 0 when every package is valid (warnings
+/// allowed unless `--strict`), 1 otherwise.
+pub fn run_validate(args: &ValidateArgs) -> Result<i32, PackageError> {
+    let mut reports = Vec::new();
+    for p in &args.packages {
+        reports.push(validate::validate_path(
+            p,
+            ValidateOptions {
+                manifest_only: args.manifest_only,
+            },
+        )?);
+    }
+    let failed = reports
+        .iter()
+        .any(|r| !r.valid || (args.strict && r.warnings > 0));
+    if args.json {
+        let json = if reports.len() == 1 {
+            serde_json::to_string_pretty(&reports[0])
+        } else {
+            serde_json::to_string_pretty(&reports)
+        }
+        .map_err(|e| PackageError::Internal(e.to_string()))?;
+        println!("{json}");
+    } else {
+        for r in &reports {
+            print!("{}", r.to_text());
+        }
+    }
+    Ok(if failed { 1 } else { 0 })
 }

@@ -1,0 +1,483 @@
+//! `kmh package`: sources → rendered files → manifest → deterministic zip,
+//! for each requested language and target. Nothing is written unless every
+//! source is valid, and every package is checked with our own validator
+//! before it is written.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::package::assets;
+use crate::package::error::PackageError;
+use crate::package::manifest::{self, ItemKind, Plan, PlanItem};
+use crate::package::render::{self, Files, RenderedModule};
+use crate::package::schemas;
+use crate::package::source::{self, Course, Diagnostics, LanguageEntry, LoadedModule, Source};
+use crate::package::validate;
+use crate::package::zipper;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Target {
+    /// SCORM 1.2
+    Scorm12,
+    /// SCORM 2004 4th Edition
+    Scorm2004,
+}
+
+impl Target {
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::Scorm12 => "scorm12",
+            Target::Scorm2004 => "scorm2004",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    pub targets: Vec<Target>,
+    pub out_dir: PathBuf,
+    /// xAPI endpoint written to `kmh-runtime.json` for the runtime.
+    pub lrs: Option<String>,
+    /// Languages of a course to build (`None` = all).
+    pub languages: Option<Vec<String>>,
+    /// One zip per module instead of one per course and language.
+    pub per_module: bool,
+}
+
+/// One written package.
+#[derive(Debug, Clone)]
+pub struct Built {
+    pub path: PathBuf,
+    pub size: u64,
+    pub target: Target,
+    pub language: String,
+    pub scos: usize,
+    pub links: usize,
+    pub files: usize,
+}
+
+/// Warnings from the sources, and what was written.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub warnings: Diagnostics,
+    pub built: Vec<Built>,
+}
+
+/// One zip to build, for every target requested.
+struct Unit<'a> {
+    /// File name without target and extension.
+    stem: String,
+    identifier: String,
+    org_identifier: String,
+    title: String,
+    version: String,
+    language: String,
+    course: Option<&'a Course>,
+    modules: Vec<&'a RenderedModule>,
+    /// Kind of each of `modules` (parallel), for the plan and config.
+    info: Vec<ModuleInfo<'a>>,
+}
+
+#[derive(Clone, Copy)]
+enum ModuleInfo<'a> {
+    Sco(&'a LoadedModule),
+    External(&'a source::ExternalModule),
+}
+
+pub fn check_lrs(url: &str) -> Result<(), PackageError> {
+    let ok = (url.starts_with("https://") || url.starts_with("http://"))
+        && oxiri::Iri::parse(url).is_ok();
+    if ok {
+        Ok(())
+    } else {
+        Err(PackageError::Usage(format!(
+            "--lrs {url:?}: expected an http(s) URL such as https://lrs.example.org/xapi/"
+        )))
+    }
+}
+
+/// Builds packages. `progress` is told the number of zips once the sources
+/// are read, then ticks once per zip written.
+pub fn build(
+    source_path: &Path,
+    opts: &BuildOptions,
+    progress: &dyn Fn(Progress),
+) -> Result<Outcome, PackageError> {
+    if let Some(lrs) = &opts.lrs {
+        check_lrs(lrs)?;
+    }
+    let mut targets = opts.targets.clone();
+    targets.sort();
+    targets.dedup();
+    if targets.is_empty() {
+        return Err(PackageError::Usage("no --target given".into()));
+    }
+
+    let (src, mut warnings) = source::load(source_path, opts.languages.as_deref())?;
+
+    // Render everything before writing anything: a broken page in the last
+    // module must not leave half a dist/ behind.
+    let mut diags = Diagnostics::default();
+    let mut rendered: Vec<(String, Vec<(ModuleInfo, RenderedModule)>)> = Vec::new();
+    let course = match &src {
+        Source::Course(c) => {
+            for lang in &c.languages {
+                let course_title = c.course.title.get(&lang.language).map(String::as_str);
+                let mut mods = Vec::new();
+                for entry in &lang.entries {
+                    match entry {
+                        LanguageEntry::Module(m) => {
+                            if let Some(r) = render::render_module(m, course_title, &mut diags) {
+                                mods.push((ModuleInfo::Sco(m), r));
+                            }
+                        }
+                        LanguageEntry::External(e) => mods.push((
+                            ModuleInfo::External(e),
+                            render::render_external(e, &lang.language, course_title),
+                        )),
+                    }
+                }
+                rendered.push((lang.language.clone(), mods));
+            }
+            Some(&c.course)
+        }
+        Source::Module { module, course } => {
+            if let Some(langs) = &opts.languages
+                && !langs.contains(&module.header.language)
+            {
+                return Err(PackageError::Usage(format!(
+                    "--lang: module {} is in {:?}",
+                    module.header.id, module.header.language
+                )));
+            }
+            let course_title = course
+                .as_ref()
+                .and_then(|c| c.title.get(&module.header.language))
+                .map(String::as_str);
+            if let Some(r) = render::render_module(module, course_title, &mut diags) {
+                rendered.push((
+                    module.header.language.clone(),
+                    vec![(ModuleInfo::Sco(module), r)],
+                ));
+            }
+            course.as_ref()
+        }
+    };
+    let errors = diags.has_errors();
+    warnings.extend(diags);
+    if errors {
+        return Err(PackageError::Source(warnings.sorted()));
+    }
+
+    let per_module = opts.per_module || matches!(src, Source::Module { .. });
+    let mut units = Vec::new();
+    for (lang, mods) in &rendered {
+        if per_module {
+            for (info, r) in mods {
+                if let ModuleInfo::Sco(m) = info {
+                    units.push(module_unit(course, lang, m, r));
+                }
+            }
+        } else if let Some(c) = course {
+            units.push(Unit {
+                stem: format!("{}-{lang}", c.id),
+                identifier: format!("kmh-{}-{lang}", c.id),
+                org_identifier: format!("ORG-{}", c.id),
+                title: c.title.get(lang).cloned().unwrap_or_else(|| c.id.clone()),
+                version: c.version.clone(),
+                language: lang.clone(),
+                course: Some(c),
+                modules: mods.iter().map(|(_, r)| r).collect(),
+                info: mods.iter().map(|(i, _)| *i).collect(),
+            });
+        }
+    }
+
+    progress(Progress::Start((units.len() * targets.len()) as u64));
+    std::fs::create_dir_all(&opts.out_dir).map_err(|e| PackageError::io(&opts.out_dir, e))?;
+    let mut built = Vec::new();
+    for unit in &units {
+        for &target in &targets {
+            let name = format!("{}-{}.zip", unit.stem, target.name());
+            progress(Progress::Building(name.clone()));
+            let files = package_files(unit, target, opts.lrs.as_deref())?;
+            self_check(&name, &files)?;
+            let bytes =
+                zipper::zip_files(&files, zipper::timestamp()).map_err(|e| PackageError::Zip {
+                    path: PathBuf::from(&name),
+                    message: e.to_string(),
+                })?;
+            let path = opts.out_dir.join(&name);
+            write_atomically(&path, &bytes)?;
+            let scos = unit
+                .info
+                .iter()
+                .filter(|i| matches!(i, ModuleInfo::Sco(_)))
+                .count();
+            built.push(Built {
+                path,
+                size: bytes.len() as u64,
+                target,
+                language: unit.language.clone(),
+                scos,
+                links: unit.info.len() - scos,
+                files: files.len(),
+            });
+            progress(Progress::Done);
+        }
+    }
+    Ok(Outcome {
+        warnings: warnings.sorted(),
+        built,
+    })
+}
+
+pub enum Progress {
+    Start(u64),
+    Building(String),
+    Done,
+}
+
+fn module_unit<'a>(
+    course: Option<&'a Course>,
+    lang: &str,
+    m: &'a LoadedModule,
+    r: &'a RenderedModule,
+) -> Unit<'a> {
+    let stem = match course {
+        Some(c) => format!("{}-{}-{lang}", c.id, m.header.id),
+        None => format!("{}-{lang}", m.header.id),
+    };
+    Unit {
+        identifier: format!("kmh-{stem}"),
+        stem,
+        org_identifier: format!("ORG-{}", m.header.id),
+        title: m.header.title.clone(),
+        version: m.header.version.clone(),
+        language: lang.to_string(),
+        course,
+        modules: vec![r],
+        info: vec![ModuleInfo::Sco(m)],
+    }
+}
+
+/// Every file of one zip, keyed by package path.
+fn package_files(unit: &Unit, target: Target, lrs: Option<&str>) -> Result<Files, PackageError> {
+    let mut files = Files::new();
+    for m in &unit.modules {
+        files.extend(m.files.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    files.insert(assets::CSS_PATH.to_string(), assets::CSS.to_vec());
+    files.insert(
+        assets::RUNTIME_JS_PATH.to_string(),
+        assets::RUNTIME_JS.to_vec(),
+    );
+    let config = runtime_config(unit, target, lrs);
+    let config =
+        serde_json::to_vec_pretty(&config).map_err(|e| PackageError::Internal(e.to_string()))?;
+    files.insert(assets::RUNTIME_CONFIG_PATH.to_string(), config);
+    for (name, bytes) in schemas::control_documents(target) {
+        files.insert((*name).to_string(), bytes.to_vec());
+    }
+
+    let plan = Plan {
+        identifier: unit.identifier.clone(),
+        version: unit.version.clone(),
+        org_identifier: unit.org_identifier.clone(),
+        title: unit.title.clone(),
+        common_files: {
+            let mut v = vec![
+                assets::CSS_PATH.to_string(),
+                assets::RUNTIME_JS_PATH.to_string(),
+                assets::RUNTIME_CONFIG_PATH.to_string(),
+            ];
+            v.sort();
+            v
+        },
+        items: unit
+            .modules
+            .iter()
+            .zip(&unit.info)
+            .map(|(r, info)| PlanItem {
+                id: r.id.clone(),
+                title: r.title.clone(),
+                launch: r.launch.clone(),
+                files: r.files.keys().cloned().collect(),
+                kind: match info {
+                    ModuleInfo::Sco(m) => ItemKind::Sco {
+                        // Only a module with a scored quiz can reach a pass mark.
+                        mastery: m.header.mastery_score.filter(|_| m.has_scored_quiz()),
+                        objectives: m.header.objectives.iter().map(|o| o.id.clone()).collect(),
+                    },
+                    ModuleInfo::External(_) => ItemKind::Link,
+                },
+            })
+            .collect(),
+    };
+    let xml = match target {
+        Target::Scorm12 => manifest::scorm12::write(&plan),
+        Target::Scorm2004 => manifest::scorm2004::write(&plan),
+    };
+    files.insert(validate::input::MANIFEST.to_string(), xml.into_bytes());
+    Ok(files)
+}
+
+/// Our packages must pass our own validator with no finding at all; if one
+/// does not, that is a kmh bug and nothing is written.
+fn self_check(name: &str, files: &Files) -> Result<(), PackageError> {
+    let present: BTreeSet<String> = files.keys().cloned().collect();
+    let manifest = files
+        .get(validate::input::MANIFEST)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let report = validate::validate_manifest(
+        name,
+        validate::input::MANIFEST,
+        manifest,
+        Some(&present),
+        vec![],
+    );
+    if report.findings.is_empty() {
+        Ok(())
+    } else {
+        Err(PackageError::Internal(format!(
+            "{name} fails kmh validate:\n{}",
+            report.to_text()
+        )))
+    }
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), PackageError> {
+    let tmp = path.with_extension("zip.tmp");
+    std::fs::write(&tmp, bytes).map_err(|e| PackageError::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| PackageError::io(path, e))
+}
+
+/// `kmh-runtime.json`: what the content runtime needs to know about the
+/// package it runs in (`schemas/kmh-runtime.schema.json`). Credentials are
+/// deliberately absent: a package never carries an all-powerful secret.
+#[derive(Serialize)]
+struct RuntimeConfig<'a> {
+    format: &'static str,
+    target: Target,
+    language: &'a str,
+    course: Option<CourseConfig<'a>>,
+    lrs: Option<LrsConfig<'a>>,
+    modules: Vec<ModuleConfig<'a>>,
+}
+
+#[derive(Serialize)]
+struct CourseConfig<'a> {
+    id: &'a str,
+    iri: &'a str,
+    version: &'a str,
+    title: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct LrsConfig<'a> {
+    endpoint: &'a str,
+}
+
+#[derive(Serialize)]
+struct ModuleConfig<'a> {
+    id: &'a str,
+    activity_id: String,
+    title: &'a str,
+    kind: &'static str,
+    launch: &'a str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pages: Vec<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mastery_score: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    completion: Option<source::Completion>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    objectives: Vec<ObjectiveConfig<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct ObjectiveConfig<'a> {
+    id: &'a str,
+    activity_id: String,
+}
+
+/// Activity ids do not depend on the language, so that learners' results
+/// in English and French are about the same activities.
+fn activity_id(course: Option<&Course>, module: &str) -> String {
+    match course {
+        Some(c) => format!("{}/{module}", c.iri.trim_end_matches('/')),
+        None => format!("urn:kmh:module:{module}"),
+    }
+}
+
+fn runtime_config<'a>(unit: &'a Unit, target: Target, lrs: Option<&'a str>) -> RuntimeConfig<'a> {
+    let modules = unit
+        .modules
+        .iter()
+        .zip(&unit.info)
+        .map(|(r, info)| {
+            let activity = activity_id(unit.course, &r.id);
+            match info {
+                ModuleInfo::Sco(m) => ModuleConfig {
+                    id: &r.id,
+                    title: &r.title,
+                    kind: match m.header.kind {
+                        source::Kind::Lesson => "lesson",
+                        source::Kind::Assessment => "assessment",
+                        source::Kind::Survey => "survey",
+                    },
+                    launch: &r.launch,
+                    pages: r.pages.iter().map(String::as_str).collect(),
+                    version: Some(&m.header.version),
+                    mastery_score: m.header.mastery_score,
+                    completion: Some(m.completion),
+                    objectives: m
+                        .header
+                        .objectives
+                        .iter()
+                        .map(|o| ObjectiveConfig {
+                            id: &o.id,
+                            activity_id: format!("{activity}/objectives/{}", o.id),
+                        })
+                        .collect(),
+                    url: None,
+                    activity_id: activity,
+                },
+                ModuleInfo::External(e) => ModuleConfig {
+                    id: &r.id,
+                    title: &r.title,
+                    kind: "external",
+                    launch: &r.launch,
+                    pages: vec![],
+                    version: None,
+                    mastery_score: None,
+                    completion: None,
+                    objectives: vec![],
+                    url: Some(&e.url),
+                    activity_id: activity,
+                },
+            }
+        })
+        .collect();
+    RuntimeConfig {
+        format: "kmh-runtime/1",
+        target,
+        language: &unit.language,
+        course: unit.course.map(|c| CourseConfig {
+            id: &c.id,
+            iri: &c.iri,
+            version: &c.version,
+            title: c.title.get(&unit.language).map(String::as_str),
+        }),
+        lrs: lrs.map(|endpoint| LrsConfig { endpoint }),
+        modules,
+    }
+}
