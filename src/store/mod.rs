@@ -11,6 +11,7 @@
 //! - `activities`: activity IRI → canonical definition (JSON)
 //! - `agents`: agent identity → names seen for it (JSON array)
 //! - `documents`: State, Activity Profile and Agent Profile documents
+//! - `attachments`: SHA-256 (hex) → content type and raw attachment data
 //! - `credentials`: key → credential record (JSON)
 //! - `meta`: `schema_version` and other store-wide records
 
@@ -31,7 +32,7 @@ use uuid::Uuid;
 pub use credentials::CredentialRecord;
 pub use documents::{DocScope, Document};
 pub use query::{Page, Query};
-pub use writer::{Appended, NewStatement, Writer};
+pub use writer::{Appended, NewStatement, StoredAttachment, Writer};
 
 /// The layout version of the data folder; bump it with a migration.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -80,6 +81,7 @@ pub(crate) struct Keyspaces {
     pub idx_authority: Keyspace,
     pub activities: Keyspace,
     pub documents: Keyspace,
+    pub attachments: Keyspace,
     pub agents: Keyspace,
     pub credentials: Keyspace,
     pub meta: Keyspace,
@@ -137,6 +139,7 @@ impl Store {
             idx_authority: open("idx_authority")?,
             activities: open("activities")?,
             documents: open("documents")?,
+            attachments: open("attachments")?,
             agents: open("agents")?,
             credentials: open("credentials")?,
             meta: open("meta")?,
@@ -206,6 +209,29 @@ impl Store {
                 .map(Some)
                 .map_err(|e| StoreError::Corrupt(format!("activity {iri}: {e}"))),
         }
+    }
+
+    /// The data of an attachment, by its SHA-256 (lowercase hex).
+    pub fn attachment(&self, sha2: &str) -> Result<Option<StoredAttachment>> {
+        let Some(bytes) = self.inner.ks.attachments.get(sha2.as_bytes())? else {
+            return Ok(None);
+        };
+        let bad = || StoreError::Corrupt(format!("attachment {sha2}"));
+        let len = u16::from_be_bytes(
+            bytes
+                .get(..2)
+                .ok_or_else(bad)?
+                .try_into()
+                .map_err(|_| bad())?,
+        ) as usize;
+        let content_type =
+            String::from_utf8_lossy(bytes.get(2..2 + len).ok_or_else(bad)?).into_owned();
+        let data = bytes.get(2 + len..).ok_or_else(bad)?.to_vec();
+        Ok(Some(StoredAttachment {
+            sha2: sha2.to_owned(),
+            content_type,
+            data,
+        }))
     }
 
     /// The names seen for an agent identity in statements, oldest first.
@@ -315,4 +341,13 @@ impl Store {
     pub fn last_seq(&self) -> u64 {
         self.inner.last_seq.load(Ordering::Acquire)
     }
+}
+
+fn encode_attachment(a: &StoredAttachment) -> Vec<u8> {
+    let ct = &a.content_type.as_bytes()[..a.content_type.len().min(u16::MAX as usize)];
+    let mut out = Vec::with_capacity(2 + ct.len() + a.data.len());
+    out.extend_from_slice(&(ct.len() as u16).to_be_bytes());
+    out.extend_from_slice(ct);
+    out.extend_from_slice(&a.data);
+    out
 }

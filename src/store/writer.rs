@@ -26,6 +26,17 @@ pub struct NewStatement {
     pub fingerprint: [u8; 20],
     /// The credential the statement was written with (`statements/read/mine`).
     pub authority: String,
+    /// Attachment data sent with the statement.
+    pub attachments: Vec<StoredAttachment>,
+}
+
+/// An attachment's raw data, stored once per SHA-256 however many
+/// statements refer to it.
+#[derive(Debug, Clone)]
+pub struct StoredAttachment {
+    pub sha2: String,
+    pub content_type: String,
+    pub data: Vec<u8>,
 }
 
 /// What happened to one statement of a request.
@@ -282,6 +293,15 @@ fn stage_request(
         by_id.extend_from_slice(&st.fingerprint);
         batch.insert(&ks.by_id, st.id.as_bytes().to_vec(), by_id);
         write_index_rows(batch, store, &index, seq, &st.authority);
+        for attachment in &st.attachments {
+            if !ks.attachments.contains_key(attachment.sha2.as_bytes())? {
+                batch.insert(
+                    &ks.attachments,
+                    attachment.sha2.as_bytes().to_vec(),
+                    super::encode_attachment(attachment),
+                );
+            }
+        }
 
         staged.insert(
             st.id,

@@ -11,6 +11,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::multipart::{self, Part};
 use super::params::{self, Filters, Request, View};
 use crate::lrs::auth::Auth;
 use crate::lrs::error::ApiError;
@@ -83,8 +84,9 @@ pub async fn get(
                 }
             }
             let stored_ms = statement.stored_ms();
+            let parts = attachment_parts(&store, view, std::slice::from_ref(&statement))?;
             let body = render(&store, &statement, view, &languages)?;
-            respond(body, view, Some(stored_ms))
+            respond(body, view, Some(stored_ms), parts)
         }
         Request::Many(filters) => {
             let limit = if filters.limit == 0 {
@@ -132,7 +134,8 @@ pub async fn get(
                 &serde_json::to_vec(&more.unwrap_or_default()).unwrap_or_default(),
             );
             body.push(b'}');
-            respond(body, filters.view, newest)
+            let parts = attachment_parts(&store, filters.view, &page.statements)?;
+            respond(body, filters.view, newest, parts)
         }
     })
     .await
@@ -191,16 +194,54 @@ fn render(
 
 const BOUNDARY: &str = "kmh-xapi-attachments-7f3a9c";
 
-fn respond(json: Vec<u8>, view: View, stored_ms: Option<i64>) -> Result<Response, ApiError> {
+/// The stored data of every attachment the statements refer to, each once,
+/// when the client asked for it (`attachments=true`).
+fn attachment_parts(
+    store: &crate::store::Store,
+    view: View,
+    statements: &[StoredStatement],
+) -> Result<Vec<(String, Part)>, ApiError> {
+    if !view.attachments {
+        return Ok(Vec::new());
+    }
+    let mut hashes = std::collections::BTreeSet::new();
+    for s in statements {
+        let value: Value =
+            serde_json::from_slice(&s.json).map_err(|e| ApiError::Internal(e.to_string()))?;
+        for a in value
+            .get("attachments")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(h) = a.get("sha2").and_then(Value::as_str) {
+                hashes.insert(h.to_ascii_lowercase());
+            }
+        }
+    }
+    let mut parts = Vec::with_capacity(hashes.len());
+    for h in hashes {
+        if let Some(a) = store.attachment(&h)? {
+            parts.push((
+                h,
+                Part {
+                    content_type: a.content_type,
+                    data: a.data.into(),
+                },
+            ));
+        }
+    }
+    Ok(parts)
+}
+
+fn respond(
+    json: Vec<u8>,
+    view: View,
+    stored_ms: Option<i64>,
+    parts: Vec<(String, Part)>,
+) -> Result<Response, ApiError> {
     let mut response = if view.attachments {
-        // No attachment data is stored yet, so the multipart answer holds
-        // the statement part alone (xAPI 1.0.3 part 2, §2.4.11).
-        let mut body = Vec::with_capacity(json.len() + 128);
-        body.extend_from_slice(
-            format!("--{BOUNDARY}\r\nContent-Type: application/json\r\n\r\n").as_bytes(),
-        );
-        body.extend_from_slice(&json);
-        body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+        let body = multipart::response_body(BOUNDARY, &json, &parts);
         let mut r = (StatusCode::OK, Body::from(body)).into_response();
         r.headers_mut().insert(
             header::CONTENT_TYPE,

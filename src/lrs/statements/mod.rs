@@ -1,6 +1,7 @@
 //! The Statement resource (xAPI 1.0.3 part 3, §2.1): PUT, POST, GET, HEAD.
 
 mod get;
+mod multipart;
 mod params;
 mod write;
 

@@ -2,7 +2,7 @@
 //! assigns (`id`, `authority`, `version`), then hand the request to the
 //! group-commit writer. All-or-nothing: one bad statement rejects the batch.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use axum::Json;
 use axum::body::Bytes;
@@ -12,13 +12,14 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::multipart::{self, Part};
 use super::params::split;
 use crate::lrs::auth::Auth;
 use crate::lrs::credentials::Scope;
 use crate::lrs::error::ApiError;
 use crate::lrs::{AppState, MAX_BATCH};
-use crate::store::NewStatement;
-use crate::xapi::{Invalid, Version, compare, normalize, validate};
+use crate::store::{NewStatement, StoredAttachment};
+use crate::xapi::{Invalid, Version, compare, normalize, signature, validate};
 
 /// PUT /statements?statementId=…: stores one statement under that id.
 pub async fn put(
@@ -46,7 +47,7 @@ pub async fn put(
     }
     let id = Uuid::parse_str(id)
         .map_err(|_| ApiError::BadRequest(format!("statementId must be a UUID, not {id:?}")))?;
-    let mut statement = parse_body(&headers, &body)?;
+    let (mut statement, parts) = read_body(&headers, body).await?;
     if !statement.is_object() {
         return Err(ApiError::BadRequest(
             "PUT /statements takes a single statement object".into(),
@@ -65,7 +66,7 @@ pub async fn put(
             }
         }
     }
-    let prepared = prepare(&state, &auth, version, vec![statement], false)?;
+    let prepared = prepare(&state, &auth, version, vec![statement], false, parts)?;
     state.writer.append(prepared).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -88,7 +89,8 @@ pub async fn post(
             )));
         }
     }
-    let (statements, batch) = match parse_body(&headers, &body)? {
+    let (value, parts) = read_body(&headers, body).await?;
+    let (statements, batch) = match value {
         Value::Array(items) => (items, true),
         single @ Value::Object(_) => (vec![single], false),
         _ => {
@@ -106,30 +108,36 @@ pub async fn post(
             statements.len()
         )));
     }
-    let prepared = prepare(&state, &auth, version, statements, batch)?;
+    let prepared = prepare(&state, &auth, version, statements, batch, parts)?;
     let appended = state.writer.append(prepared).await?;
     let ids: Vec<String> = appended.iter().map(|a| a.id.to_string()).collect();
     Ok(Json(ids).into_response())
 }
 
-fn parse_body(headers: &HeaderMap, body: &[u8]) -> Result<Value, ApiError> {
+/// The statements a request carries and, for `multipart/mixed`, the
+/// attachment parts by SHA-256.
+async fn read_body(
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Result<(Value, BTreeMap<String, Part>), ApiError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let media = content_type.split(';').next().unwrap_or("").trim();
-    if media.eq_ignore_ascii_case("multipart/mixed") {
-        return Err(ApiError::BadRequest(
-            "statements with attachment data (multipart/mixed) are not accepted yet; send attachments by fileUrl".into(),
-        ));
-    }
-    if !media.eq_ignore_ascii_case("application/json") {
+    let (json, parts) = if media.eq_ignore_ascii_case("multipart/mixed") {
+        let mixed = multipart::parse(body, multipart::boundary(content_type)?).await?;
+        (mixed.json, mixed.parts)
+    } else if media.eq_ignore_ascii_case("application/json") {
+        (body, BTreeMap::new())
+    } else {
         return Err(ApiError::BadRequest(format!(
-            "Content-Type must be application/json, not {content_type:?}"
+            "Content-Type must be application/json or multipart/mixed, not {content_type:?}"
         )));
-    }
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON: {e}")))
+    };
+    let value = serde_json::from_slice(&json)
+        .map_err(|e| ApiError::BadRequest(format!("the statements are not valid JSON: {e}")))?;
+    Ok((value, parts))
 }
 
 /// Validates and completes a request's statements. `batch` tells whether
@@ -140,7 +148,9 @@ fn prepare(
     version: Version,
     statements: Vec<Value>,
     batch: bool,
+    parts: BTreeMap<String, Part>,
 ) -> Result<Vec<NewStatement>, ApiError> {
+    let mut unused: BTreeSet<&String> = parts.keys().collect();
     let authority = auth.authority(&state.config.public_url);
     let mut seen = HashSet::with_capacity(statements.len());
     let mut out = Vec::with_capacity(statements.len());
@@ -156,17 +166,55 @@ fn prepare(
             }
         };
         validate::statement(&statement, version).map_err(|e| ApiError::Invalid(at(e)))?;
-        for attachment in statement
+        let mut attachments = Vec::new();
+        let list = statement
             .get("attachments")
             .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            if attachment.get("fileUrl").is_none() {
-                return Err(ApiError::Invalid(at(Invalid {
-                    path: "attachments".into(),
-                    rule: "an attachment without fileUrl needs its data in a multipart/mixed request, which this server does not accept yet".into(),
-                })));
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        for (j, attachment) in list.iter().enumerate() {
+            let invalid = |rule: String| {
+                ApiError::Invalid(at(Invalid {
+                    path: format!("attachments[{j}]"),
+                    rule,
+                }))
+            };
+            let sha2 = attachment
+                .get("sha2")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_ascii_lowercase();
+            let part = parts.get(&sha2);
+            if part.is_none() && attachment.get("fileUrl").is_none() {
+                return Err(invalid(format!(
+                    "no multipart/mixed part carries this attachment's data (X-Experience-API-Hash {sha2}) and it has no fileUrl"
+                )));
+            }
+            if attachment.get("usageType").and_then(Value::as_str)
+                == Some(signature::SIGNATURE_USAGE)
+            {
+                let media = attachment
+                    .get("contentType")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                if media != "application/octet-stream" {
+                    return Err(invalid(format!(
+                        "a signature attachment must have contentType application/octet-stream, not {media:?}"
+                    )));
+                }
+                let part = part.ok_or_else(|| {
+                    invalid("a signature must be sent as a multipart/mixed part".into())
+                })?;
+                signature::verify(&statement, &part.data)
+                    .map_err(|e| invalid(format!("signature rejected: {e}")))?;
+            }
+            if let Some(part) = part {
+                unused.remove(&sha2);
+                attachments.push(StoredAttachment {
+                    sha2,
+                    content_type: part.content_type.clone(),
+                    data: part.data.to_vec(),
+                });
             }
         }
         let fingerprint = compare::fingerprint(&statement);
@@ -208,7 +256,13 @@ fn prepare(
             json,
             fingerprint,
             authority: auth.credential.key.clone(),
+            attachments,
         });
+    }
+    if let Some(extra) = unused.into_iter().next() {
+        return Err(ApiError::BadRequest(format!(
+            "multipart part with X-Experience-API-Hash {extra} matches no attachment of the statements"
+        )));
     }
     Ok(out)
 }
