@@ -7,6 +7,7 @@
 
 mod about;
 pub mod admin;
+mod alternate;
 mod agents;
 pub mod auth;
 pub mod credentials;
@@ -107,12 +108,17 @@ pub fn router(state: AppState) -> Router {
         .route("/xapi/about", get(about::about))
         .layer(middleware::from_fn(version::answer_version));
 
-    Router::new()
+    let routes = Router::new()
         .merge(xapi)
         .merge(open)
         .nest("/admin", admin::router())
         .fallback(version::not_found)
-        .with_state(state)
+        .with_state(state);
+    // The alternate request syntax changes the method, so it must run
+    // before the routes pick a handler by method: it wraps the whole router.
+    Router::new()
+        .fallback_service(routes)
+        .layer(middleware::from_fn(alternate::rewrite))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(cors())
         .layer(TimeoutLayer::with_status_code(
