@@ -352,6 +352,9 @@ pub fn load_module(
             );
             continue;
         }
+        // Claimed by the sequence even if it fails to parse below, so that
+        // one broken quiz gives one error, not "not in sequence" as well.
+        step_sources.insert(source.clone());
         let content = match source.extension().and_then(|e| e.to_str()) {
             Some("md") => match std::fs::read_to_string(&source) {
                 Ok(t) => StepContent::Page(t),
@@ -403,7 +406,6 @@ pub fn load_module(
                 continue;
             }
         };
-        step_sources.insert(source.clone());
         steps.push(Step {
             source,
             out,
@@ -411,9 +413,9 @@ pub fn load_module(
         });
     }
 
-    let has_quiz = steps
-        .iter()
-        .any(|s| matches!(s.content, StepContent::Quiz(_)));
+    // From the paths, not the parsed steps: a quiz with errors is still the
+    // module's quiz.
+    let has_quiz = header.sequence.iter().any(|(p, _)| p.ends_with(".quiz"));
     let has_scored_quiz = steps
         .iter()
         .any(|s| matches!(&s.content, StepContent::Quiz(q) if q.scored));

@@ -61,7 +61,7 @@ impl Checker {
 
 /// How findings name an element: `item ITEM-3`, `resource RES-1`, …
 pub fn who(el: &Element) -> String {
-    match el.attr("identifier") {
+    match el.id_attr("identifier") {
         Some(id) => format!("{} {id}", el.local),
         None => el.local.clone(),
     }

@@ -53,12 +53,12 @@ pub fn check(c: &mut Checker, root: &Element, cp: &str, version: Version) {
                 "resource" => IdKind::Resource,
                 _ => continue,
             };
-            match el.attr("identifier") {
+            match el.id_attr("identifier") {
                 Some(v) => (kind, v),
                 None => continue,
             }
         } else if el.is(IMSSS_NS, "sequencing") {
-            match el.attr("ID") {
+            match el.id_attr("ID") {
                 Some(v) => (IdKind::Sequencing, v),
                 None => continue,
             }
@@ -86,16 +86,16 @@ pub fn check(c: &mut Checker, root: &Element, cp: &str, version: Version) {
     let resources: BTreeMap<&str, &Element> = all
         .iter()
         .filter(|e| e.is(cp, "resource"))
-        .filter_map(|e| e.attr("identifier").map(|id| (id, *e)))
+        .filter_map(|e| e.id_attr("identifier").map(|id| (id, *e)))
         .collect();
 
     // Default organization.
     for orgs in all.iter().filter(|e| e.is(cp, "organizations")) {
         let org_ids: Vec<&str> = orgs
             .children(cp, "organization")
-            .filter_map(|o| o.attr("identifier"))
+            .filter_map(|o| o.id_attr("identifier"))
             .collect();
-        match orgs.attr("default") {
+        match orgs.id_attr("default") {
             None if !org_ids.is_empty() => {
                 let msg = format!(
                     "organizations: no default attribute; name the organization to launch (default=\"{}\")",
@@ -133,7 +133,7 @@ pub fn check(c: &mut Checker, root: &Element, cp: &str, version: Version) {
     for item in all.iter().filter(|e| e.is(cp, "item")) {
         let has_children = item.child(cp, "item").is_some();
         if let Some(v) = item.attr("isvisible")
-            && !matches!(v, "true" | "false" | "1" | "0")
+            && !matches!(v.trim(), "true" | "false" | "1" | "0")
         {
             c.error(
                 "value-invalid",
@@ -141,7 +141,7 @@ pub fn check(c: &mut Checker, root: &Element, cp: &str, version: Version) {
                 format!("{}: isvisible must be true or false, not {v:?}", who(item)),
             );
         }
-        match item.attr("identifierref") {
+        match item.id_attr("identifierref") {
             Some(r) => {
                 if has_children {
                     let msg = format!(
@@ -207,7 +207,7 @@ pub fn check(c: &mut Checker, root: &Element, cp: &str, version: Version) {
             );
         }
         for dep in res.children(cp, "dependency") {
-            if let Some(r) = dep.attr("identifierref")
+            if let Some(r) = dep.id_attr("identifierref")
                 && !resources.contains_key(r)
             {
                 c.error(
@@ -382,7 +382,7 @@ fn scorm2004_values(c: &mut Checker, all: &[&Element], ids: &Ids) {
             }
         }
         if el.is(IMSSS_NS, "sequencing")
-            && let Some(r) = el.attr("IDRef")
+            && let Some(r) = el.id_attr("IDRef")
             && !matches!(ids.map.get(r), Some((IdKind::Sequencing, _)))
         {
             c.error(

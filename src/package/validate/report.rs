@@ -104,7 +104,7 @@ impl Report {
             (Some(v), _) => format!("SCORM {v}"),
             (None, Some("scorm2004")) => "SCORM 2004".to_string(),
             (None, Some(_)) => "SCORM 1.2".to_string(),
-            (None, None) => "unrecognised package".to_string(),
+            (None, None) => String::new(),
         };
         let m = &self.summary;
         let files = match m.files_present {
@@ -125,14 +125,20 @@ impl Report {
                 plural(self.warnings)
             )
         };
+        if self.standard.is_none() {
+            let _ = writeln!(s, "{}: {verdict}", self.path);
+            return s;
+        }
         let _ = writeln!(
             s,
-            "{}: {what}, {} organization{}, {} item{} ({} SCO{}, {} asset{}), {files}: {verdict}",
+            "{}: {what}, {} organization{}, {} item{}, {} resource{} ({} SCO{}, {} asset{}), {files}: {verdict}",
             self.path,
             m.organizations,
             plural(m.organizations),
             m.items,
             plural(m.items),
+            m.resources,
+            plural(m.resources),
             m.scos,
             plural(m.scos),
             m.assets,

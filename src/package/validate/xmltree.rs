@@ -49,6 +49,13 @@ impl Element {
             .map(|a| a.value.as_str())
     }
 
+    /// An `xs:ID` / `xs:IDREF` attribute: XML Schema collapses their
+    /// whitespace, so `identifier="  RES-1 "` is `RES-1` (ADL's conformance
+    /// packages test exactly this).
+    pub fn id_attr(&self, local: &str) -> Option<&str> {
+        self.attr(local).map(str::trim)
+    }
+
     pub fn attr_ns(&self, ns: &str, local: &str) -> Option<&str> {
         self.attrs
             .iter()
