@@ -19,6 +19,27 @@ pub struct ServeArgs {
     /// URL clients use to reach this server (default: http://LISTEN).
     #[arg(long, env = "KMH_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// The xAPI version named in answers to requests that name none
+    /// (which are refused with 400, as every xAPI request must name one).
+    #[arg(long, env = "KMH_XAPI_DEFAULT_VERSION", value_enum, default_value_t = DefaultVersion::V1_0_3)]
+    pub default_version: DefaultVersion,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DefaultVersion {
+    #[value(name = "1.0.3")]
+    V1_0_3,
+    #[value(name = "2.0.0")]
+    V2_0_0,
+}
+
+impl From<DefaultVersion> for crate::xapi::Version {
+    fn from(v: DefaultVersion) -> Self {
+        match v {
+            DefaultVersion::V1_0_3 => crate::xapi::Version::V1_0_3,
+            DefaultVersion::V2_0_0 => crate::xapi::Version::V2_0_0,
+        }
+    }
 }
 
 /// Files `kmh serve` keeps in the data folder while it runs, so that other
@@ -58,6 +79,7 @@ async fn serve(args: &ServeArgs, store: Store, writer: Writer) -> anyhow::Result
     let config = Config {
         public_url: args.public_url.clone().unwrap_or_else(|| url.clone()),
         admin_token,
+        default_version: args.default_version.into(),
     };
     let state = AppState::new(store, writer, config)?;
     println!("kmh serve: listening on {url}");

@@ -48,6 +48,8 @@ pub struct Config {
     pub public_url: String,
     /// The bearer token `kmh` commands use to administer a running server.
     pub admin_token: String,
+    /// The version answered when a request names none (errors, `/about`).
+    pub default_version: crate::xapi::Version,
 }
 
 /// What every handler shares.
@@ -90,7 +92,7 @@ pub fn router(state: AppState) -> Router {
                 .put(statements::put)
                 .post(statements::post),
         )
-        .layer(middleware::from_fn(version::require_version))
+        .layer(middleware::from_fn_with_state(state.clone(), version::require_version))
         // Outermost, so that version errors carry the header too.
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -102,11 +104,11 @@ pub fn router(state: AppState) -> Router {
         .route("/xapi/agents/profile", any(documents::agent_profile))
         .route("/xapi/agents", get(agents::agents))
         .route("/xapi/activities", get(agents::activities))
-        .layer(middleware::from_fn(version::require_version));
+        .layer(middleware::from_fn_with_state(state.clone(), version::require_version));
     let xapi = Router::new().merge(statements).merge(documents);
     let open = Router::new()
         .route("/xapi/about", get(about::about))
-        .layer(middleware::from_fn(version::answer_version));
+        .layer(middleware::from_fn_with_state(state.clone(), version::answer_version));
 
     let routes = Router::new()
         .merge(xapi)

@@ -1,11 +1,12 @@
 //! The `X-Experience-API-Version` header (xAPI 1.0.3 part 3, §6.2): required
 //! on every request but `/about`, answered on every response.
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use super::AppState;
 use super::error::ApiError;
 use crate::xapi::Version;
 
@@ -13,13 +14,14 @@ pub static VERSION_HEADER: HeaderName = HeaderName::from_static("x-experience-ap
 
 /// Rejects requests without a supported version and stores the version in
 /// the request's extensions for the handlers.
-pub async fn require_version(mut req: Request, next: Next) -> Response {
+pub async fn require_version(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let fallback = state.config.default_version;
     let version = match req.headers().get(&VERSION_HEADER) {
         None => {
             return with_version(
                 ApiError::BadRequest("the X-Experience-API-Version header is required".into())
                     .into_response(),
-                Version::V1_0_3,
+                fallback,
             );
         }
         Some(value) => match value.to_str().ok().and_then(Version::from_header) {
@@ -32,7 +34,7 @@ pub async fn require_version(mut req: Request, next: Next) -> Response {
                         Version::SUPPORTED.join(", ")
                     ))
                     .into_response(),
-                    Version::V1_0_3,
+                    fallback,
                 );
             }
         },
@@ -43,13 +45,13 @@ pub async fn require_version(mut req: Request, next: Next) -> Response {
 
 /// Adds the version header to responses that do not need one from the
 /// request (`/about`), unless a handler set it.
-pub async fn answer_version(req: Request, next: Next) -> Response {
+pub async fn answer_version(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let version = req
         .headers()
         .get(&VERSION_HEADER)
         .and_then(|v| v.to_str().ok())
         .and_then(Version::from_header)
-        .unwrap_or(Version::V1_0_3);
+        .unwrap_or(state.config.default_version);
     let response = next.run(req).await;
     if response.headers().contains_key(&VERSION_HEADER) {
         response
@@ -69,7 +71,7 @@ fn with_version(mut response: Response, version: Version) -> Response {
 /// Answers paths no route serves: under `/xapi` the version header is still
 /// checked first (a client learns about a missing header before a missing
 /// resource), then 404 names the path.
-pub async fn not_found(req: Request) -> Response {
+pub async fn not_found(State(state): State<AppState>, req: Request) -> Response {
     let path = req.uri().path().to_owned();
     let version = req
         .headers()
@@ -81,5 +83,5 @@ pub async fn not_found(req: Request) -> Response {
     } else {
         ApiError::NotFound(format!("no resource at {path}"))
     };
-    with_version(error.into_response(), version.unwrap_or(Version::V1_0_3))
+    with_version(error.into_response(), version.unwrap_or(state.config.default_version))
 }

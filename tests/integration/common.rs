@@ -38,6 +38,7 @@ impl Lrs {
         let config = Config {
             public_url: url.clone(),
             admin_token: "test-admin-token".into(),
+            default_version: kmh::xapi::Version::V1_0_3,
         };
         let state = AppState::new(store, writer, config).unwrap();
         let (stop, stopped) = oneshot::channel::<()>();

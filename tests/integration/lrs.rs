@@ -81,7 +81,12 @@ async fn version_header_is_required_and_echoed() {
 #[tokio::test]
 async fn unknown_resources_still_check_the_version_header() {
     let lrs = Lrs::start().await;
-    let r = lrs.client.get(format!("{}/xapi/nothing-here", lrs.url)).send().await.unwrap();
+    let r = lrs
+        .client
+        .get(format!("{}/xapi/nothing-here", lrs.url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
     let r = lrs.req(Method::GET, "/nothing-here").send().await.unwrap();
     assert_eq!(r.status(), 404);
@@ -92,10 +97,14 @@ async fn unknown_resources_still_check_the_version_header() {
 async fn single_context_activities_come_back_as_arrays() {
     let lrs = Lrs::start().await;
     let mut s = statement(1);
-    s["context"]["contextActivities"] = json!({"parent": {"id": "urn:kmh:course:reintegration-me"}});
+    s["context"]["contextActivities"] =
+        json!({"parent": {"id": "urn:kmh:course:reintegration-me"}});
     let id: Vec<String> = lrs.post(&s).await.json().await.unwrap();
     let got = lrs.get_json(&format!("?statementId={}", id[0])).await;
-    assert_eq!(got["context"]["contextActivities"]["parent"], json!([{"id": "urn:kmh:course:reintegration-me"}]));
+    assert_eq!(
+        got["context"]["contextActivities"]["parent"],
+        json!([{"id": "urn:kmh:course:reintegration-me"}])
+    );
     // Re-sending the original single-object form is still the same statement.
     s["id"] = json!(id[0]);
     assert_eq!(lrs.post(&s).await.status(), 200);
