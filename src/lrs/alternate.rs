@@ -41,11 +41,14 @@ pub async fn rewrite(req: Request, next: Next) -> Response {
 
 async fn convert(req: Request) -> Result<Request, ApiError> {
     let (parts, body) = req.into_parts();
-    let query: Vec<(String, String)> = form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
-        .into_owned()
-        .collect();
+    let query: Vec<(String, String)> =
+        form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
+            .into_owned()
+            .collect();
     if parts.method != Method::POST {
-        return Err(ApiError::BadRequest("the method parameter is only allowed on POST".into()));
+        return Err(ApiError::BadRequest(
+            "the method parameter is only allowed on POST".into(),
+        ));
     }
     if let Some((name, _)) = query.iter().find(|(k, _)| k != "method") {
         return Err(ApiError::BadRequest(format!(
@@ -63,10 +66,24 @@ async fn convert(req: Request) -> Result<Request, ApiError> {
         "PUT" => Method::PUT,
         "POST" => Method::POST,
         "DELETE" => Method::DELETE,
-        other => return Err(ApiError::BadRequest(format!("method must be GET, HEAD, PUT, POST or DELETE, not {other:?}"))),
+        other => {
+            return Err(ApiError::BadRequest(format!(
+                "method must be GET, HEAD, PUT, POST or DELETE, not {other:?}"
+            )));
+        }
     };
-    let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    if !content_type.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+    let content_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+    {
         return Err(ApiError::BadRequest(format!(
             "the alternate request syntax needs a form body (application/x-www-form-urlencoded), not {content_type:?}"
         )));
@@ -87,8 +104,9 @@ async fn convert(req: Request) -> Result<Request, ApiError> {
         } else if HEADER_FIELDS.contains(&lower.as_str()) {
             let header_name = HeaderName::from_bytes(lower.as_bytes())
                 .map_err(|_| ApiError::BadRequest(format!("bad header field {name}")))?;
-            let header_value = HeaderValue::from_str(&value)
-                .map_err(|_| ApiError::BadRequest(format!("form field {name} is not a valid header value")))?;
+            let header_value = HeaderValue::from_str(&value).map_err(|_| {
+                ApiError::BadRequest(format!("form field {name} is not a valid header value"))
+            })?;
             headers.insert(header_name, header_value);
         } else {
             params.append_pair(&name, &value);
@@ -99,10 +117,15 @@ async fn convert(req: Request) -> Result<Request, ApiError> {
         .and_then(|v| v.to_str().ok())
         .and_then(Version::from_header);
     if version == Some(Version::V2_0_0) {
-        return Err(ApiError::BadRequest("xAPI 2.0 does not allow the alternate request syntax (method parameter)".into()));
+        return Err(ApiError::BadRequest(
+            "xAPI 2.0 does not allow the alternate request syntax (method parameter)".into(),
+        ));
     }
     if content.is_some() && !headers.contains_key(header::CONTENT_TYPE) {
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
     }
     let query = params.finish();
     let path_and_query = if query.is_empty() {
@@ -110,9 +133,9 @@ async fn convert(req: Request) -> Result<Request, ApiError> {
     } else {
         format!("{}?{query}", parts.uri.path())
     };
-    let uri: Uri = path_and_query
-        .parse()
-        .map_err(|_| ApiError::BadRequest("the form fields do not make a valid request URI".into()))?;
+    let uri: Uri = path_and_query.parse().map_err(|_| {
+        ApiError::BadRequest("the form fields do not make a valid request URI".into())
+    })?;
     let mut req = Request::new(Body::from(content.unwrap_or_default()));
     *req.method_mut() = method;
     *req.uri_mut() = uri;

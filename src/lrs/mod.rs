@@ -7,8 +7,8 @@
 
 mod about;
 pub mod admin;
-mod alternate;
 mod agents;
+mod alternate;
 pub mod auth;
 pub mod credentials;
 mod documents;
@@ -92,7 +92,10 @@ pub fn router(state: AppState) -> Router {
                 .put(statements::put)
                 .post(statements::post),
         )
-        .layer(middleware::from_fn_with_state(state.clone(), version::require_version))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            version::require_version,
+        ))
         // Outermost, so that version errors carry the header too.
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -104,11 +107,14 @@ pub fn router(state: AppState) -> Router {
         .route("/xapi/agents/profile", any(documents::agent_profile))
         .route("/xapi/agents", get(agents::agents))
         .route("/xapi/activities", get(agents::activities))
-        .layer(middleware::from_fn_with_state(state.clone(), version::require_version));
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            version::require_version,
+        ));
     let xapi = Router::new().merge(statements).merge(documents);
-    let open = Router::new()
-        .route("/xapi/about", get(about::about))
-        .layer(middleware::from_fn_with_state(state.clone(), version::answer_version));
+    let open = Router::new().route("/xapi/about", get(about::about)).layer(
+        middleware::from_fn_with_state(state.clone(), version::answer_version),
+    );
 
     let routes = Router::new()
         .merge(xapi)

@@ -14,7 +14,11 @@ pub static VERSION_HEADER: HeaderName = HeaderName::from_static("x-experience-ap
 
 /// Rejects requests without a supported version and stores the version in
 /// the request's extensions for the handlers.
-pub async fn require_version(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+pub async fn require_version(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let fallback = state.config.default_version;
     let version = match req.headers().get(&VERSION_HEADER) {
         None => {
@@ -83,5 +87,8 @@ pub async fn not_found(State(state): State<AppState>, req: Request) -> Response 
     } else {
         ApiError::NotFound(format!("no resource at {path}"))
     };
-    with_version(error.into_response(), version.unwrap_or(state.config.default_version))
+    with_version(
+        error.into_response(),
+        version.unwrap_or(state.config.default_version),
+    )
 }

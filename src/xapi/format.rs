@@ -246,3 +246,59 @@ mod tests {
         );
     }
 }
+
+/// True when a stored statement (compact JSON, as the store writes it)
+/// uses xAPI 2.0 and needs [`downgrade_to_1_0`] before a 1.0.3 client reads it.
+pub fn needs_downgrade(json: &[u8]) -> bool {
+    let has = |needle: &[u8]| json.windows(needle.len()).any(|w| w == needle);
+    has(b"\"version\":\"2.") || has(b"\"contextAgents\"") || has(b"\"contextGroups\"")
+}
+
+/// Shows a statement written under xAPI 2.0 to a 1.0.3 client: the 2.0-only
+/// context properties have no 1.0.3 form and are left out, and `version`
+/// says what the client now holds.
+pub fn downgrade_to_1_0(statement: &mut Value) {
+    let Some(obj) = statement.as_object_mut() else {
+        return;
+    };
+    if obj
+        .get("version")
+        .and_then(Value::as_str)
+        .is_some_and(|v| v.starts_with("2."))
+    {
+        obj.insert("version".into(), Value::String("1.0.3".into()));
+    }
+    if let Some(c) = obj.get_mut("context").and_then(Value::as_object_mut) {
+        c.remove("contextAgents");
+        c.remove("contextGroups");
+    }
+    if let Some(sub) = obj
+        .get_mut("object")
+        .and_then(|o| o.get_mut("context"))
+        .and_then(Value::as_object_mut)
+    {
+        sub.remove("contextAgents");
+        sub.remove("contextGroups");
+    }
+}
+
+#[cfg(test)]
+mod downgrade_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_2_0_statement_reads_as_1_0_3() {
+        let mut s =
+            json!({"version": "2.0.0", "context": {"contextAgents": [], "registration": "x"}});
+        assert!(needs_downgrade(
+            serde_json::to_string(&s).unwrap().as_bytes()
+        ));
+        downgrade_to_1_0(&mut s);
+        assert_eq!(
+            s,
+            json!({"version": "1.0.3", "context": {"registration": "x"}})
+        );
+        assert!(!needs_downgrade(br#"{"version":"1.0.0"}"#));
+    }
+}

@@ -106,10 +106,15 @@ impl Lrs {
 
     /// A request to `path` (under /xapi) with auth and the 1.0.3 version header.
     pub fn req(&self, method: Method, path: &str) -> RequestBuilder {
+        self.req_as("1.0.3", method, path)
+    }
+
+    /// A request naming another xAPI version.
+    pub fn req_as(&self, version: &str, method: Method, path: &str) -> RequestBuilder {
         self.client
             .request(method, format!("{}/xapi{path}", self.url))
             .basic_auth(&self.key, Some(&self.secret))
-            .header("X-Experience-API-Version", "1.0.3")
+            .header("X-Experience-API-Version", version)
     }
 
     pub async fn post(&self, body: &Value) -> Response {

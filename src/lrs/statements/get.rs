@@ -4,7 +4,7 @@
 //! its first page was read).
 
 use axum::body::Body;
-use axum::extract::{RawQuery, State};
+use axum::extract::{Extension, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -17,6 +17,7 @@ use crate::lrs::auth::Auth;
 use crate::lrs::error::ApiError;
 use crate::lrs::{AppState, MAX_PAGE, http_date};
 use crate::store::{Query, StoredStatement, seq_bounds};
+use crate::xapi::Version;
 use crate::xapi::format::{self, Format};
 
 /// The state a `more` link carries: the original query and the seq window
@@ -30,6 +31,7 @@ struct Cursor {
 
 pub async fn get(
     State(state): State<AppState>,
+    Extension(version): Extension<Version>,
     auth: Auth,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
@@ -85,7 +87,7 @@ pub async fn get(
             }
             let stored_ms = statement.stored_ms();
             let parts = attachment_parts(&store, view, std::slice::from_ref(&statement))?;
-            let body = render(&store, &statement, view, &languages)?;
+            let body = render(&store, &statement, view, &languages, version)?;
             respond(body, view, Some(stored_ms), parts)
         }
         Request::Many(filters) => {
@@ -127,7 +129,7 @@ pub async fn get(
                 if i > 0 {
                     body.push(b',');
                 }
-                body.extend_from_slice(&render(&store, s, filters.view, &languages)?);
+                body.extend_from_slice(&render(&store, s, filters.view, &languages, version)?);
             }
             body.extend_from_slice(b"],\"more\":");
             body.extend_from_slice(
@@ -175,8 +177,10 @@ fn render(
     statement: &StoredStatement,
     view: View,
     languages: &[String],
+    version: Version,
 ) -> Result<Vec<u8>, ApiError> {
-    if view.format == Format::Exact {
+    let downgrade = version == Version::V1_0_3 && format::needs_downgrade(&statement.json);
+    if view.format == Format::Exact && !downgrade {
         return Ok(statement.json.clone());
     }
     let mut value: Value = serde_json::from_slice(&statement.json)
@@ -188,6 +192,9 @@ fn render(
             format::to_canonical(&mut value, &lookup, languages);
         }
         Format::Exact => {}
+    }
+    if downgrade {
+        format::downgrade_to_1_0(&mut value);
     }
     serde_json::to_vec(&value).map_err(|e| ApiError::Internal(e.to_string()))
 }
