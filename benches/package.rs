@@ -18,7 +18,11 @@ fn main() {
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let course = args.next().map(PathBuf::from).unwrap_or_else(|| {
         let real = repo.join("packages/reintegration-me");
-        if real.join("course.toml").is_file() { real } else { repo.join("tests/fixtures/package/demo-course") }
+        if real.join("course.toml").is_file() {
+            real
+        } else {
+            repo.join("tests/fixtures/package/demo-course")
+        }
     });
     let runs: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(9);
 
@@ -34,13 +38,19 @@ fn main() {
     let mut summary = String::new();
     for i in 0..=runs {
         let start = Instant::now();
-        let outcome = build(&course, &opts, &|_| {}).unwrap_or_else(|e| panic!("packaging {} failed:\n{e}", course.display()));
+        let outcome = build(&course, &opts, &|_| {})
+            .unwrap_or_else(|e| panic!("packaging {} failed:\n{e}", course.display()));
         let elapsed = start.elapsed();
         // Run 0 warms the file cache and is not counted.
         if i == 0 {
             let bytes: u64 = outcome.built.iter().map(|b| b.size).sum();
             let scos: usize = outcome.built.iter().map(|b| b.scos).sum();
-            summary = format!("{} zips, {} SCOs in total, {:.1} KiB", outcome.built.len(), scos, bytes as f64 / 1024.0);
+            summary = format!(
+                "{} zips, {} SCOs in total, {:.1} KiB",
+                outcome.built.len(),
+                scos,
+                bytes as f64 / 1024.0
+            );
         } else {
             times.push(elapsed);
         }

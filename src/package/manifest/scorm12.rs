@@ -21,7 +21,7 @@ pub fn write(plan: &Plan) -> String {
     let schema_location = format!(
         "{CP_NS} imscp_rootv1p1p2.xsd http://www.imsglobal.org/xsd/imsmd_rootv1p2p1 imsmd_rootv1p2p1.xsd {ADLCP_NS} adlcp_rootv1p2.xsd"
     );
-    w.start(
+    w.start_multiline(
         "manifest",
         &[
             ("identifier", &plan.identifier),

@@ -42,7 +42,7 @@ pub fn write(plan: &Plan) -> String {
     let schema_location = format!(
         "{CP_NS} imscp_v1p1.xsd {ADLCP_NS} adlcp_v1p3.xsd {ADLSEQ_NS} adlseq_v1p3.xsd {ADLNAV_NS} adlnav_v1p3.xsd {IMSSS_NS} imsss_v1p0.xsd"
     );
-    w.start(
+    w.start_multiline(
         "manifest",
         &[
             ("identifier", &plan.identifier),

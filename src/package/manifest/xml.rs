@@ -42,6 +42,28 @@ impl XmlWriter {
         }
     }
 
+    /// Like [`start`](Self::start), one attribute per line: for the root
+    /// element, whose namespace declarations would make one very long line.
+    pub fn start_multiline(&mut self, name: &'static str, attrs: &[(&str, &str)]) {
+        self.indent();
+        self.out.push('<');
+        self.out.push_str(name);
+        for (i, (k, v)) in attrs.iter().enumerate() {
+            if i == 0 {
+                self.out.push(' ');
+            } else {
+                self.out.push_str("\n    ");
+            }
+            self.out.push_str(k);
+            self.out.push_str("=\"");
+            self.out.push_str(&escape(v));
+            self.out.push('"');
+        }
+        self.out.push_str(">\n");
+        self.depth += 1;
+        self.stack.push(name);
+    }
+
     pub fn start(&mut self, name: &'static str, attrs: &[(&str, &str)]) {
         self.open_tag(name, attrs);
         self.out.push_str(">\n");

@@ -38,6 +38,9 @@ pub struct Strings {
     pub warning: &'static str,
     pub caution: &'static str,
     pub exercise: &'static str,
+    pub back_to_reference: &'static str,
+    pub task_done: &'static str,
+    pub task_todo: &'static str,
     pub hours: &'static str,
     pub minutes: &'static str,
 }
@@ -77,6 +80,9 @@ const EN: Strings = Strings {
     warning: "Warning",
     caution: "Caution",
     exercise: "Exercise",
+    back_to_reference: "Back to reference",
+    task_done: "Done:",
+    task_todo: "To do:",
     hours: "h",
     minutes: "min",
 };
@@ -116,6 +122,9 @@ const FR: Strings = Strings {
     warning: "Avertissement",
     caution: "Attention",
     exercise: "Exercice",
+    back_to_reference: "Retour à la référence",
+    task_done: "Fait :",
+    task_todo: "À faire :",
     hours: "h",
     minutes: "min",
 };

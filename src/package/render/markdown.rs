@@ -134,8 +134,30 @@ pub fn render_markdown(
     if let Err(e) = comrak::format_html(root, &opts, &mut html) {
         diags.error(ctx.source, None, format!("cannot render: {e}"));
     }
-    out.html = html;
+    out.html = localize(html, ctx.strings);
     out
+}
+
+/// comrak writes a few words and controls of its own: footnote back-links
+/// labelled in English, and task-list checkboxes without a label. Both are
+/// rewritten in the page's language; a read-only checklist reads better
+/// as text than as disabled form controls.
+fn localize(html: String, s: &Strings) -> String {
+    html.replace("aria-label=\"Back to reference ", &format!("aria-label=\"{} ", esc(s.back_to_reference)))
+        .replace(
+            "<input type=\"checkbox\" checked=\"\" disabled=\"\" /> ",
+            &format!(
+                "<span class=\"kmh-task\" aria-hidden=\"true\">\u{2611}</span> <span class=\"kmh-sr\">{}</span> ",
+                esc(s.task_done)
+            ),
+        )
+        .replace(
+            "<input type=\"checkbox\" disabled=\"\" /> ",
+            &format!(
+                "<span class=\"kmh-task\" aria-hidden=\"true\">\u{2610}</span> <span class=\"kmh-sr\">{}</span> ",
+                esc(s.task_todo)
+            ),
+        )
 }
 
 fn raw<'a>(arena: &'a Arena<'a>, html: &str) -> &'a AstNode<'a> {

@@ -69,70 +69,7 @@ pub fn check(
     present: Option<&BTreeSet<String>>,
 ) -> usize {
     let mut listed = BTreeSet::new();
-    let mut listed_count = 0;
-    let manifest_base = root.attr_ns(XML_NS, "base").unwrap_or("");
-    for resources in root.children(cp, "resources") {
-        let resources_base = resources.attr_ns(XML_NS, "base").unwrap_or("");
-        for res in resources.children(cp, "resource") {
-            let res_base = res.attr_ns(XML_NS, "base").unwrap_or("");
-            let bases = [manifest_base, resources_base, res_base];
-            let mut refs: Vec<(&str, usize, bool)> = Vec::new();
-            if let Some(h) = res.attr("href") {
-                refs.push((h, res.line, true));
-            }
-            for f in res.children(cp, "file") {
-                listed_count += 1;
-                if let Some(h) = f.attr("href") {
-                    refs.push((h, f.line, false));
-                }
-            }
-            for (href, line, is_launch) in refs {
-                if has_scheme(href) {
-                    continue;
-                }
-                let path = match resolve(&bases, href) {
-                    Ok(p) if p.is_empty() => continue,
-                    Ok(p) => p,
-                    Err(why) => {
-                        c.error(
-                            "path-invalid",
-                            Some(line),
-                            format!("{}: href {href:?} {why}", who(res)),
-                        );
-                        continue;
-                    }
-                };
-                listed.insert(path.clone());
-                let Some(present) = present else { continue };
-                if present.contains(&path) {
-                    continue;
-                }
-                let what = if is_launch { "launch file" } else { "file" };
-                let hint = present
-                    .iter()
-                    .find(|p| p.eq_ignore_ascii_case(&path))
-                    .map(|p| {
-                        format!(
-                            " (the package has {p:?}: names are case-sensitive on most LMS servers)"
-                        )
-                    })
-                    .unwrap_or_default();
-                let code = if is_launch {
-                    "launch-file-missing"
-                } else {
-                    "file-missing"
-                };
-                c.error(
-                    code,
-                    Some(line),
-                    format!(
-                        "{}: {what} {path:?} is listed but not in the package{hint}",
-                        who(res)
-                    ),
-                );
-            }
-        }
-    }
+    let listed_count = visit_manifest(c, root, cp, Vec::new(), present, &mut listed);
     if let Some(present) = present {
         for p in present {
             if !listed.contains(p) && !is_control_file(p) {
@@ -148,6 +85,96 @@ pub fn check(
         schema_locations(c, root, present);
     }
     listed_count
+}
+
+/// The resources of one (sub-)manifest; `bases` is the `xml:base` chain
+/// of the manifests above it. Returns the number of `<file>` elements.
+fn visit_manifest<'a>(
+    c: &mut Checker,
+    manifest: &'a Element,
+    cp: &str,
+    mut bases: Vec<&'a str>,
+    present: Option<&BTreeSet<String>>,
+    listed: &mut BTreeSet<String>,
+) -> usize {
+    let mut count = 0;
+    bases.push(manifest.attr_ns(XML_NS, "base").unwrap_or(""));
+    for resources in manifest.children(cp, "resources") {
+        for res in resources.children(cp, "resource") {
+            let mut chain = bases.clone();
+            chain.push(resources.attr_ns(XML_NS, "base").unwrap_or(""));
+            chain.push(res.attr_ns(XML_NS, "base").unwrap_or(""));
+            let mut refs: Vec<(&str, usize, bool)> = Vec::new();
+            if let Some(h) = res.attr("href") {
+                refs.push((h, res.line, true));
+            }
+            for f in res.children(cp, "file") {
+                count += 1;
+                if let Some(h) = f.attr("href") {
+                    refs.push((h, f.line, false));
+                }
+            }
+            for (href, line, is_launch) in refs {
+                check_href(c, res, &chain, href, line, is_launch, present, listed);
+            }
+        }
+    }
+    for sub in manifest.children(cp, "manifest") {
+        count += visit_manifest(c, sub, cp, bases.clone(), present, listed);
+    }
+    count
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_href(
+    c: &mut Checker,
+    res: &Element,
+    bases: &[&str],
+    href: &str,
+    line: usize,
+    is_launch: bool,
+    present: Option<&BTreeSet<String>>,
+    listed: &mut BTreeSet<String>,
+) {
+    if has_scheme(href) {
+        return;
+    }
+    let path = match resolve(bases, href) {
+        Ok(p) if p.is_empty() => return,
+        Ok(p) => p,
+        Err(why) => {
+            c.error(
+                "path-invalid",
+                Some(line),
+                format!("{}: href {href:?} {why}", who(res)),
+            );
+            return;
+        }
+    };
+    listed.insert(path.clone());
+    let Some(present) = present else { return };
+    if present.contains(&path) {
+        return;
+    }
+    let what = if is_launch { "launch file" } else { "file" };
+    let hint = present
+        .iter()
+        .find(|p| p.eq_ignore_ascii_case(&path))
+        .map(|p| format!(" (the package has {p:?}: names are case-sensitive on most LMS servers)"))
+        .unwrap_or_default();
+    let code = if is_launch {
+        "launch-file-missing"
+    } else {
+        "file-missing"
+    };
+    c.error(
+        code,
+        Some(line),
+        format!(
+            "{}: {what} {path:?} is listed but not in the package{hint}",
+            who(res)
+        ),
+    );
 }
 
 /// The XSDs named by `xsi:schemaLocation` should travel with the package;

@@ -85,12 +85,9 @@ pub fn validate_manifest(
         ..Summary::default()
     };
     let mut detected = None;
-    match parse(&mut c, bytes) {
-        Some(root) => {
-            let (version, sv) = check_root(&mut c, &root, files, &mut summary);
-            detected = version.map(|v| (v, sv));
-        }
-        None => {}
+    if let Some(root) = parse(&mut c, bytes) {
+        let (version, sv) = check_root(&mut c, &root, files, &mut summary);
+        detected = version.map(|v| (v, sv));
     }
     findings.append(&mut c.findings);
     let mut report = Report::new(path_label.to_string(), files.is_some(), findings);

@@ -321,11 +321,11 @@ fn scorm12_values(c: &mut Checker, all: &[&Element]) {
     for el in all.iter().filter(|e| e.ns.as_deref() == Some(ADLCP12_NS)) {
         let v = el.text.trim();
         match el.local.as_str() {
-            "masteryscore" => {
-                if !v.parse::<f64>().is_ok_and(|m| (0.0..=100.0).contains(&m)) {
-                    c.error("value-invalid", Some(el.line), format!("adlcp:masteryscore {v:?} must be a number from 0 to 100"));
-                }
-            }
+            "masteryscore" if !v.parse::<f64>().is_ok_and(|m| (0.0..=100.0).contains(&m)) => c.error(
+                "value-invalid",
+                Some(el.line),
+                format!("adlcp:masteryscore {v:?} must be a number from 0 to 100"),
+            ),
             "timelimitaction" if !time_limit_action_ok(v) => c.error(
                 "value-invalid",
                 Some(el.line),
