@@ -17,7 +17,18 @@
 //!
 //! Where the text leaves room, the ADL LRS conformance suite
 //! (`adlnet/lrs-conformance-test-suite`, `test/v1_0_3`, `test/v2_0`) decided;
-//! each such choice is documented where it is made.
+//! each such choice is documented where it is made. In short:
+//! - accepted: empty Language Maps (`"display": {}`), empty
+//!   `contextActivities` / `attachments` / `correctResponsesPattern` arrays,
+//!   upper-case `mbox_sha1sum`, `version` `"1.0"`, timestamps without a time
+//!   zone under 1.0.3 (read as UTC), ISO 8601 basic-format timestamps under
+//!   1.0.3, durations with a fraction on the last component (`PT0.5S`);
+//! - rejected: the offset `-00:00`, an anonymous Group with an empty
+//!   `member`, `score.min == score.max` ("min less than max"), an authority
+//!   Group that is identified or not an account-identified consumer plus one
+//!   Agent, component lists that the `interactionType` does not support,
+//!   `revision` / `platform` when the object is not an Activity, a voiding
+//!   statement whose object is not a StatementRef.
 //!
 //! Not checked here because they need more than the statement: uniqueness
 //! of statement ids within a batch, duplicate JSON keys (gone once parsed),
