@@ -76,7 +76,13 @@ pub fn run_package(args: &PackageArgs) -> Result<i32, PackageError> {
             .progress_chars("=> "),
     );
     let progress = |p: Progress| match p {
-        Progress::Start(n) => bar.set_length(n),
+        Progress::Start(n) => {
+            // One zip is done before a bar would be worth looking at.
+            if n <= 1 {
+                bar.set_draw_target(ProgressDrawTarget::hidden());
+            }
+            bar.set_length(n)
+        }
         Progress::Building(name) => bar.set_message(name),
         Progress::Done => bar.inc(1),
     };

@@ -100,10 +100,10 @@ mod tests {
         sorted.sort();
         assert_eq!(names, sorted);
         assert_eq!(names.len(), 3);
-        for i in 0..archive.len() {
+        for (i, expected) in sorted.iter().enumerate() {
             let mut f = archive.by_index(i).expect("entry");
             let name = f.name().expect("name").to_string();
-            assert_eq!(name, sorted[i]);
+            assert_eq!(&name, expected);
             assert_eq!(f.unix_mode(), Some(0o100644));
             assert_eq!(f.last_modified(), Some(DateTime::default()));
             let mut content = Vec::new();
