@@ -458,6 +458,11 @@ mod tests {
             "context.contextGroups[0].relevantTypes: must contain at least one IRI"
         );
         assert_eq!(
+            v2(json!([{"objectType": "contextGroup", "group": group.clone(), "extra": 1}])),
+            "context.contextGroups[0].extra: is not a property of a contextGroup"
+        );
+        assert_eq!(v2(json!("x")), "context.contextGroups: must be an array");
+        assert_eq!(
             v2(json!([{"objectType": "contextGroup", "group": group, "relevantTypes": ["abc"]}])),
             "context.contextGroups[0].relevantTypes[0]: must be an absolute IRI (with a scheme)"
         );
