@@ -1056,3 +1056,159 @@ fn packages_the_real_curriculum_when_complete() {
         ));
     }
 }
+
+// ------------------------------------------------------ JSON contracts
+
+/// The subset of JSON Schema our schemas use: type, const, enum,
+/// properties, required, additionalProperties: false, items, oneOf, $ref
+/// to #/$defs, minimum/maximum. Enough to hold the written JSON to the
+/// published contract.
+fn conforms(value: &Value, schema: &Value, root: &Value, at: &str) -> Result<(), String> {
+    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
+        let target = root
+            .pointer(r.trim_start_matches('#'))
+            .ok_or_else(|| format!("{at}: bad $ref {r}"))?;
+        return conforms(value, target, root, at);
+    }
+    if let Some(options) = schema.get("oneOf").and_then(Value::as_array) {
+        let matching = options
+            .iter()
+            .filter(|s| conforms(value, s, root, at).is_ok())
+            .count();
+        return if matching == 1 {
+            Ok(())
+        } else {
+            Err(format!("{at}: {value} matches {matching} of oneOf"))
+        };
+    }
+    if let Some(c) = schema.get("const")
+        && c != value
+    {
+        return Err(format!("{at}: {value} is not {c}"));
+    }
+    if let Some(e) = schema.get("enum").and_then(Value::as_array)
+        && !e.contains(value)
+    {
+        return Err(format!("{at}: {value} not in {e:?}"));
+    }
+    if let Some(t) = schema.get("type") {
+        let types: Vec<&str> = match t {
+            Value::String(s) => vec![s.as_str()],
+            Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
+            _ => vec![],
+        };
+        let ok = types.iter().any(|t| match *t {
+            "object" => value.is_object(),
+            "array" => value.is_array(),
+            "string" => value.is_string(),
+            "number" => value.is_number(),
+            "integer" => value.is_i64() || value.is_u64(),
+            "boolean" => value.is_boolean(),
+            "null" => value.is_null(),
+            _ => false,
+        });
+        if !ok {
+            return Err(format!("{at}: {value} is not of type {t}"));
+        }
+    }
+    if let Some(n) = value.as_f64() {
+        if schema
+            .get("minimum")
+            .and_then(Value::as_f64)
+            .is_some_and(|m| n < m)
+        {
+            return Err(format!("{at}: {n} below minimum"));
+        }
+        if schema
+            .get("maximum")
+            .and_then(Value::as_f64)
+            .is_some_and(|m| n > m)
+        {
+            return Err(format!("{at}: {n} above maximum"));
+        }
+    }
+    if let Some(obj) = value.as_object() {
+        let props = schema.get("properties").and_then(Value::as_object);
+        for req in schema
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let key = req.as_str().unwrap_or_default();
+            if !obj.contains_key(key) {
+                return Err(format!("{at}: missing required {key}"));
+            }
+        }
+        for (k, v) in obj {
+            match props.and_then(|p| p.get(k)) {
+                Some(s) => conforms(v, s, root, &format!("{at}/{k}"))?,
+                None if schema.get("additionalProperties") == Some(&Value::Bool(false)) => {
+                    return Err(format!("{at}: property {k} is not in the schema"));
+                }
+                None => {}
+            }
+        }
+    }
+    if let (Some(items), Some(arr)) = (schema.get("items"), value.as_array()) {
+        for (i, v) in arr.iter().enumerate() {
+            conforms(v, items, root, &format!("{at}/{i}"))?;
+        }
+    }
+    Ok(())
+}
+
+fn schema(name: &str) -> Value {
+    serde_json::from_str(
+        &std::fs::read_to_string(repo().join("schemas").join(name)).expect("schema"),
+    )
+    .expect("schema JSON")
+}
+
+/// Checks every `kmh-runtime.json` and embedded quiz model in the zips
+/// against their schemas; returns the number of quiz models seen.
+fn check_json_contracts(zips: &[PathBuf]) -> usize {
+    let runtime = schema("kmh-runtime.schema.json");
+    let quiz = schema("quiz-model.schema.json");
+    let mut models = 0;
+    for z in zips {
+        for (name, bytes) in unzip(z) {
+            if name == "kmh-runtime.json" {
+                let v: Value = serde_json::from_slice(&bytes).expect("json");
+                conforms(&v, &runtime, &runtime, &name)
+                    .unwrap_or_else(|e| panic!("{}: {e}", z.display()));
+            } else if name.ends_with(".html") {
+                let html = text(&bytes);
+                let tag = "<script type=\"application/json\" id=\"kmh-quiz\">";
+                if let Some(start) = html.find(tag) {
+                    let body = &html[start + tag.len()..];
+                    let end = body.find("</script>").expect("end of model");
+                    let v: Value = serde_json::from_str(&body[..end]).expect("json");
+                    conforms(&v, &quiz, &quiz, &name)
+                        .unwrap_or_else(|e| panic!("{}: {e}", z.display()));
+                    models += 1;
+                }
+            }
+        }
+    }
+    models
+}
+
+#[test]
+fn runtime_config_and_quiz_models_follow_their_json_schemas() {
+    let out = tempfile::tempdir().expect("tmp");
+    let zips = package(
+        &demo_course(),
+        out.path(),
+        &["--lrs", "https://lrs.example.org/xapi/"],
+    );
+    assert_eq!(
+        check_json_contracts(&zips),
+        8,
+        "two quizzes in each of four packages"
+    );
+    // The checker itself must be able to fail.
+    let runtime = schema("kmh-runtime.schema.json");
+    let bad = serde_json::json!({"format": "kmh-runtime/1"});
+    assert!(conforms(&bad, &runtime, &runtime, "").is_err());
+}

@@ -222,7 +222,11 @@ fn files_follow_xml_base_and_hint_at_case() {
         ]),
     );
     assert!(!r.valid);
-    let f = r.findings.iter().find(|f| f.code == "file-missing").expect("file-missing");
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.code == "file-missing")
+        .expect("file-missing");
     assert_eq!(f.line, Some(21));
     assert!(f.message.contains("\"content/one/My Photo.png\" is listed but not in the package (the package has \"content/one/my photo.png\""), "{}", f.message);
     // The launch file is checked too.
