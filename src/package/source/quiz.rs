@@ -391,7 +391,7 @@ fn build_question(file: &Path, d: Draft, diags: &mut Diagnostics) -> Option<Ques
             return None;
         }
     };
-    let (type_line, _) = d.get("type").map(|(_, l)| (l, ())).unwrap_or((d.line, ()));
+    let type_line = d.get("type").map_or(d.line, |(_, l)| l);
 
     let allowed: &[&str] = match type_name.as_str() {
         "single" | "multiple" | "matching" | "text" => &[],
