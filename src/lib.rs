@@ -4,6 +4,8 @@
 //! Map of the crate (dependencies point one way, top to bottom):
 //!
 //! - [`cli`]: the `kmh` command line; each subcommand calls one layer below.
+//! - [`analytics`]: read models kept at ingest, programme indicators, the
+//!   dashboard and `kmh report`.
 //! - [`bench`]: `kmh bench`, the LRS load generator.
 //! - [`package`]: curriculum sources → SCORM zips, and `kmh validate`. Pure:
 //!   files in, zip out.
@@ -12,6 +14,7 @@
 //!   storage engine.
 //! - [`xapi`]: xAPI value rules (validation, identifiers, index keys). No I/O.
 
+pub mod analytics;
 pub mod bench;
 pub mod cli;
 pub mod lrs;

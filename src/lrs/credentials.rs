@@ -24,10 +24,14 @@ pub enum Scope {
     State,
     Profile,
     Define,
+    /// Read the analytics (`/analytics`, the dashboard), learners by pseudonym.
+    AnalyticsRead,
+    /// See learners' identities in the analytics instead of pseudonyms.
+    Identities,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 8] = [
+    pub const ALL: [Scope; 10] = [
         Scope::StatementsWrite,
         Scope::StatementsRead,
         Scope::StatementsReadMine,
@@ -36,6 +40,8 @@ impl Scope {
         Scope::State,
         Scope::Profile,
         Scope::Define,
+        Scope::AnalyticsRead,
+        Scope::Identities,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -48,6 +54,8 @@ impl Scope {
             Scope::State => "state",
             Scope::Profile => "profile",
             Scope::Define => "define",
+            Scope::AnalyticsRead => "analytics/read",
+            Scope::Identities => "identities",
         }
     }
 }

@@ -120,6 +120,7 @@ pub fn router(state: AppState) -> Router {
         .merge(xapi)
         .merge(open)
         .nest("/admin", admin::router())
+        .merge(crate::analytics::http::router())
         .fallback(version::not_found)
         .with_state(state);
     // The alternate request syntax changes the method, so it must run

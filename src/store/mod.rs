@@ -14,7 +14,9 @@
 //! - `attachments`: SHA-256 (hex) → content type and raw attachment data
 //! - `credentials`: key → credential record (JSON)
 //! - `meta`: `schema_version` and other store-wide records
+//! - `analytics`: the read models of [`crate::analytics`] (see `analytics.rs`)
 
+mod analytics;
 mod credentials;
 mod documents;
 mod keys;
@@ -26,7 +28,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
-use fjall::{Database, Keyspace, KeyspaceCreateOptions};
+use fjall::config::{BlockSizePolicy, CompressionPolicy};
+use fjall::{CompressionType, Database, Keyspace, KeyspaceCreateOptions};
 use uuid::Uuid;
 
 pub use credentials::CredentialRecord;
@@ -85,6 +88,7 @@ pub(crate) struct Keyspaces {
     pub agents: Keyspace,
     pub credentials: Keyspace,
     pub meta: Keyspace,
+    pub analytics: Keyspace,
 }
 
 /// A handle on the open store; clones share it.
@@ -107,6 +111,9 @@ pub(crate) struct Inner {
     last_seq: AtomicU64,
     /// Serialises document read-modify-writes (preconditions, merges).
     documents_lock: std::sync::Mutex<()>,
+    /// The analytics read models in memory, loaded on first use.
+    analytics: std::sync::OnceLock<RwLock<crate::analytics::State>>,
+    analytics_init: std::sync::Mutex<()>,
 }
 
 impl Store {
@@ -123,9 +130,15 @@ impl Store {
                 fjall::Error::Locked => StoreError::Locked(dir.to_path_buf()),
                 other => other.into(),
             })?;
+        // LZ4 on every level (fjall leaves the first two uncompressed):
+        // statements are JSON that compresses about 3:1, and most of a
+        // young store sits in those levels. Larger blocks compress better.
         let open = |name: &str| -> Result<Keyspace> {
             Ok(db.keyspace(name, || {
-                KeyspaceCreateOptions::default().max_memtable_size(MEMTABLE_BYTES)
+                KeyspaceCreateOptions::default()
+                    .max_memtable_size(MEMTABLE_BYTES)
+                    .data_block_compression_policy(CompressionPolicy::all(CompressionType::Lz4))
+                    .data_block_size_policy(BlockSizePolicy::all(16 * 1024))
             })?)
         };
         let ks = Keyspaces {
@@ -143,6 +156,7 @@ impl Store {
             agents: open("agents")?,
             credentials: open("credentials")?,
             meta: open("meta")?,
+            analytics: open("analytics")?,
         };
         check_schema_version(&db, &ks)?;
         let voided = load_voided(&ks)?;
@@ -161,6 +175,8 @@ impl Store {
                 in_flight_since_ms: AtomicU64::new(u64::MAX),
                 last_seq: AtomicU64::new(last_seq),
                 documents_lock: std::sync::Mutex::new(()),
+                analytics: std::sync::OnceLock::new(),
+                analytics_init: std::sync::Mutex::new(()),
             }),
         })
     }

@@ -139,6 +139,18 @@ fn commit_group(store: &Store, group: Vec<Request>) {
     // Agent identity → (names, changed by this group).
     let mut agent_names: HashMap<String, (Vec<String>, bool)> = HashMap::new();
     let mut outcomes: Vec<(Reply, Result<Vec<Appended>>)> = Vec::with_capacity(group.len());
+    // The analytics read models, updated in this same batch.
+    let mut projection = match store.analytics_group() {
+        Ok(p) => p,
+        Err(e) => {
+            inner.in_flight_since_ms.store(u64::MAX, Ordering::Release);
+            tracing::error!("analytics read models unavailable: {e}");
+            for req in group {
+                let _ = req.reply.send(Err(StoreError::Engine(e.to_string())));
+            }
+            return;
+        }
+    };
 
     for req in group {
         let outcome = stage_request(
@@ -150,6 +162,7 @@ fn commit_group(store: &Store, group: Vec<Request>) {
             &mut newly_voided,
             &mut activity_defs,
             &mut agent_names,
+            &mut projection,
         );
         outcomes.push((req.reply, outcome));
     }
@@ -171,13 +184,14 @@ fn commit_group(store: &Store, group: Vec<Request>) {
         }
     }
 
-    let committed = if batch.is_empty() {
-        Ok(())
-    } else {
-        batch.commit()
+    let committed = match super::analytics::stage_group(store, &mut batch, &mut projection) {
+        Err(e) => Err(e),
+        Ok(()) if batch.is_empty() => Ok(()),
+        Ok(()) => batch.commit().map_err(StoreError::from),
     };
     match committed {
         Ok(()) => {
+            projection.publish();
             if !newly_voided.is_empty() {
                 if let Ok(mut set) = inner.voided.write() {
                     set.extend(newly_voided);
@@ -214,6 +228,7 @@ fn stage_request(
     newly_voided: &mut Vec<u64>,
     activity_defs: &mut HashMap<String, (Value, bool)>,
     agent_names: &mut HashMap<String, (Vec<String>, bool)>,
+    projection: &mut crate::analytics::Group<'_>,
 ) -> Result<Vec<Appended>> {
     let ks = &store.inner.ks;
     // First pass: conflicts. Nothing is staged until the whole request passes.
@@ -284,6 +299,10 @@ fn stage_request(
         }
         collect_definitions(&statement, activity_defs, store)?;
         collect_names(&statement, agent_names, store)?;
+        let voided_on_arrival = newly_voided.last() == Some(&seq);
+        projection
+            .project(&statement, seq, voided_on_arrival, store)
+            .map_err(StoreError::Engine)?;
 
         let bytes =
             serde_json::to_vec(&statement).map_err(|e| StoreError::Engine(e.to_string()))?;

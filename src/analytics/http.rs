@@ -1,0 +1,293 @@
+//! The dashboard's HTTP face, merged into the LRS router:
+//!
+//! - `GET /dashboard`: the page (and `/dashboard/app.js`, `/dashboard/app.css`),
+//!   embedded in the binary. It holds no data; it asks for a key and secret
+//!   and calls the endpoints below with them.
+//! - `GET /analytics/overview`: every indicator ([`indicators::Overview`]).
+//! - `GET /analytics/learners`: learners, searchable (`q`), paged
+//!   (`offset`, `limit` ≤ 500).
+//! - `GET /analytics/learners/{id}`: one learner's progress, by pseudonym.
+//! - `GET /analytics/progress.csv`: learner × module progress as CSV.
+//!
+//! Every `/analytics` endpoint takes the filters `course`, `module`,
+//! `cohort`, `language`, `country`, `from`, `to` and `lang` (the language of
+//! titles), and needs HTTP Basic with a credential that has the
+//! `analytics/read`, `statements/read`, `all/read` or `all` scope (or the
+//! server's admin token, which `kmh report` uses). Learners are shown by
+//! pseudonym unless the credential also has the `identities` scope.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use subtle::ConstantTimeEq;
+
+use super::indicators::{self, Filter, LearnerDetail, LearnerPage, Overview, QueryError};
+use crate::lrs::AppState;
+use crate::lrs::auth::Auth;
+use crate::lrs::credentials::Scope;
+use crate::lrs::error::ApiError;
+use crate::store::Store;
+
+const INDEX_HTML: &str = include_str!("../../assets/dashboard/index.html");
+const APP_JS: &str = include_str!("../../assets/dashboard/app.js");
+const APP_CSS: &str = include_str!("../../assets/dashboard/app.css");
+
+/// Most learners one page of `/analytics/learners` returns.
+pub const MAX_LEARNERS_PAGE: usize = 500;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/dashboard", get(page))
+        .route("/dashboard/", get(page))
+        .route("/dashboard/app.js", get(app_js))
+        .route("/dashboard/app.css", get(app_css))
+        .route("/analytics/overview", get(overview))
+        .route("/analytics/learners", get(learners))
+        .route("/analytics/learners/{id}", get(learner))
+        .route("/analytics/progress.csv", get(progress_csv))
+}
+
+/// A caller allowed to read analytics.
+pub struct Reader {
+    /// May see learners' identities (scope `identities`).
+    pub identities: bool,
+}
+
+impl FromRequestParts<AppState> for Reader {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let bearer = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        if let Some(token) = bearer {
+            return if bool::from(token.as_bytes().ct_eq(state.config.admin_token.as_bytes())) {
+                Ok(Reader { identities: true })
+            } else {
+                Err(ApiError::Unauthorized)
+            };
+        }
+        let auth = Auth::from_request_parts(parts, state).await?;
+        let c = &auth.credential;
+        if !(c.has(Scope::AnalyticsRead) || c.reads_all_statements()) {
+            return Err(ApiError::Forbidden(format!(
+                "credential {} lacks a read scope (analytics/read, statements/read or all/read)",
+                c.key
+            )));
+        }
+        Ok(Reader {
+            identities: c.has(Scope::Identities),
+        })
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Params {
+    #[serde(flatten)]
+    filter: Filter,
+    lang: Option<String>,
+    q: Option<String>,
+    offset: Option<String>,
+    limit: Option<String>,
+}
+
+impl From<QueryError> for ApiError {
+    fn from(e: QueryError) -> Self {
+        match e {
+            QueryError::BadFilter(m) => ApiError::BadRequest(m),
+            QueryError::NoLearner(id) => ApiError::NotFound(format!("no learner {id}")),
+            QueryError::Unavailable(m) => ApiError::Unavailable(m),
+        }
+    }
+}
+
+/// The language titles are shown in: `lang`, else the first of
+/// Accept-Language, else English.
+fn language(params: &Params, headers: &HeaderMap) -> String {
+    params
+        .lang
+        .clone()
+        .or_else(|| {
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split([',', ';']).next())
+                .map(str::to_owned)
+        })
+        .map(|l| {
+            l.trim()
+                .split(['-', '_'])
+                .next()
+                .unwrap_or("en")
+                .to_ascii_lowercase()
+        })
+        .filter(|l| !l.is_empty() && l != "*")
+        .unwrap_or_else(|| "en".into())
+}
+
+fn number(value: &Option<String>, name: &str, default: usize) -> Result<usize, ApiError> {
+    match value.as_deref().map(str::trim) {
+        None | Some("") => Ok(default),
+        Some(v) => v
+            .parse()
+            .map_err(|_| ApiError::BadRequest(format!("{name}: {v:?} is not a whole number"))),
+    }
+}
+
+/// Runs a query over the read models off the async threads.
+async fn blocking<T: Send + 'static>(
+    store: Store,
+    f: impl FnOnce(&Store) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(move || f(&store))
+        .await
+        .map_err(|e| ApiError::Internal(format!("analytics task: {e}")))?
+}
+
+async fn overview(
+    _reader: Reader,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<Params>,
+) -> Result<Json<Overview>, ApiError> {
+    let lang = language(&params, &headers);
+    let out = blocking(state.store.clone(), move |store| {
+        Ok(indicators::overview(
+            store.analytics()?,
+            store,
+            &params.filter,
+            &lang,
+        )?)
+    })
+    .await?;
+    Ok(Json(out))
+}
+
+async fn learners(
+    reader: Reader,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<Params>,
+) -> Result<Json<LearnerPage>, ApiError> {
+    let lang = language(&params, &headers);
+    let offset = number(&params.offset, "offset", 0)?;
+    let limit = number(&params.limit, "limit", 50)?.min(MAX_LEARNERS_PAGE);
+    let out = blocking(state.store.clone(), move |store| {
+        Ok(indicators::learners(
+            store.analytics()?,
+            store,
+            &params.filter,
+            params.q.as_deref(),
+            offset,
+            limit,
+            reader.identities,
+            &lang,
+        )?)
+    })
+    .await?;
+    Ok(Json(out))
+}
+
+async fn learner(
+    reader: Reader,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(params): Query<Params>,
+) -> Result<Json<LearnerDetail>, ApiError> {
+    let lang = language(&params, &headers);
+    let out = blocking(state.store.clone(), move |store| {
+        Ok(indicators::learner(
+            store.analytics()?,
+            store,
+            params.filter.course.as_deref().filter(|c| !c.is_empty()),
+            &id,
+            reader.identities,
+            &lang,
+        )?)
+    })
+    .await?;
+    Ok(Json(out))
+}
+
+async fn progress_csv(
+    reader: Reader,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<Params>,
+) -> Result<Response, ApiError> {
+    let lang = language(&params, &headers);
+    let (csv, course) = blocking(state.store.clone(), move |store| {
+        let table = indicators::progress_table(
+            store.analytics()?,
+            store,
+            &params.filter,
+            reader.identities,
+            &lang,
+        )?;
+        let course = table.get(1).and_then(|r| {
+            let at = table[0].iter().position(|h| h == "course")?;
+            r.get(at).cloned()
+        });
+        Ok((indicators::to_csv(&table), course))
+    })
+    .await?;
+    let name = format!(
+        "kmh-progress-{}-{}.csv",
+        course.unwrap_or_else(|| "all".into()),
+        indicators::day(crate::store::now_ms())
+    );
+    // The byte-order mark makes spreadsheet programs read UTF-8 (French
+    // titles) correctly.
+    let body = format!("\u{feff}{csv}");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    let mut r = (StatusCode::OK, body).into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    // Everything the page needs comes from this server; no inline script.
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+             connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+        ),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    r
+}
+
+async fn page() -> Response {
+    asset("text/html; charset=utf-8", INDEX_HTML)
+}
+
+async fn app_js() -> Response {
+    asset("text/javascript; charset=utf-8", APP_JS)
+}
+
+async fn app_css() -> Response {
+    asset("text/css; charset=utf-8", APP_CSS)
+}

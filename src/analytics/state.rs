@@ -1,0 +1,295 @@
+//! The read models in memory, and how the store's writer keeps them:
+//! [`State`] holds every enrolment; a [`Group`] collects what one group
+//! commit changes, so that the store can write the changed rows into the
+//! same atomic batch as the statements and, once that batch is on disk,
+//! [`Group::publish`] makes the change visible to queries.
+//!
+//! Voiding (xAPI 1.0.3 part 2, §2.3.2 "Voided"): a voided statement is
+//! taken back out by rebuilding its learner's enrolment from the learner's
+//! statements that remain, since best scores and first times cannot be
+//! subtracted.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, RwLock, RwLockReadGuard};
+
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::extract::{Fact, extract};
+use super::model::{EnrolKey, Enrolment, RowChange, Str, enrol_key, row_changes};
+
+/// Where a rebuild reads statements from (the store, in production).
+pub trait StatementSource {
+    /// A stored statement by id: its seq, JSON and whether it is voided.
+    fn statement(&self, id: Uuid) -> Result<Option<(u64, Value, bool)>, String>;
+    /// Every statement whose actor is `identity` that is not voided, in
+    /// seq order.
+    fn statements_of_actor(&self, identity: &str) -> Result<Vec<(u64, Value)>, String>;
+}
+
+/// Every enrolment, shared by queries and the writer.
+pub struct State {
+    salt: [u8; 16],
+    pub(crate) enrolments: HashMap<EnrolKey, Arc<Enrolment>>,
+    strings: HashSet<Str>,
+}
+
+impl State {
+    pub fn new(salt: [u8; 16]) -> State {
+        State {
+            salt,
+            enrolments: HashMap::new(),
+            strings: HashSet::new(),
+        }
+    }
+
+    /// A shared copy of `s`.
+    pub fn intern(&mut self, s: &str) -> Str {
+        if let Some(v) = self.strings.get(s) {
+            return v.clone();
+        }
+        let v = Str::from(s);
+        self.strings.insert(v.clone());
+        v
+    }
+
+    /// The pseudonym of a learner identity: stable for this data folder,
+    /// not reversible without its secret salt.
+    pub fn pseudonym(&self, identity: &str) -> Str {
+        pseudonym(&self.salt, identity)
+    }
+
+    pub fn insert(&mut self, key: EnrolKey, e: Enrolment) {
+        self.enrolments.insert(key, Arc::new(e));
+    }
+
+    pub fn len(&self) -> usize {
+        self.enrolments.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.enrolments.is_empty()
+    }
+
+    /// The enrolments `keep` selects, shared: the caller computes on them
+    /// without holding the lock.
+    pub fn select(&self, mut keep: impl FnMut(&Enrolment) -> bool) -> Vec<Arc<Enrolment>> {
+        self.enrolments
+            .values()
+            .filter(|e| keep(e))
+            .cloned()
+            .collect()
+    }
+
+    /// Folds statements (in seq order) into the state, as a rebuild does.
+    pub fn fold(&mut self, statement: &Value) {
+        let salt = self.salt;
+        let Some(fact) = extract(statement, &mut |s| self.intern(s)) else {
+            return;
+        };
+        let key = enrol_key(&fact.course, &fact.learner);
+        let entry = self.enrolments.entry(key).or_insert_with(|| {
+            Arc::new(Enrolment::new(
+                fact.course.clone(),
+                fact.learner.clone(),
+                pseudonym(&salt, &fact.learner),
+            ))
+        });
+        Arc::make_mut(entry).apply(&fact);
+    }
+}
+
+pub fn pseudonym(salt: &[u8; 16], identity: &str) -> Str {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(salt);
+    h.update(identity.as_bytes());
+    let d = h.finalize();
+    Str::from(format!("P-{}", hex::encode(&d[..5])))
+}
+
+struct Draft {
+    before: Option<Arc<Enrolment>>,
+    now: Option<Enrolment>,
+}
+
+struct Logged {
+    id: Option<Uuid>,
+    seq: u64,
+    key: EnrolKey,
+    fact: Fact,
+}
+
+/// The changes of one group commit, before it is committed.
+pub struct Group<'a> {
+    lock: &'a RwLock<State>,
+    base: Option<RwLockReadGuard<'a, State>>,
+    new_strings: HashSet<Str>,
+    drafts: HashMap<EnrolKey, Draft>,
+    /// This group's facts, for a rebuild if one of them is voided.
+    log: Vec<Logged>,
+    voided: HashSet<u64>,
+    rebuild: HashMap<EnrolKey, (Str, Str)>,
+}
+
+impl<'a> Group<'a> {
+    pub fn new(lock: &'a RwLock<State>) -> Group<'a> {
+        Group {
+            lock,
+            base: lock.read().ok(),
+            new_strings: HashSet::new(),
+            drafts: HashMap::new(),
+            log: Vec::new(),
+            voided: HashSet::new(),
+            rebuild: HashMap::new(),
+        }
+    }
+
+    fn intern(&mut self, s: &str) -> Str {
+        if let Some(v) = self.base.as_ref().and_then(|b| b.strings.get(s)) {
+            return v.clone();
+        }
+        if let Some(v) = self.new_strings.get(s) {
+            return v.clone();
+        }
+        let v = Str::from(s);
+        self.new_strings.insert(v.clone());
+        v
+    }
+
+    fn salt(&self) -> [u8; 16] {
+        self.base.as_ref().map(|b| b.salt).unwrap_or_default()
+    }
+
+    fn draft(&mut self, key: EnrolKey, course: &Str, learner: &Str) -> &mut Enrolment {
+        let salt = self.salt();
+        let base = &self.base;
+        let draft = self.drafts.entry(key).or_insert_with(|| {
+            let before = base.as_ref().and_then(|b| b.enrolments.get(&key).cloned());
+            let now = before.as_deref().cloned();
+            Draft { before, now }
+        });
+        draft.now.get_or_insert_with(|| {
+            Enrolment::new(course.clone(), learner.clone(), pseudonym(&salt, learner))
+        })
+    }
+
+    /// Projects one newly stored statement. `voided` is true when the
+    /// statement was voided before it arrived.
+    pub fn project(
+        &mut self,
+        statement: &Value,
+        seq: u64,
+        voided: bool,
+        source: &dyn StatementSource,
+    ) -> Result<(), String> {
+        if let Some(target) = voiding_target(statement) {
+            return self.void(target, source);
+        }
+        if voided {
+            return Ok(());
+        }
+        let Some(fact) = extract(statement, &mut |s| self.intern(s)) else {
+            return Ok(());
+        };
+        let key = enrol_key(&fact.course, &fact.learner);
+        let (course, learner) = (fact.course.clone(), fact.learner.clone());
+        self.draft(key, &course, &learner).apply(&fact);
+        let id = statement
+            .get("id")
+            .and_then(Value::as_str)
+            .and_then(|s| Uuid::parse_str(s).ok());
+        self.log.push(Logged { id, seq, key, fact });
+        Ok(())
+    }
+
+    fn void(&mut self, target: Uuid, source: &dyn StatementSource) -> Result<(), String> {
+        let found = self
+            .log
+            .iter()
+            .find(|l| l.id == Some(target))
+            .map(|l| (l.seq, l.key, l.fact.course.clone(), l.fact.learner.clone()));
+        let found = match found {
+            Some(f) => Some(f),
+            None => match source.statement(target)? {
+                Some((seq, json, false)) => extract(&json, &mut |s| self.intern(s)).map(|f| {
+                    let key = enrol_key(&f.course, &f.learner);
+                    (seq, key, f.course, f.learner)
+                }),
+                _ => None,
+            },
+        };
+        if let Some((seq, key, course, learner)) = found {
+            self.voided.insert(seq);
+            self.rebuild.insert(key, (course, learner));
+        }
+        Ok(())
+    }
+
+    /// Rebuilds the enrolments a voiding changed and returns every row
+    /// to write into the batch.
+    pub fn finish(&mut self, source: &dyn StatementSource) -> Result<Vec<RowChange>, String> {
+        let rebuild = std::mem::take(&mut self.rebuild);
+        for (key, (course, learner)) in rebuild {
+            let salt = self.salt();
+            let mut fresh =
+                Enrolment::new(course.clone(), learner.clone(), pseudonym(&salt, &learner));
+            for (seq, json) in source.statements_of_actor(&learner)? {
+                if self.voided.contains(&seq) {
+                    continue;
+                }
+                if let Some(f) = extract(&json, &mut |s| self.intern(s)) {
+                    if f.course == course {
+                        fresh.apply(&f);
+                    }
+                }
+            }
+            for l in &self.log {
+                if l.key == key && !self.voided.contains(&l.seq) {
+                    fresh.apply(&l.fact);
+                }
+            }
+            let base = &self.base;
+            let draft = self.drafts.entry(key).or_insert_with(|| Draft {
+                before: base.as_ref().and_then(|b| b.enrolments.get(&key).cloned()),
+                now: None,
+            });
+            draft.now = (!fresh.is_empty()).then_some(fresh);
+        }
+        let mut rows = Vec::new();
+        for (key, d) in &self.drafts {
+            row_changes(key, d.before.as_deref(), d.now.as_ref(), &mut rows);
+        }
+        Ok(rows)
+    }
+
+    /// Makes the group's changes visible; call once its batch is on disk.
+    pub fn publish(mut self) {
+        self.base = None;
+        if self.drafts.is_empty() {
+            return;
+        }
+        let Ok(mut state) = self.lock.write() else {
+            return;
+        };
+        state.strings.extend(self.new_strings.drain());
+        for (key, d) in self.drafts.drain() {
+            match d.now {
+                Some(e) => {
+                    state.enrolments.insert(key, Arc::new(e));
+                }
+                None => {
+                    state.enrolments.remove(&key);
+                }
+            }
+        }
+    }
+}
+
+/// The id a voiding statement targets.
+fn voiding_target(statement: &Value) -> Option<Uuid> {
+    if statement.pointer("/verb/id").and_then(Value::as_str) != Some(crate::xapi::VOIDED) {
+        return None;
+    }
+    crate::xapi::keys::statement_ref_target(statement).and_then(|t| Uuid::parse_str(t).ok())
+}

@@ -1,0 +1,286 @@
+//! Unit tests of the read models: folding, row encoding, voiding.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::model::{RowReader, Str, all_rows, row_changes};
+use super::state::{Group, State, StatementSource};
+use super::{Enrolment, Tag, enrol_key};
+
+const COURSE: &str = "urn:kmh:course:reintegration-me";
+
+fn st(id: u128, learner: &str, verb: &str, object: &str, result: Value, ts: &str) -> Value {
+    json!({
+        "id": Uuid::from_u128(id).to_string(),
+        "actor": {"account": {"homePage": "https://lms.example.org", "name": learner}},
+        "verb": {"id": format!("http://adlnet.gov/expapi/verbs/{verb}")},
+        "object": {"id": format!("{COURSE}/{object}"),
+                   "definition": {"extensions": {"urn:kmh:ext:tag": "skills"}}},
+        "result": result,
+        "context": {"contextActivities": {"grouping": [{"id": COURSE}]},
+                    "language": "fr", "extensions": {"urn:kmh:ext:country": "ML"}},
+        "timestamp": ts,
+    })
+}
+
+fn learner(name: &str) -> String {
+    format!("account:https://lms.example.org\u{1f}{name}")
+}
+
+fn statements() -> Vec<Value> {
+    vec![
+        st(
+            1,
+            "a",
+            "initialized",
+            "s00-pre",
+            json!({}),
+            "2026-01-05T09:00:00Z",
+        ),
+        st(
+            2,
+            "a",
+            "answered",
+            "s00-pre/interactions/q1",
+            json!({"success": false, "response": "b"}),
+            "2026-01-05T09:05:00Z",
+        ),
+        st(
+            3,
+            "a",
+            "answered",
+            "s00-pre/interactions/q1",
+            json!({"success": true, "response": "a"}),
+            "2026-01-05T09:06:00Z",
+        ),
+        st(
+            4,
+            "a",
+            "completed",
+            "s00-pre",
+            json!({"score": {"scaled": 0.4}}),
+            "2026-01-05T09:10:00Z",
+        ),
+        st(
+            5,
+            "a",
+            "terminated",
+            "s00-pre",
+            json!({"duration": "PT10M"}),
+            "2026-01-05T09:10:01Z",
+        ),
+        st(
+            6,
+            "a",
+            "experienced",
+            "s01-intro/pages/02-why",
+            json!({}),
+            "2026-01-06T10:00:00Z",
+        ),
+        st(
+            7,
+            "a",
+            "failed",
+            "s01-intro",
+            json!({"score": {"scaled": 0.6}}),
+            "2026-01-06T10:30:00Z",
+        ),
+        st(
+            8,
+            "a",
+            "passed",
+            "s01-intro",
+            json!({"score": {"scaled": 0.9}}),
+            "2026-01-07T10:30:00Z",
+        ),
+    ]
+}
+
+fn fold_all(list: &[Value]) -> Enrolment {
+    let mut state = State::new([7; 16]);
+    for s in list {
+        state.fold(s);
+    }
+    let key = enrol_key(COURSE, &learner("a"));
+    (*state.enrolments[&key]).clone()
+}
+
+#[test]
+fn fold_keeps_progress_per_module_and_question() {
+    let e = fold_all(&statements());
+    assert_eq!(e.country.as_deref(), Some("ML"));
+    assert_eq!(e.language.as_deref(), Some("fr"));
+    assert!(e.pid.starts_with("P-") && e.pid.len() == 12);
+    let pre = e.module(&format!("{COURSE}/s00-pre")).unwrap();
+    assert_eq!(pre.attempts, 1);
+    assert_eq!(pre.time_ms, 600_000);
+    assert_eq!(pre.latest_score, Some(0.4));
+    assert!(pre.completed_ms.is_some());
+    let intro = e.module(&format!("{COURSE}/s01-intro")).unwrap();
+    assert_eq!(intro.success, Some(true));
+    assert_eq!(intro.best_score, Some(0.9));
+    assert_eq!(intro.latest_score, Some(0.9));
+    assert_eq!(intro.page.as_deref(), Some("pages/02-why"));
+    let q = &e.questions[0];
+    assert_eq!((q.attempts, q.graded, q.correct), (2, 2, 1));
+    assert_eq!(q.last_success, Some(true));
+    assert_eq!(q.last_response.as_deref(), Some("a"));
+    assert_eq!(q.tag, Some(Tag::Skills));
+}
+
+#[test]
+fn fold_does_not_depend_on_arrival_order() {
+    let mut list = statements();
+    let forward = fold_all(&list);
+    list.reverse();
+    let mut backward = fold_all(&list);
+    // Rows are kept in first-seen order; compare them sorted.
+    backward.modules.sort_by(|a, b| a.module.cmp(&b.module));
+    let mut forward = forward;
+    forward.modules.sort_by(|a, b| a.module.cmp(&b.module));
+    // When an attribute was set is bookkeeping: the values agree.
+    backward.attrs_ms = forward.attrs_ms;
+    assert_eq!(forward, backward);
+}
+
+#[test]
+fn rows_round_trip() {
+    let e = fold_all(&statements());
+    let mut rows = Vec::new();
+    all_rows(&e, &mut rows);
+    rows.sort();
+    let mut intern = |s: &str| Str::from(s);
+    let salt = [7; 16];
+    let pid = |s: &str| super::pseudonym(&salt, s);
+    let mut reader = RowReader::new(&mut intern, &pid);
+    let mut out = Vec::new();
+    for (k, v) in &rows {
+        out.extend(reader.push(k, v.as_ref().unwrap()).unwrap());
+    }
+    out.extend(reader.finish());
+    assert_eq!(out.len(), 1);
+    let mut back = out.pop().unwrap().1;
+    let mut want = e.clone();
+    for x in [&mut back, &mut want] {
+        x.modules.sort_by(|a, b| a.module.cmp(&b.module));
+        x.questions.sort_by(|a, b| a.question.cmp(&b.question));
+    }
+    assert_eq!(back, want);
+}
+
+#[test]
+fn unchanged_rows_are_not_rewritten() {
+    let list = statements();
+    let before = fold_all(&list[..7]);
+    let after = fold_all(&list);
+    let key = enrol_key(COURSE, &learner("a"));
+    let mut rows = Vec::new();
+    row_changes(&key, Some(&before), Some(&after), &mut rows);
+    // Only the s01-intro module row changed (passed).
+    assert_eq!(rows.len(), 1, "{rows:?}");
+}
+
+#[derive(Default)]
+struct Fake {
+    stored: HashMap<Uuid, (u64, Value)>,
+    voided: Vec<u64>,
+}
+
+impl StatementSource for Fake {
+    fn statement(&self, id: Uuid) -> Result<Option<(u64, Value, bool)>, String> {
+        Ok(self
+            .stored
+            .get(&id)
+            .map(|(seq, v)| (*seq, v.clone(), self.voided.contains(seq))))
+    }
+    fn statements_of_actor(&self, identity: &str) -> Result<Vec<(u64, Value)>, String> {
+        let mut out: Vec<(u64, Value)> = self
+            .stored
+            .values()
+            .filter(|(seq, v)| {
+                !self.voided.contains(seq)
+                    && crate::xapi::ifi::identity(&v["actor"]).as_deref() == Some(identity)
+            })
+            .cloned()
+            .collect();
+        out.sort_by_key(|x| x.0);
+        Ok(out)
+    }
+}
+
+fn voiding(id: u128, target: u128) -> Value {
+    json!({
+        "id": Uuid::from_u128(id).to_string(),
+        "actor": {"mbox": "mailto:admin@example.org"},
+        "verb": {"id": crate::xapi::VOIDED},
+        "object": {"objectType": "StatementRef", "id": Uuid::from_u128(target).to_string()},
+        "timestamp": "2026-02-01T00:00:00Z",
+    })
+}
+
+#[test]
+fn voiding_takes_a_statement_back_out() {
+    let list = statements();
+    let lock = RwLock::new(State::new([7; 16]));
+    let mut source = Fake::default();
+    // First group: everything.
+    let mut g = Group::new(&lock);
+    for (i, s) in list.iter().enumerate() {
+        g.project(s, i as u64 + 1, false, &source).unwrap();
+        source
+            .stored
+            .insert(Uuid::from_u128(i as u128 + 1), (i as u64 + 1, s.clone()));
+    }
+    let rows = g.finish(&source).unwrap();
+    assert!(!rows.is_empty());
+    g.publish();
+    let key = enrol_key(COURSE, &learner("a"));
+    let best = |lock: &RwLock<State>| {
+        lock.read().unwrap().enrolments[&key]
+            .module(&format!("{COURSE}/s01-intro"))
+            .and_then(|m| m.best_score)
+    };
+    assert_eq!(best(&lock), Some(0.9));
+
+    // Second group: void the `passed` (id 8) and, in the same group, add a
+    // statement and void it too.
+    let mut g = Group::new(&lock);
+    g.project(&voiding(100, 8), 100, false, &source).unwrap();
+    let extra = st(
+        9,
+        "a",
+        "answered",
+        "s00-pre/interactions/q2",
+        json!({"success": true}),
+        "2026-01-08T00:00:00Z",
+    );
+    g.project(&extra, 101, false, &source).unwrap();
+    g.project(&voiding(102, 9), 102, false, &source).unwrap();
+    let rows = g.finish(&source).unwrap();
+    source.voided.push(8);
+    // The s01-intro row is rewritten; no q2 row appears.
+    assert!(rows.iter().any(|(_, v)| v.is_some()));
+    g.publish();
+    assert_eq!(best(&lock), Some(0.6));
+    let state = lock.read().unwrap();
+    let e = &state.enrolments[&key];
+    assert_eq!(e.questions.len(), 1);
+    assert_eq!(
+        e.module(&format!("{COURSE}/s01-intro")).unwrap().success,
+        Some(false)
+    );
+}
+
+#[test]
+fn a_statement_voided_before_it_arrived_is_skipped() {
+    let lock = RwLock::new(State::new([7; 16]));
+    let source = Fake::default();
+    let mut g = Group::new(&lock);
+    g.project(&statements()[0], 1, true, &source).unwrap();
+    assert!(g.finish(&source).unwrap().is_empty());
+    g.publish();
+    assert!(lock.read().unwrap().is_empty());
+}
