@@ -743,7 +743,7 @@ pub fn learner_statements(cfg: &Config, n: usize) -> Vec<Value> {
     if b.rng.chance(0.06) {
         return b.out;
     }
-    let gain = 0.9 + b.rng.normal() * 0.45 + learner.motivation * 0.2;
+    let gain = 1.2 + b.rng.normal() * 0.45 + learner.motivation * 0.2;
     let mut day_at = cohort_start + (8 + b.rng.below(4) as i64) * 3_600_000;
     for (i, m) in MODULES.iter().enumerate() {
         // Drop-off: less motivated learners stop, more often in the long
@@ -759,14 +759,14 @@ pub fn learner_statements(cfg: &Config, n: usize) -> Vec<Value> {
         let skill = match m.kind {
             Kind::Pre => learner.ability,
             Kind::Post => learner.ability + gain,
-            _ => learner.ability + gain * (i as f64 / MODULES.len() as f64) + 0.6,
+            _ => learner.ability + gain * (i as f64 / MODULES.len() as f64) + 1.6,
         };
         let (score, end) = b.attempt(m, day_at, skill);
         // A failed knowledge check is often retaken the next day.
         if let (Some(mastery), Some(s)) = (m.mastery, score) {
             if m.kind == Kind::Lesson && s < mastery && b.rng.chance(0.7) {
                 let retry = end + DAY / 2 + b.rng.below(6 * 3600) as i64 * 1000;
-                b.attempt(m, retry, skill + 0.8);
+                b.attempt(m, retry, skill + 1.0);
             }
         }
         // Sessions follow a schedule: about two to five days apart.

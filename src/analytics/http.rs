@@ -7,7 +7,9 @@
 //! - `GET /analytics/learners`: learners, searchable (`q`), paged
 //!   (`offset`, `limit` ≤ 500).
 //! - `GET /analytics/learners/{id}`: one learner's progress, by pseudonym.
-//! - `GET /analytics/progress.csv`: learner × module progress as CSV.
+//! - `GET /analytics/progress.csv`: learner × module progress as CSV;
+//!   `GET /analytics/progress` gives the same table as JSON (an array of
+//!   rows, the header first).
 //!
 //! Every `/analytics` endpoint takes the filters `course`, `module`,
 //! `cohort`, `language`, `country`, `from`, `to` and `lang` (the language of
@@ -49,6 +51,7 @@ pub fn router() -> Router<AppState> {
         .route("/analytics/overview", get(overview))
         .route("/analytics/learners", get(learners))
         .route("/analytics/learners/{id}", get(learner))
+        .route("/analytics/progress", get(progress_json))
         .route("/analytics/progress.csv", get(progress_csv))
 }
 
@@ -215,6 +218,26 @@ async fn learner(
     })
     .await?;
     Ok(Json(out))
+}
+
+async fn progress_json(
+    reader: Reader,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<Params>,
+) -> Result<Json<Vec<Vec<String>>>, ApiError> {
+    let lang = language(&params, &headers);
+    let table = blocking(state.store.clone(), move |store| {
+        Ok(indicators::progress_table(
+            store.analytics()?,
+            store,
+            &params.filter,
+            reader.identities,
+            &lang,
+        )?)
+    })
+    .await?;
+    Ok(Json(table))
 }
 
 async fn progress_csv(

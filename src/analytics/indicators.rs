@@ -544,29 +544,48 @@ fn snapshot(
 
     let course = chosen.map(|iri| {
         let mut modules: BTreeMap<Arc<str>, bool> = BTreeMap::new();
-        let mut questions: BTreeMap<Arc<str>, QuestionMeta> = BTreeMap::new();
+        // Question → (meta, sum of its positions among the learner's
+        // answers in its module, learners): questions are listed in the
+        // order learners meet them.
+        let mut questions: HashMap<Arc<str>, (QuestionMeta, f64, u32)> = HashMap::new();
         for e in &all {
             for m in &e.modules {
                 let graded = modules.entry(m.module.clone()).or_default();
                 *graded |= m.success.is_some();
             }
+            let mut seen: HashMap<&str, usize> = HashMap::new();
             for q in &e.questions {
-                let meta = questions
-                    .entry(q.question.clone())
-                    .or_insert_with(|| QuestionMeta {
+                let position = seen.entry(&q.module).or_default();
+                let entry = questions.entry(q.question.clone()).or_insert_with(|| {
+                    let meta = QuestionMeta {
                         iri: q.question.clone(),
                         module: q.module.clone(),
                         kind: None,
                         tag: None,
-                    });
-                if meta.kind.is_none() {
-                    meta.kind = q.kind.clone();
+                    };
+                    (meta, 0.0, 0)
+                });
+                entry.1 += *position as f64;
+                entry.2 += 1;
+                *position += 1;
+                if entry.0.kind.is_none() {
+                    entry.0.kind = q.kind.clone();
                 }
-                if meta.tag.is_none() {
-                    meta.tag = q.tag;
+                if entry.0.tag.is_none() {
+                    entry.0.tag = q.tag;
                 }
             }
         }
+        let mut questions: Vec<(QuestionMeta, f64)> = questions
+            .into_values()
+            .map(|(meta, sum, n)| (meta, sum / n.max(1) as f64))
+            .collect();
+        questions.sort_by(|a, b| {
+            a.0.module
+                .cmp(&b.0.module)
+                .then(a.1.total_cmp(&b.1))
+                .then(a.0.iri.cmp(&b.0.iri))
+        });
         let modules = modules
             .into_iter()
             .map(|(m, graded)| {
@@ -592,7 +611,7 @@ fn snapshot(
                 title: title_of(defs, &iri, &course_id(&iri), lang),
             },
             modules,
-            questions: questions.into_values().collect(),
+            questions: questions.into_iter().map(|(meta, _)| meta).collect(),
         }
     });
     Ok(Snapshot {

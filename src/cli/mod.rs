@@ -2,6 +2,8 @@
 //! environment variable.
 
 pub mod creds;
+pub mod demo;
+pub mod report;
 pub mod serve;
 
 use clap::{Parser, Subcommand};
@@ -29,6 +31,12 @@ pub enum Command {
     Package(crate::package::cli::PackageArgs),
     /// Check a SCORM package (zip or folder) for errors an LMS would reject.
     Validate(crate::package::cli::ValidateArgs),
+    /// Programme indicators (table, CSV or JSON) with the dashboard's filters.
+    Report(report::ReportArgs),
+    /// Rebuild the analytics read models from the statements.
+    Reindex(report::ReindexArgs),
+    /// Send a realistic demo cohort through the LRS, for the dashboard.
+    Demo(demo::DemoArgs),
 }
 
 /// Runs one command to completion.
@@ -44,6 +52,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Validate(args) => {
             crate::package::cli::run_validate(&args).map_err(|e| anyhow::anyhow!("{e}"))?
         }
+        Command::Report(args) => report::run(args).map(|()| 0)?,
+        Command::Reindex(args) => report::reindex(args).map(|()| 0)?,
+        Command::Demo(args) => demo::run(args).map(|()| 0)?,
     };
     if code != 0 {
         std::process::exit(code);

@@ -1,6 +1,7 @@
 //! One integration-test binary: HTTP, CLI and packaging behaviour, each
 //! through the real interface (a server on 127.0.0.1:0, the `kmh` binary).
 
+mod analytics;
 mod cli;
 mod common;
 mod documents;

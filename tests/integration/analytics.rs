@@ -1,0 +1,868 @@
+//! Analytics: indicators computed by a real server from known statements,
+//! compared with values worked out by hand; voiding, pseudonyms, filters,
+//! the CSV export, persistence and `kmh report` / `kmh reindex`.
+//!
+//! The cohort (course reintegration-me; modules s00 pre-assessment, s01
+//! lesson with a pass mark, s09 post-assessment, s10 survey; question k1
+//! tagged knowledge and s1 tagged skills in both assessments):
+//!
+//! | learner | country, lang, cohort | enrolled | pre (k1, s1) | s01 | post (k1, s1) | survey |
+//! |---|---|---|---|---|---|---|
+//! | L1 | SN fr A | 01-05 | 0.5 (✓ ✗) | failed 0.6 then passed 0.9, 30 min | 1.0 (✓ ✓) | 5, a comment; done 01-15 |
+//! | L2 | ML fr A | 01-06 | 0.0 (✗ ✗) | completed, failed 0.5, 20 min | 0.5 (✓ ✗) | 4; done 01-20 |
+//! | L3 | NG en B | 01-07 | 1.0 (✓ ✓) | – | – | – |
+//! | L4 | NG en B | 01-08 | – (registered only) | – | – | – |
+//! | L5 | SN fr A | 01-09 | 0.5 (✓ ✗) | passed 1.0 | 0.5 (✗ ✓) | – |
+
+use std::process::Command;
+
+use kmh::lrs::credentials::Scope;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::common::Lrs;
+
+const C: &str = "urn:kmh:course:reintegration-me";
+const ADL: &str = "http://adlnet.gov/expapi/verbs/";
+
+struct Who {
+    name: &'static str,
+    country: &'static str,
+    lang: &'static str,
+    cohort: &'static str,
+}
+
+const L1: Who = Who {
+    name: "l1",
+    country: "SN",
+    lang: "fr",
+    cohort: "A",
+};
+const L2: Who = Who {
+    name: "l2",
+    country: "ML",
+    lang: "fr",
+    cohort: "A",
+};
+const L3: Who = Who {
+    name: "l3",
+    country: "NG",
+    lang: "en",
+    cohort: "B",
+};
+const L4: Who = Who {
+    name: "l4",
+    country: "NG",
+    lang: "en",
+    cohort: "B",
+};
+const L5: Who = Who {
+    name: "l5",
+    country: "SN",
+    lang: "fr",
+    cohort: "A",
+};
+
+fn role(module: &str) -> &'static str {
+    match module {
+        "s00-pre-assessment" => "pre-assessment",
+        "s09-post-assessment" => "post-assessment",
+        "s10-satisfaction-survey" => "survey",
+        _ => "lesson",
+    }
+}
+
+/// A statement by `who` about `module` (or the course when empty), or
+/// about a question of it when `question` is given.
+fn st(
+    who: &Who,
+    verb: &str,
+    module: &str,
+    question: Option<(&str, Option<&str>, &str)>,
+    result: Value,
+    day_time: &str,
+) -> Value {
+    let module_iri = format!("{C}/{module}");
+    let (object, parent) = match (module, question) {
+        ("", _) => (
+            json!({"id": C, "definition": {"type": "http://adlnet.gov/expapi/activities/course"}}),
+            None,
+        ),
+        (_, None) => (
+            json!({"id": module_iri, "definition": {"name": {"en": format!("Module {module}")},
+                   "extensions": {"urn:kmh:ext:role": role(module)}}}),
+            None,
+        ),
+        (_, Some((q, tag, kind))) => {
+            let mut def = json!({"type": "http://adlnet.gov/expapi/activities/cmi.interaction",
+                                 "interactionType": kind, "name": {"en": format!("Question {q}")}});
+            if let Some(t) = tag {
+                def["extensions"] = json!({"urn:kmh:ext:tag": t});
+            }
+            (
+                json!({"id": format!("{module_iri}/interactions/{q}"), "definition": def}),
+                Some(json!([{"id": module_iri}])),
+            )
+        }
+    };
+    let mut ca = json!({"grouping": [{"id": C, "definition": {"type": "http://adlnet.gov/expapi/activities/course"}}]});
+    if let Some(p) = parent {
+        ca["parent"] = p;
+    }
+    json!({
+        "actor": {"objectType": "Agent", "name": format!("Learner {}", who.name),
+                  "account": {"homePage": "https://lms.example.org", "name": who.name}},
+        "verb": {"id": format!("{ADL}{verb}")},
+        "object": object,
+        "result": result,
+        "context": {"language": who.lang, "contextActivities": ca,
+                    "extensions": {"urn:kmh:ext:country": who.country, "urn:kmh:ext:cohort": who.cohort}},
+        "timestamp": format!("2026-{day_time}:00Z"),
+    })
+}
+
+fn answer(who: &Who, module: &str, q: &str, ok: bool, at: &str) -> Value {
+    let tag = if q == "k1" { "knowledge" } else { "skills" };
+    st(
+        who,
+        "answered",
+        module,
+        Some((q, Some(tag), "choice")),
+        json!({"success": ok, "response": if ok { "a" } else { "b" }}),
+        at,
+    )
+}
+
+fn assessment(who: &Who, module: &str, k1: bool, s1: bool, score: f64, day: &str) -> Vec<Value> {
+    vec![
+        st(
+            who,
+            "initialized",
+            module,
+            None,
+            json!({}),
+            &format!("{day}T10:00"),
+        ),
+        answer(who, module, "k1", k1, &format!("{day}T10:01")),
+        answer(who, module, "s1", s1, &format!("{day}T10:02")),
+        st(
+            who,
+            "completed",
+            module,
+            None,
+            json!({"completion": true, "score": {"scaled": score}}),
+            &format!("{day}T10:05"),
+        ),
+    ]
+}
+
+fn survey(who: &Who, value: &str, comment: Option<&str>, day: &str) -> Vec<Value> {
+    let m = "s10-satisfaction-survey";
+    let mut out = vec![st(
+        who,
+        "answered",
+        m,
+        Some(("objectives-clear", None, "likert")),
+        json!({"response": value}),
+        &format!("{day}T08:00"),
+    )];
+    if let Some(text) = comment {
+        out.push(st(
+            who,
+            "answered",
+            m,
+            Some(("most-useful", None, "long-fill-in")),
+            json!({"response": text}),
+            &format!("{day}T08:01"),
+        ));
+    }
+    out.push(st(
+        who,
+        "completed",
+        m,
+        None,
+        json!({"completion": true}),
+        &format!("{day}T09:00"),
+    ));
+    out
+}
+
+fn cohort() -> Vec<Value> {
+    let s01 = "s01-intro";
+    let mut all = Vec::new();
+    // L1
+    all.push(st(&L1, "registered", "", None, json!({}), "01-05T09:00"));
+    all.extend(assessment(
+        &L1,
+        "s00-pre-assessment",
+        true,
+        false,
+        0.5,
+        "01-05",
+    ));
+    all.push(st(&L1, "initialized", s01, None, json!({}), "01-06T10:00"));
+    all.push(st(
+        &L1,
+        "failed",
+        s01,
+        None,
+        json!({"score": {"scaled": 0.6}, "success": false}),
+        "01-06T10:20",
+    ));
+    all.push(st(
+        &L1,
+        "passed",
+        s01,
+        None,
+        json!({"score": {"scaled": 0.9}, "success": true, "completion": true}),
+        "01-07T10:20",
+    ));
+    all.push(st(
+        &L1,
+        "terminated",
+        s01,
+        None,
+        json!({"duration": "PT30M"}),
+        "01-07T10:30",
+    ));
+    all.extend(assessment(
+        &L1,
+        "s09-post-assessment",
+        true,
+        true,
+        1.0,
+        "01-12",
+    ));
+    all.extend(survey(&L1, "5", Some("Great course"), "01-15"));
+    // L2
+    all.push(st(&L2, "registered", "", None, json!({}), "01-06T09:00"));
+    all.extend(assessment(
+        &L2,
+        "s00-pre-assessment",
+        false,
+        false,
+        0.0,
+        "01-06",
+    ));
+    all.push(st(&L2, "initialized", s01, None, json!({}), "01-08T10:00"));
+    all.push(st(
+        &L2,
+        "completed",
+        s01,
+        None,
+        json!({"completion": true}),
+        "01-08T10:15",
+    ));
+    all.push(st(
+        &L2,
+        "failed",
+        s01,
+        None,
+        json!({"score": {"scaled": 0.5}, "success": false}),
+        "01-08T10:16",
+    ));
+    all.push(st(
+        &L2,
+        "terminated",
+        s01,
+        None,
+        json!({"duration": "PT20M"}),
+        "01-08T10:20",
+    ));
+    all.extend(assessment(
+        &L2,
+        "s09-post-assessment",
+        true,
+        false,
+        0.5,
+        "01-14",
+    ));
+    all.extend(survey(&L2, "4", None, "01-20"));
+    // L3: the pre-assessment only.
+    all.push(st(&L3, "registered", "", None, json!({}), "01-07T09:00"));
+    all.extend(assessment(
+        &L3,
+        "s00-pre-assessment",
+        true,
+        true,
+        1.0,
+        "01-07",
+    ));
+    // L4: enrolled, never started.
+    all.push(st(&L4, "registered", "", None, json!({}), "01-08T09:00"));
+    // L5: no survey.
+    all.push(st(&L5, "registered", "", None, json!({}), "01-09T09:00"));
+    all.extend(assessment(
+        &L5,
+        "s00-pre-assessment",
+        true,
+        false,
+        0.5,
+        "01-09",
+    ));
+    all.push(st(&L5, "initialized", s01, None, json!({}), "01-10T10:00"));
+    all.push(st(
+        &L5,
+        "passed",
+        s01,
+        None,
+        json!({"score": {"scaled": 1.0}, "success": true, "completion": true}),
+        "01-10T10:20",
+    ));
+    all.extend(assessment(
+        &L5,
+        "s09-post-assessment",
+        false,
+        true,
+        0.5,
+        "01-16",
+    ));
+    all
+}
+
+async fn get_as(lrs: &Lrs, (key, secret): (&str, &str), path: &str) -> reqwest::Response {
+    lrs.client
+        .get(format!("{}{path}", lrs.url))
+        .basic_auth(key, Some(secret))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn analytics(lrs: &Lrs, path: &str) -> Value {
+    let r = get_as(lrs, (&lrs.key, &lrs.secret), path).await;
+    assert_eq!(r.status(), 200, "GET {path}");
+    r.json().await.unwrap()
+}
+
+fn close(v: &Value, want: f64) -> bool {
+    v.as_f64().is_some_and(|x| (x - want).abs() < 1e-9)
+}
+
+macro_rules! assert_close {
+    ($v:expr, $want:expr) => {
+        assert!(
+            close(&$v, $want),
+            "{} = {}, want {}",
+            stringify!($v),
+            $v,
+            $want
+        )
+    };
+}
+
+async fn load(lrs: &Lrs) -> Vec<String> {
+    let r = lrs.post(&Value::Array(cohort())).await;
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+fn module<'a>(o: &'a Value, id: &str) -> &'a Value {
+    o["funnel"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["module"] == id)
+        .unwrap_or_else(|| panic!("no module {id}"))
+}
+
+#[tokio::test]
+async fn indicators_match_hand_worked_values() {
+    let lrs = Lrs::start().await;
+    load(&lrs).await;
+    let o = analytics(&lrs, "/analytics/overview").await;
+
+    assert_eq!(o["course"]["id"], "reintegration-me");
+    let s = &o["summary"];
+    assert_eq!(s["enrolled"], 5);
+    assert_eq!(s["started"], 4);
+    // The course's modules are s00, s01, s09, s10: L1 and L2 did them all.
+    assert_eq!(s["completed"], 2);
+    // Only L1 passed s01, the one module with a pass mark.
+    assert_eq!(s["passed"], 1);
+    assert_close!(s["completion_rate"], 0.4);
+    assert_close!(s["pass_rate"], 0.2);
+    // L1: 01-05 09:00 → 01-15 09:00 = 10 days; L2: 01-06 → 01-20 = 14 days.
+    assert_close!(s["median_days_to_complete"], 12.0);
+    // L1 30 min, L2 20 min.
+    assert_close!(s["median_hours_spent"], 25.0 / 60.0);
+
+    let ids: Vec<&str> = o["funnel"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["module"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "s00-pre-assessment",
+            "s01-intro",
+            "s09-post-assessment",
+            "s10-satisfaction-survey"
+        ]
+    );
+    let pre = module(&o, "s00-pre-assessment");
+    assert_eq!(
+        (pre["started"].clone(), pre["completed"].clone()),
+        (json!(4), json!(4))
+    );
+    assert_eq!(
+        pre["stopped_here"], 1,
+        "L3 stopped after the pre-assessment"
+    );
+    let s01 = module(&o, "s01-intro");
+    assert_eq!(s01["started"], 3);
+    assert_eq!(s01["completed"], 3);
+    assert_eq!(s01["passed"], 2);
+    assert_eq!(s01["failed"], 1);
+    assert_close!(s01["mean_score"], (0.9 + 0.5 + 1.0) / 3.0);
+    assert_eq!(module(&o, "s09-post-assessment")["stopped_here"], 1, "L5");
+    assert_eq!(module(&o, "s10-satisfaction-survey")["completed"], 2);
+
+    let a = &o["assessment"];
+    assert_eq!(a["pre_module"], "s00-pre-assessment");
+    assert_eq!(a["post_module"], "s09-post-assessment");
+    assert_eq!(a["pre_takers"], 4);
+    assert_eq!(a["post_takers"], 3);
+    assert_eq!(a["pairs"], 3);
+    // Pairs: L1 0.5 → 1.0, L2 0.0 → 0.5, L5 0.5 → 0.5.
+    assert_close!(a["pre_mean"], 1.0 / 3.0);
+    assert_close!(a["post_mean"], 2.0 / 3.0);
+    assert_close!(a["gain_mean"], 1.0 / 3.0);
+    assert_close!(a["improved_share"], 2.0 / 3.0);
+    // Normalised gains 1.0, 0.5, 0.0.
+    assert_close!(a["normalized_gain_mean"], 0.5);
+    let tag = |name: &str| {
+        a["by_tag"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["tag"] == name)
+            .unwrap()
+            .clone()
+    };
+    // k1: pre 1, 0, 1; post 1, 1, 0.
+    let k = tag("knowledge");
+    assert_close!(k["pre_mean"], 2.0 / 3.0);
+    assert_close!(k["post_mean"], 2.0 / 3.0);
+    assert_close!(k["gain_mean"], 0.0);
+    // s1: pre 0, 0, 0; post 1, 0, 1.
+    let sk = tag("skills");
+    assert_close!(sk["pre_mean"], 0.0);
+    assert_close!(sk["post_mean"], 2.0 / 3.0);
+    assert_eq!(a["pre_histogram"].as_array().unwrap().len(), 10);
+    assert_eq!(a["pre_histogram"][0], 1, "L2's 0.0");
+    assert_eq!(a["post_histogram"][9], 1, "L1's 1.0");
+
+    let sat = &o["satisfaction"];
+    assert_eq!(sat["module"], "s10-satisfaction-survey");
+    assert_eq!(sat["respondents"], 2);
+    let q = &sat["questions"][0];
+    assert_eq!(q["question"], "objectives-clear");
+    assert_eq!(q["counts"], json!([0, 0, 0, 1, 1]));
+    assert_close!(q["mean"], 4.5);
+    assert_eq!(sat["comments"][0]["text"], "Great course");
+    assert!(sat["comments"][0].get("learner").is_none());
+
+    let qs = o["questions"].as_array().unwrap();
+    let rate = |m: &str, q: &str| {
+        qs.iter()
+            .find(|x| x["module"] == m && x["question"] == q)
+            .unwrap()["correct_rate"]
+            .clone()
+    };
+    assert_close!(rate("s00-pre-assessment", "k1"), 0.75);
+    assert_close!(rate("s00-pre-assessment", "s1"), 0.25);
+    assert_close!(rate("s09-post-assessment", "k1"), 2.0 / 3.0);
+    assert_eq!(
+        qs.len(),
+        4,
+        "survey questions are not in the difficulty table"
+    );
+
+    // Weekly buckets from the week of 01-05 (a Monday) to that of 01-20.
+    let points = o["over_time"]["points"].as_array().unwrap();
+    assert_eq!(o["over_time"]["unit"], "week");
+    assert_eq!(points[0]["start"], "2026-01-05");
+    assert_eq!(points.last().unwrap()["cumulative_started"], 5);
+    assert_eq!(points.last().unwrap()["cumulative_completed"], 2);
+    lrs.stop().await;
+}
+
+#[tokio::test]
+async fn filters_select_learners() {
+    let lrs = Lrs::start().await;
+    load(&lrs).await;
+    let summary = |o: &Value| {
+        let s = &o["summary"];
+        (
+            s["enrolled"].as_u64().unwrap(),
+            s["started"].as_u64().unwrap(),
+            s["completed"].as_u64().unwrap(),
+            s["passed"].as_u64().unwrap(),
+        )
+    };
+    let o = analytics(&lrs, "/analytics/overview?country=sn").await;
+    assert_eq!(summary(&o), (2, 2, 1, 1));
+    let o = analytics(&lrs, "/analytics/overview?language=en").await;
+    assert_eq!(summary(&o), (2, 1, 0, 0));
+    let o = analytics(&lrs, "/analytics/overview?cohort=B").await;
+    assert_eq!(summary(&o), (2, 1, 0, 0));
+    let o = analytics(&lrs, "/analytics/overview?from=2026-01-06&to=2026-01-08").await;
+    assert_eq!(summary(&o), (3, 2, 1, 0));
+    // A module: its learners, and that module's completion and passes.
+    let o = analytics(
+        &lrs,
+        "/analytics/overview?module=s01-intro&course=reintegration-me",
+    )
+    .await;
+    assert_eq!(summary(&o), (3, 3, 3, 2));
+    assert_eq!(o["questions"].as_array().unwrap().len(), 0);
+    // The options list what can be chosen, with counts.
+    assert_eq!(
+        o["options"]["countries"],
+        json!([{"value": "ML", "learners": 1}, {"value": "NG", "learners": 2}, {"value": "SN", "learners": 2}])
+    );
+    assert_eq!(o["options"]["modules"][0]["role"], "pre-assessment");
+    for bad in ["from=yesterday", "module=s99", "course=nope"] {
+        let r = get_as(
+            &lrs,
+            (&lrs.key, &lrs.secret),
+            &format!("/analytics/overview?{bad}"),
+        )
+        .await;
+        assert_eq!(r.status(), 400, "{bad}");
+        let body: Value = r.json().await.unwrap();
+        assert!(body["error"].as_str().unwrap().len() > 5);
+    }
+    lrs.stop().await;
+}
+
+#[tokio::test]
+async fn voiding_takes_statements_back_out() {
+    let lrs = Lrs::start().await;
+    let ids = load(&lrs).await;
+    // L1's `passed` of s01 is the 8th statement of the cohort.
+    let cohort = cohort();
+    let passed = cohort
+        .iter()
+        .position(|s| {
+            s["verb"]["id"] == format!("{ADL}passed") && s["actor"]["account"]["name"] == "l1"
+        })
+        .unwrap();
+    let r = lrs
+        .post(&json!({
+            "actor": {"mbox": "mailto:registrar@example.org"},
+            "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"},
+            "object": {"objectType": "StatementRef", "id": ids[passed]},
+        }))
+        .await;
+    assert_eq!(r.status(), 200);
+    let o = analytics(&lrs, "/analytics/overview").await;
+    assert_eq!(o["summary"]["passed"], 0, "L1 no longer passed s01");
+    let s01 = module(&o, "s01-intro");
+    assert_eq!(
+        (s01["passed"].clone(), s01["failed"].clone()),
+        (json!(1), json!(2))
+    );
+    assert_close!(s01["mean_score"], (0.6 + 0.5 + 1.0) / 3.0);
+    // Without the `passed`, L1's s01 has no completion either.
+    assert_eq!(s01["completed"], 2);
+    assert_eq!(o["summary"]["completed"], 1);
+    lrs.stop().await;
+}
+
+#[tokio::test]
+async fn learners_are_pseudonymous_without_the_identities_scope() {
+    let lrs = Lrs::start().await;
+    load(&lrs).await;
+    let (rk, rs) = lrs.credential(&[Scope::AnalyticsRead], &[]);
+    let page: Value = get_as(&lrs, (&rk, &rs), "/analytics/learners?limit=10")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["total"], 5);
+    let text = page.to_string();
+    assert!(!text.contains("l1") && !text.contains("Learner"), "{text}");
+    let first = &page["learners"][0];
+    let pid = first["id"].as_str().unwrap();
+    assert!(pid.starts_with("P-") && pid.len() == 12, "{pid}");
+    assert!(first.get("identity").is_none());
+    // Most recent first: L1 finished last (01-15 survey)? No: L2 (01-20).
+    assert_eq!(first["country"], "ML");
+    assert_eq!(first["status"], "completed");
+
+    // A pseudonym is stable and finds the learner's progress.
+    let detail: Value = get_as(&lrs, (&rk, &rs), &format!("/analytics/learners/{pid}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail["learner"]["id"], pid);
+    let statuses: Vec<&str> = detail["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["completed", "failed", "completed", "completed"]);
+    let overall = &detail["pre_post"][0];
+    assert_eq!(overall["tag"], "overall");
+    assert_close!(overall["pre_mean"], 0.0);
+    assert_close!(overall["post_mean"], 0.5);
+    // Search by pseudonym prefix, never by name without the scope.
+    let found: Value = get_as(
+        &lrs,
+        (&rk, &rs),
+        &format!("/analytics/learners?q={}", &pid[..6]),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(found["learners"][0]["id"], pid);
+    let none: Value = get_as(&lrs, (&rk, &rs), "/analytics/learners?q=Learner")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(none["total"], 0);
+
+    // With the identities scope, names and accounts show and can be searched.
+    let (ik, is) = lrs.credential(&[Scope::AnalyticsRead, Scope::Identities], &[]);
+    let named: Value = get_as(&lrs, (&ik, &is), "/analytics/learners?q=learner%20l3")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(named["total"], 1);
+    assert_eq!(named["learners"][0]["name"], "Learner l3");
+    assert_eq!(
+        named["learners"][0]["identity"],
+        "https://lms.example.org l3"
+    );
+
+    // Other credentials: no read scope, none at all, a wrong secret.
+    let (wk, ws) = lrs.credential(&[Scope::StatementsWrite], &[]);
+    assert_eq!(
+        get_as(&lrs, (&wk, &ws), "/analytics/overview")
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(
+        get_as(&lrs, (&rk, "nope"), "/analytics/overview")
+            .await
+            .status(),
+        401
+    );
+    let anonymous = lrs
+        .client
+        .get(format!("{}/analytics/overview", lrs.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let missing = get_as(&lrs, (&rk, &rs), "/analytics/learners/P-0000000000").await;
+    assert_eq!(missing.status(), 404);
+    lrs.stop().await;
+}
+
+#[tokio::test]
+async fn progress_export_is_one_row_per_learner_and_module() {
+    let lrs = Lrs::start().await;
+    load(&lrs).await;
+    let (rk, rs) = lrs.credential(&[Scope::AnalyticsRead], &[]);
+    let r = get_as(&lrs, (&rk, &rs), "/analytics/progress.csv?country=SN").await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()["content-type"].to_str().unwrap(),
+        "text/csv; charset=utf-8"
+    );
+    assert!(
+        r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment; filename=\"kmh-progress-reintegration-me-")
+    );
+    let text = r.text().await.unwrap();
+    let text = text.strip_prefix('\u{feff}').unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "learner,country,language,cohort,course,module,module_title,status,first,last,attempts,minutes,best_score,latest_score,page"
+    );
+    // L1 and L5 × 4 modules.
+    assert_eq!(lines.len(), 1 + 2 * 4);
+    let l1_s01 = lines
+        .iter()
+        .find(|l| l.contains(",s01-intro,") && l.contains(",passed,") && l.contains(",30.0,"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        l1_s01.ends_with(",SN,fr,A,reintegration-me,s01-intro,Module s01-intro,passed,2026-01-06,2026-01-07,1,30.0,0.900,0.900,")
+            || l1_s01.contains(",passed,2026-01-06,2026-01-07,1,30.0,0.900,0.900,"),
+        "{l1_s01}"
+    );
+    assert!(!text.contains("l1") && !text.contains("Learner "));
+    let rows: Value = get_as(&lrs, (&rk, &rs), "/analytics/progress?country=SN")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 9);
+    lrs.stop().await;
+}
+
+#[tokio::test]
+async fn dashboard_page_is_served_with_its_assets() {
+    let lrs = Lrs::start().await;
+    let page = lrs
+        .client
+        .get(format!("{}/dashboard", lrs.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("default-src 'self'"));
+    let html = page.text().await.unwrap();
+    for id in [
+        "chart-funnel",
+        "chart-prepost",
+        "chart-time",
+        "chart-satisfaction",
+        "/dashboard/app.js",
+    ] {
+        assert!(html.contains(id), "{id}");
+    }
+    for (path, kind) in [
+        ("/dashboard/app.js", "javascript"),
+        ("/dashboard/app.css", "css"),
+    ] {
+        let r = lrs
+            .client
+            .get(format!("{}{path}", lrs.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(r.headers()["content-type"].to_str().unwrap().contains(kind));
+        assert!(!r.text().await.unwrap().contains("http://cdn"));
+    }
+    lrs.stop().await;
+}
+
+fn kmh() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_kmh"))
+}
+
+fn run(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn read_models_survive_restarts_and_reindex_and_feed_kmh_report() {
+    let lrs = Lrs::start().await;
+    load(&lrs).await;
+    let before = analytics(&lrs, "/analytics/overview").await;
+
+    // Through a running server (the store is locked): `kmh report` uses
+    // the admin token the server leaves in the data folder.
+    let data = lrs.dir.path().to_owned();
+    std::fs::write(
+        data.join("server.json"),
+        json!({"url": lrs.url}).to_string(),
+    )
+    .unwrap();
+    std::fs::write(data.join("admin.token"), "test-admin-token").unwrap();
+    let remote = tokio::task::spawn_blocking({
+        let data = data.clone();
+        move || {
+            run(kmh()
+                .args(["report", "--format", "json", "--data"])
+                .arg(&data))
+        }
+    })
+    .await
+    .unwrap();
+    let remote: Value = serde_json::from_str(&remote).unwrap();
+    assert_eq!(remote["summary"], before["summary"]);
+
+    let dir = lrs.stop().await;
+    std::fs::remove_file(data.join("server.json")).unwrap();
+    let strip = |mut v: Value| {
+        v["generated"] = Value::Null;
+        v
+    };
+    // Reopened: the rows written at ingest are read back.
+    let lrs = Lrs::start_in(dir).await;
+    assert_eq!(
+        strip(analytics(&lrs, "/analytics/overview").await),
+        strip(before.clone())
+    );
+    let dir = lrs.stop().await;
+
+    // On the data folder directly.
+    let reindex = run(kmh().args(["reindex", "--data"]).arg(dir.path()));
+    assert!(reindex.contains("5 learner enrolments"), "{reindex}");
+    let table = run(kmh().args(["report", "--data"]).arg(dir.path()));
+    assert!(
+        table.contains("Enrolled 5 · started 4 (80%) · completed 2 (40%) · passed 1 (20%)"),
+        "{table}"
+    );
+    assert!(table.contains("s01-intro"), "{table}");
+    let csv = run(kmh()
+        .args(["report", "--format", "csv", "--country", "NG", "--data"])
+        .arg(dir.path()));
+    assert!(csv.starts_with("section,indicator,key,value\r\n"), "{csv}");
+    assert!(csv.contains("summary,enrolled,,2\r\n"), "{csv}");
+    let out = dir.path().join("progress.csv");
+    run(kmh()
+        .args(["report", "progress", "--format", "csv", "--out"])
+        .arg(&out)
+        .arg("--data")
+        .arg(dir.path()));
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap().lines().count(),
+        1 + 5 * 4
+    );
+
+    let lrs = Lrs::start_in(dir).await;
+    assert_eq!(
+        strip(analytics(&lrs, "/analytics/overview").await),
+        strip(before)
+    );
+    lrs.stop().await;
+}
+
+#[tokio::test]
+async fn statements_outside_any_course_leave_the_indicators_alone() {
+    let lrs = Lrs::start().await;
+    let r = lrs
+        .req(Method::POST, "/statements")
+        .json(&json!([crate::common::statement(1), {
+            "actor": {"mbox": "mailto:a@example.org"},
+            "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+            "object": {"id": "https://elsewhere.example.org/page"}
+        }]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let o = analytics(&lrs, "/analytics/overview").await;
+    // The common test statement is a module completion in the course.
+    assert_eq!(o["summary"]["enrolled"], 1);
+    assert_eq!(o["options"]["courses"].as_array().unwrap().len(), 1);
+    lrs.stop().await;
+}
