@@ -98,7 +98,21 @@ impl Writer {
     }
 }
 
+/// What the writer remembers between groups so that the common case (a
+/// definition or name it has seen before) costs no read and no JSON parse.
+/// Only the writer changes these records, so the cache cannot go stale; it
+/// is updated only after a successful commit, and emptied when it grows
+/// past [`CACHE_ENTRIES`].
+#[derive(Default)]
+struct Caches {
+    definitions: HashMap<String, Value>,
+    names: HashMap<String, Vec<String>>,
+}
+
+const CACHE_ENTRIES: usize = 50_000;
+
 fn run(store: Store, mut rx: mpsc::Receiver<Request>) {
+    let mut caches = Caches::default();
     while let Some(first) = rx.blocking_recv() {
         let mut group = vec![first];
         let mut count = group[0].statements.len();
@@ -111,7 +125,7 @@ fn run(store: Store, mut rx: mpsc::Receiver<Request>) {
                 Err(_) => break,
             }
         }
-        commit_group(&store, group);
+        commit_group(&store, group, &mut caches);
     }
 }
 
@@ -123,7 +137,7 @@ struct Staged {
     voiding: bool,
 }
 
-fn commit_group(store: &Store, group: Vec<Request>) {
+fn commit_group(store: &Store, group: Vec<Request>, caches: &mut Caches) {
     let inner = &store.inner;
     let start_ms = now_ms();
     inner
@@ -162,24 +176,22 @@ fn commit_group(store: &Store, group: Vec<Request>) {
             &mut newly_voided,
             &mut activity_defs,
             &mut agent_names,
+            caches,
             &mut projection,
         );
         outcomes.push((req.reply, outcome));
     }
 
-    for (iri, (def, _)) in activity_defs
-        .into_iter()
-        .filter(|(_, (_, changed))| *changed)
-    {
-        match serde_json::to_vec(&def) {
-            Ok(bytes) => batch.insert(&inner.ks.activities, iri.into_bytes(), bytes),
+    for (iri, (def, _)) in activity_defs.iter().filter(|(_, (_, changed))| *changed) {
+        match serde_json::to_vec(def) {
+            Ok(bytes) => batch.insert(&inner.ks.activities, iri.as_bytes().to_vec(), bytes),
             Err(e) => tracing::error!("activity definition not serialisable: {e}"),
         }
     }
 
-    for (identity, (names, _)) in agent_names.into_iter().filter(|(_, (_, changed))| *changed) {
-        match serde_json::to_vec(&names) {
-            Ok(bytes) => batch.insert(&inner.ks.agents, identity.into_bytes(), bytes),
+    for (identity, (names, _)) in agent_names.iter().filter(|(_, (_, changed))| *changed) {
+        match serde_json::to_vec(names) {
+            Ok(bytes) => batch.insert(&inner.ks.agents, identity.as_bytes().to_vec(), bytes),
             Err(e) => tracing::error!("agent names not serialisable: {e}"),
         }
     }
@@ -200,6 +212,18 @@ fn commit_group(store: &Store, group: Vec<Request>) {
             if next_seq > 0 {
                 inner.last_seq.fetch_max(next_seq - 1, Ordering::AcqRel);
             }
+            if caches.definitions.len() + activity_defs.len() > CACHE_ENTRIES {
+                caches.definitions.clear();
+            }
+            caches
+                .definitions
+                .extend(activity_defs.into_iter().map(|(k, (v, _))| (k, v)));
+            if caches.names.len() + agent_names.len() > CACHE_ENTRIES {
+                caches.names.clear();
+            }
+            caches
+                .names
+                .extend(agent_names.into_iter().map(|(k, (v, _))| (k, v)));
             inner.in_flight_since_ms.store(u64::MAX, Ordering::Release);
             for (reply, outcome) in outcomes {
                 let _ = reply.send(outcome);
@@ -228,6 +252,7 @@ fn stage_request(
     newly_voided: &mut Vec<u64>,
     activity_defs: &mut HashMap<String, (Value, bool)>,
     agent_names: &mut HashMap<String, (Vec<String>, bool)>,
+    caches: &Caches,
     projection: &mut crate::analytics::Group<'_>,
 ) -> Result<Vec<Appended>> {
     let ks = &store.inner.ks;
@@ -297,8 +322,8 @@ fn stage_request(
         if !voiding && ks.voided.contains_key(st.id.as_bytes())? {
             newly_voided.push(seq);
         }
-        collect_definitions(&statement, activity_defs, store)?;
-        collect_names(&statement, agent_names, store)?;
+        collect_definitions(&statement, activity_defs, caches, store)?;
+        collect_names(&statement, agent_names, caches, store)?;
         let voided_on_arrival = newly_voided.last() == Some(&seq);
         projection
             .project(&statement, seq, voided_on_arrival, store)
@@ -434,6 +459,7 @@ fn voidable_seq(store: &Store, staged: &HashMap<Uuid, Staged>, id: Uuid) -> Resu
 fn collect_definitions<'a>(
     statement: &'a Value,
     defs: &mut HashMap<String, (Value, bool)>,
+    caches: &Caches,
     store: &Store,
 ) -> Result<()> {
     let mut found: Vec<(&str, &Value)> = Vec::new();
@@ -473,17 +499,44 @@ fn collect_definitions<'a>(
         }
     }
     for (id, def) in found {
+        // Most statements repeat a definition already known: that case
+        // neither copies nor writes anything.
+        if let Some((known, _)) = defs.get(id) {
+            if subsumes(known, def) {
+                continue;
+            }
+        } else if let Some(known) = caches.definitions.get(id) {
+            if subsumes(known, def) {
+                defs.insert(id.to_owned(), (known.clone(), false));
+                continue;
+            }
+        }
         let (current, changed) = match defs.get(id) {
             Some((d, changed)) => (Some(d.clone()), *changed),
-            None => (store.activity_definition(id)?, false),
+            None => match caches.definitions.get(id) {
+                Some(d) => (Some(d.clone()), false),
+                None => (store.activity_definition(id)?, false),
+            },
         };
         let merged = merge_definition(current.clone(), def);
-        // Most statements repeat a definition the store already has; only
-        // a real change costs a write.
         let changed = changed || current.as_ref() != Some(&merged);
         defs.insert(id.to_owned(), (merged, changed));
     }
     Ok(())
+}
+
+/// True when merging `incoming` into `known` would change nothing.
+fn subsumes(known: &Value, incoming: &Value) -> bool {
+    let (Some(known), Some(incoming)) = (known.as_object(), incoming.as_object()) else {
+        return false;
+    };
+    incoming.iter().all(|(k, v)| match (known.get(k), v) {
+        (Some(Value::Object(old)), Value::Object(add)) if k == "name" || k == "description" => {
+            add.iter().all(|(lang, text)| old.get(lang) == Some(text))
+        }
+        (Some(old), new) => old == new,
+        (None, _) => false,
+    })
 }
 
 fn merge_definition(current: Option<Value>, incoming: &Value) -> Value {
@@ -512,6 +565,7 @@ fn merge_definition(current: Option<Value>, incoming: &Value) -> Value {
 fn collect_names(
     statement: &Value,
     names: &mut HashMap<String, (Vec<String>, bool)>,
+    caches: &Caches,
     store: &Store,
 ) -> Result<()> {
     let mut agents: Vec<&Value> = Vec::new();
@@ -541,7 +595,10 @@ fn collect_names(
             continue;
         };
         if !names.contains_key(&identity) {
-            let known = store.agent_names(&identity)?;
+            let known = match caches.names.get(&identity) {
+                Some(n) => n.clone(),
+                None => store.agent_names(&identity)?,
+            };
             names.insert(identity.clone(), (known, false));
         }
         if let Some((list, changed)) = names.get_mut(&identity) {

@@ -5,124 +5,190 @@
 //! definitions, verb display, timestamp serialisation, member order,
 //! attachments) are ignored; every other difference counts.
 
-use serde_json::Value;
+use std::io::Write;
+
+use serde_json::{Map, Value};
 use sha1::{Digest, Sha1};
 
 /// A 20-byte digest of what a statement asserts, equal for two statements
-/// exactly when they match under the comparison rules.
+/// exactly when they match under the comparison rules. Streams a canonical
+/// form into the hash (object keys sorted, ignored parts skipped) without
+/// copying the statement: this runs for every statement written.
 pub fn fingerprint(statement: &Value) -> [u8; 20] {
-    let mut s = statement.clone();
-    if let Some(obj) = s.as_object_mut() {
-        for key in ["id", "authority", "stored", "version", "attachments"] {
-            obj.remove(key);
-        }
-        if let Some(ts) = obj.get_mut("timestamp") {
-            normalise_timestamp(ts);
-        }
-    }
-    strip_mutable_parts(&mut s);
-    let mut canonical = String::with_capacity(1024);
-    write_sorted(&s, &mut canonical);
-    Sha1::digest(canonical.as_bytes()).into()
+    let mut h = HashWriter(Sha1::new());
+    write_statement(statement, &mut h);
+    h.0.finalize().into()
 }
 
-fn normalise_timestamp(ts: &mut Value) {
+struct HashWriter(Sha1);
+
+impl Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Properties the LRS assigns or that are not part of the statement.
+const IGNORED: [&str; 5] = ["id", "authority", "stored", "version", "attachments"];
+
+fn write_statement(v: &Value, h: &mut HashWriter) {
+    let Some(obj) = v.as_object() else {
+        plain(v, h);
+        return;
+    };
+    for (k, v) in sorted(obj) {
+        if IGNORED.contains(&k.as_str()) {
+            continue;
+        }
+        key(k, h);
+        match k.as_str() {
+            "timestamp" => timestamp(v, h),
+            "verb" => without(v, &["display"], h),
+            "actor" => agent(v, h),
+            "object" => match v.get("objectType").and_then(Value::as_str) {
+                Some("SubStatement") => write_statement(v, h),
+                Some("Agent") | Some("Group") => agent(v, h),
+                None | Some("Activity") => without(v, &["definition", "objectType"], h),
+                _ => plain(v, h),
+            },
+            "context" => context(v, h),
+            _ => plain(v, h),
+        }
+    }
+}
+
+fn sorted(obj: &Map<String, Value>) -> Vec<(&String, &Value)> {
+    // serde_json keeps keys sorted unless `preserve_order` is on; sorting a
+    // sorted list is cheap and keeps this correct either way.
+    let mut entries: Vec<_> = obj.iter().collect();
+    entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    entries
+}
+
+fn key(k: &str, h: &mut HashWriter) {
+    let _ = serde_json::to_writer(&mut *h, k);
+    let _ = h.write_all(b":");
+}
+
+fn plain(v: &Value, h: &mut HashWriter) {
+    match v {
+        Value::Object(obj) => {
+            let _ = h.write_all(b"{");
+            for (k, v) in sorted(obj) {
+                key(k, h);
+                plain(v, h);
+                let _ = h.write_all(b",");
+            }
+            let _ = h.write_all(b"}");
+        }
+        Value::Array(items) => {
+            let _ = h.write_all(b"[");
+            for item in items {
+                plain(item, h);
+                let _ = h.write_all(b",");
+            }
+            let _ = h.write_all(b"]");
+        }
+        scalar => {
+            let _ = serde_json::to_writer(&mut *h, scalar);
+        }
+    }
+    let _ = h.write_all(b";");
+}
+
+fn without(v: &Value, skip: &[&str], h: &mut HashWriter) {
+    match v.as_object() {
+        Some(obj) => {
+            let _ = h.write_all(b"{");
+            for (k, v) in sorted(obj) {
+                if !skip.contains(&k.as_str()) {
+                    key(k, h);
+                    plain(v, h);
+                }
+            }
+            let _ = h.write_all(b"}");
+        }
+        None => plain(v, h),
+    }
+}
+
+/// Timestamps compare as instants: how they are written does not matter.
+fn timestamp(v: &Value, h: &mut HashWriter) {
     let rfc3339 = &time::format_description::well_known::Rfc3339;
-    if let Some(parsed) = ts
+    match v
         .as_str()
         .and_then(|t| time::OffsetDateTime::parse(t, rfc3339).ok())
     {
-        *ts = Value::String(parsed.unix_timestamp_nanos().to_string());
+        Some(t) => {
+            let _ = write!(h, "@{};", t.unix_timestamp_nanos());
+        }
+        None => plain(v, h),
     }
 }
 
-/// Removes verb displays and activity definitions, and sorts group members,
-/// wherever they occur (object, context activities, SubStatements).
-fn strip_mutable_parts(s: &mut Value) {
-    let Some(obj) = s.as_object_mut() else { return };
-    if let Some(verb) = obj.get_mut("verb").and_then(Value::as_object_mut) {
-        verb.remove("display");
-    }
-    for agent_key in ["actor", "object"] {
-        if let Some(members) = obj.get_mut(agent_key).and_then(|a| a.get_mut("member")) {
-            sort_members(members);
-        }
-    }
-    if let Some(object) = obj.get_mut("object") {
-        match object.get("objectType").and_then(Value::as_str) {
-            Some("SubStatement") => {
-                if let Some(ts) = object.get_mut("timestamp") {
-                    normalise_timestamp(ts);
+/// Group members are an unordered list.
+fn agent(v: &Value, h: &mut HashWriter) {
+    let Some(obj) = v.as_object() else {
+        plain(v, h);
+        return;
+    };
+    let _ = h.write_all(b"{");
+    for (k, v) in sorted(obj) {
+        key(k, h);
+        match (k.as_str(), v.as_array()) {
+            ("member", Some(members)) => {
+                let mut canon: Vec<Vec<u8>> = members
+                    .iter()
+                    .map(|m| {
+                        let mut inner = HashWriter(Sha1::new());
+                        plain(m, &mut inner);
+                        inner.0.finalize().to_vec()
+                    })
+                    .collect();
+                canon.sort();
+                for c in canon {
+                    let _ = h.write_all(&c);
                 }
-                strip_mutable_parts(object);
             }
-            None | Some("Activity") => strip_definition(object),
-            _ => {}
+            _ => plain(v, h),
         }
     }
-    if let Some(cas) = obj
-        .get_mut("context")
-        .and_then(|c| c.get_mut("contextActivities"))
-        .and_then(Value::as_object_mut)
-    {
-        for list in cas.values_mut() {
-            // A single activity and a one-element array say the same thing.
-            if list.is_object() {
-                *list = Value::Array(vec![list.take()]);
-            }
-            if let Some(items) = list.as_array_mut() {
-                items.iter_mut().for_each(strip_definition);
-            }
-        }
-    }
+    let _ = h.write_all(b"}");
 }
 
-fn strip_definition(activity: &mut Value) {
-    if let Some(a) = activity.as_object_mut() {
-        a.remove("definition");
-        a.remove("objectType");
-    }
-}
-
-fn sort_members(members: &mut Value) {
-    if let Some(list) = members.as_array_mut() {
-        list.sort_by_cached_key(|m| {
-            let mut key = String::new();
-            write_sorted(m, &mut key);
-            key
-        });
-    }
-}
-
-/// JSON with object keys sorted, so that property order never matters.
-fn write_sorted(v: &Value, out: &mut String) {
-    match v {
-        Value::Object(map) => {
-            let mut keys: Vec<_> = map.keys().collect();
-            keys.sort();
-            out.push('{');
-            for (i, k) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
+/// Context activities lose their definitions, and a single activity says
+/// the same as a one-element array.
+fn context(v: &Value, h: &mut HashWriter) {
+    let Some(obj) = v.as_object() else {
+        plain(v, h);
+        return;
+    };
+    let _ = h.write_all(b"{");
+    for (k, v) in sorted(obj) {
+        key(k, h);
+        match (k.as_str(), v.as_object()) {
+            ("contextActivities", Some(cas)) => {
+                for (list_name, list) in sorted(cas) {
+                    key(list_name, h);
+                    let items: &[Value] = match list {
+                        Value::Array(items) => items,
+                        single => std::slice::from_ref(single),
+                    };
+                    let _ = h.write_all(b"[");
+                    for item in items {
+                        without(item, &["definition", "objectType"], h);
+                    }
+                    let _ = h.write_all(b"]");
                 }
-                out.push_str(&Value::String(k.clone()).to_string());
-                out.push(':');
-                write_sorted(&map[k], out);
             }
-            out.push('}');
+            _ => plain(v, h),
         }
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_sorted(item, out);
-            }
-            out.push(']');
-        }
-        scalar => out.push_str(&scalar.to_string()),
     }
+    let _ = h.write_all(b"}");
 }
 
 #[cfg(test)]

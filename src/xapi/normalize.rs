@@ -43,8 +43,64 @@ mod tests {
                        "context": {"contextActivities": {"other": {"id": "urn:c"}}}}
         });
         context_activities_as_arrays(s.as_object_mut().unwrap());
-        assert_eq!(s["context"]["contextActivities"]["parent"], json!([{"id": "urn:a"}]));
-        assert_eq!(s["context"]["contextActivities"]["grouping"], json!([{"id": "urn:b"}]));
-        assert_eq!(s["object"]["context"]["contextActivities"]["other"], json!([{"id": "urn:c"}]));
+        assert_eq!(
+            s["context"]["contextActivities"]["parent"],
+            json!([{"id": "urn:a"}])
+        );
+        assert_eq!(
+            s["context"]["contextActivities"]["grouping"],
+            json!([{"id": "urn:b"}])
+        );
+        assert_eq!(
+            s["object"]["context"]["contextActivities"]["other"],
+            json!([{"id": "urn:c"}])
+        );
+    }
+}
+
+/// An RFC 3339 timestamp rewritten in UTC (`Z`), keeping every fractional
+/// digit it had and at least milliseconds (xAPI 2.0, IEEE 9274.1.1:
+/// timestamps are stored normalised). `None` when it does not parse.
+pub fn timestamp_utc(ts: &str) -> Option<String> {
+    let t = super::validate::timestamp(ts)
+        .ok()?
+        .to_offset(time::UtcOffset::UTC);
+    let given = ts
+        .split_once('.')
+        .map(|(_, rest)| rest.chars().take_while(char::is_ascii_digit).count())
+        .unwrap_or(0);
+    let digits = given.clamp(3, 9);
+    let fraction = format!("{:09}", t.nanosecond());
+    Some(format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        &fraction[..digits]
+    ))
+}
+
+#[cfg(test)]
+mod timestamp_tests {
+    use super::timestamp_utc;
+
+    #[test]
+    fn offsets_become_utc_without_losing_precision() {
+        assert_eq!(
+            timestamp_utc("2026-03-01T10:00:00+01:00").unwrap(),
+            "2026-03-01T09:00:00.000Z"
+        );
+        assert_eq!(
+            timestamp_utc("2026-03-01T10:00:00.25Z").unwrap(),
+            "2026-03-01T10:00:00.250Z"
+        );
+        assert_eq!(
+            timestamp_utc("2026-03-01T10:00:00.123456-02:30").unwrap(),
+            "2026-03-01T12:30:00.123456Z"
+        );
+        assert!(timestamp_utc("yesterday").is_none());
     }
 }

@@ -16,6 +16,11 @@ pub(crate) fn activity(v: &Value, p: &Path) -> Result<(), Invalid> {
 /// An Activity's properties: `id` (IRI, required), `objectType` (`Activity`
 /// when present), `definition`.
 pub(crate) fn activity_map(map: &Obj, p: &Path) -> Result<(), Invalid> {
+    // objectType first: when it names something else, that is the error to
+    // report, whatever order the properties come in.
+    if let Some(t) = map.get("objectType") {
+        json::exact(t, &p.key("objectType"), "Activity")?;
+    }
     for (k, val) in map {
         let kp = p.key(k);
         match k.as_str() {
