@@ -40,6 +40,11 @@ pub enum CredsAction {
         /// A browser origin allowed to use it (repeat for several; default: any).
         #[arg(long = "origin", env = "KMH_CREDS_ORIGINS", value_delimiter = ',')]
         origins: Vec<String>,
+        /// An activity IRI prefix the credential is limited to (repeat for
+        /// several; default: any activity). Such a credential may only write
+        /// statements whose object is one of those activities, and their State.
+        #[arg(long = "activity", env = "KMH_CREDS_ACTIVITIES", value_delimiter = ',')]
+        activities: Vec<String>,
         /// What the credential is for (shown as the authority's name).
         #[arg(long, env = "KMH_CREDS_LABEL", default_value = "")]
         label: String,
@@ -53,42 +58,108 @@ pub enum CredsAction {
     },
 }
 
-pub fn run(args: CredsArgs) -> anyhow::Result<()> {
-    match Store::open(&args.data) {
-        Ok(store) => run_local(&store, &args),
-        Err(StoreError::Locked(_)) => run_remote(&args),
-        Err(e) => Err(e).with_context(|| format!("opening the store in {}", args.data.display())),
+/// Issues a credential in the store at `data`, directly or through the
+/// `kmh serve` that holds it. `kmh package --lrs` uses this too.
+pub fn add(data: &Path, request: NewCredential) -> anyhow::Result<IssuedCredential> {
+    let scopes = request
+        .scopes
+        .iter()
+        .map(|s| s.parse::<Scope>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(anyhow::Error::msg)?;
+    match Store::open(data) {
+        Ok(store) => {
+            let issued = credentials::issue_limited(
+                &scopes,
+                request.origins,
+                request.activities,
+                request.label,
+            );
+            store.put_credential(&issued.record)?;
+            Ok(IssuedCredential {
+                info: CredentialInfo::from(&issued.record),
+                secret: issued.secret,
+            })
+        }
+        Err(StoreError::Locked(_)) => {
+            let (url, token) = server_contact(data)?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async {
+                let response = reqwest::Client::new()
+                    .post(format!("{url}/admin/credentials"))
+                    .bearer_auth(&token)
+                    .json(&request)
+                    .send()
+                    .await
+                    .with_context(|| format!("reaching the running server at {url}"))?;
+                let status = response.status();
+                let text = response.text().await?;
+                if !status.is_success() {
+                    bail!("the server answered {status}: {}", error_message(&text));
+                }
+                Ok(serde_json::from_str(&text)?)
+            })
+        }
+        Err(e) => Err(e).with_context(|| format!("opening the store in {}", data.display())),
     }
 }
 
-fn run_local(store: &Store, args: &CredsArgs) -> anyhow::Result<()> {
+fn error_message(text: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned))
+        .unwrap_or_else(|| text.to_owned())
+}
+
+pub fn run(args: CredsArgs) -> anyhow::Result<()> {
     match &args.action {
         CredsAction::Add {
             scopes,
             origins,
+            activities,
             label,
         } => {
-            let issued = credentials::issue(scopes, origins.clone(), label.clone());
-            store.put_credential(&issued.record)?;
-            print_issued(
-                &IssuedCredential {
-                    info: CredentialInfo::from(&issued.record),
-                    secret: issued.secret,
-                },
-                args.json,
-            )
+            let request = NewCredential {
+                scopes: scopes.iter().map(|s| s.as_str().to_owned()).collect(),
+                origins: origins.clone(),
+                activities: activities.clone(),
+                label: label.clone(),
+            };
+            print_issued(&add(&args.data, request)?, args.json)
         }
         CredsAction::List => {
-            let list: Vec<CredentialInfo> = store
-                .credentials()?
-                .iter()
-                .map(CredentialInfo::from)
-                .collect();
+            let list: Vec<CredentialInfo> = match Store::open(&args.data) {
+                Ok(store) => store
+                    .credentials()?
+                    .iter()
+                    .map(CredentialInfo::from)
+                    .collect(),
+                Err(StoreError::Locked(_)) => {
+                    serde_json::from_str(&remote(&args.data, reqwest::Method::GET, "")?)?
+                }
+                Err(e) => {
+                    return Err(e)
+                        .with_context(|| format!("opening the store in {}", args.data.display()));
+                }
+            };
             print_list(&list, args.json)
         }
         CredsAction::Revoke { key } => {
-            if !store.delete_credential(key)? {
-                bail!("no credential with key {key}");
+            match Store::open(&args.data) {
+                Ok(store) => {
+                    if !store.delete_credential(key)? {
+                        bail!("no credential with key {key}");
+                    }
+                }
+                Err(StoreError::Locked(_)) => {
+                    remote(&args.data, reqwest::Method::DELETE, &format!("/{key}"))?;
+                }
+                Err(e) => {
+                    return Err(e)
+                        .with_context(|| format!("opening the store in {}", args.data.display()));
+                }
             }
             println!("revoked {key}");
             Ok(())
@@ -96,63 +167,26 @@ fn run_local(store: &Store, args: &CredsArgs) -> anyhow::Result<()> {
     }
 }
 
-/// The store is held by a running `kmh serve`: ask it.
-fn run_remote(args: &CredsArgs) -> anyhow::Result<()> {
-    let (url, token) = server_contact(&args.data)?;
+/// Calls the admin endpoint of the `kmh serve` that holds `data`; answers
+/// the response body, or an error with the server's message.
+fn remote(data: &Path, method: reqwest::Method, path: &str) -> anyhow::Result<String> {
+    let (url, token) = server_contact(data)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let client = reqwest::Client::new();
-        let base = format!("{url}/admin/credentials");
-        let response = match &args.action {
-            CredsAction::Add {
-                scopes,
-                origins,
-                label,
-            } => {
-                let body = NewCredential {
-                    scopes: scopes.iter().map(|s| s.as_str().to_owned()).collect(),
-                    origins: origins.clone(),
-                    label: label.clone(),
-                };
-                client
-                    .post(&base)
-                    .bearer_auth(&token)
-                    .json(&body)
-                    .send()
-                    .await
-            }
-            CredsAction::List => client.get(&base).bearer_auth(&token).send().await,
-            CredsAction::Revoke { key } => {
-                client
-                    .delete(format!("{base}/{key}"))
-                    .bearer_auth(&token)
-                    .send()
-                    .await
-            }
-        }
-        .with_context(|| format!("reaching the running server at {url}"))?;
+        let response = reqwest::Client::new()
+            .request(method, format!("{url}/admin/credentials{path}"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .with_context(|| format!("reaching the running server at {url}"))?;
         let status = response.status();
         let text = response.text().await?;
         if !status.is_success() {
-            let msg = serde_json::from_str::<serde_json::Value>(&text)
-                .ok()
-                .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned))
-                .unwrap_or(text);
-            bail!("the server answered {status}: {msg}");
+            bail!("the server answered {status}: {}", error_message(&text));
         }
-        match &args.action {
-            CredsAction::Add { .. } => print_issued(&serde_json::from_str(&text)?, args.json),
-            CredsAction::List => print_list(
-                &serde_json::from_str::<Vec<CredentialInfo>>(&text)?,
-                args.json,
-            ),
-            CredsAction::Revoke { key } => {
-                println!("revoked {key}");
-                Ok(())
-            }
-        }
+        Ok(text)
     })
 }
 
@@ -187,6 +221,9 @@ fn print_issued(issued: &IssuedCredential, json: bool) -> anyhow::Result<()> {
         println!("scopes:  {}", issued.info.scopes.join(", "));
         if !issued.info.origins.is_empty() {
             println!("origins: {}", issued.info.origins.join(", "));
+        }
+        if !issued.info.activities.is_empty() {
+            println!("activities: {}", issued.info.activities.join(", "));
         }
         println!("The secret is shown only now; it is stored as a digest.");
     }

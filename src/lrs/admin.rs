@@ -22,6 +22,8 @@ pub struct CredentialInfo {
     pub key: String,
     pub scopes: Vec<String>,
     pub origins: Vec<String>,
+    #[serde(default)]
+    pub activities: Vec<String>,
     pub label: String,
     pub created: String,
 }
@@ -32,6 +34,7 @@ impl From<&CredentialRecord> for CredentialInfo {
             key: r.key.clone(),
             scopes: r.scopes.clone(),
             origins: r.origins.clone(),
+            activities: r.activities.clone(),
             label: r.label.clone(),
             created: r.created.clone(),
         }
@@ -44,6 +47,8 @@ pub struct NewCredential {
     pub scopes: Vec<String>,
     #[serde(default)]
     pub origins: Vec<String>,
+    #[serde(default)]
+    pub activities: Vec<String>,
     #[serde(default)]
     pub label: String,
 }
@@ -107,7 +112,7 @@ async fn add(
             "a credential needs at least one scope".into(),
         ));
     }
-    let issued = credentials::issue(&scopes, req.origins, req.label);
+    let issued = credentials::issue_limited(&scopes, req.origins, req.activities, req.label);
     state.store.put_credential(&issued.record)?;
     state.reload_credentials()?;
     Ok(Json(IssuedCredential {

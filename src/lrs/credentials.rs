@@ -85,6 +85,8 @@ pub struct Credential {
     pub key: String,
     pub scopes: Vec<Scope>,
     pub origins: Vec<String>,
+    /// Activity IRI prefixes this credential may write about; empty = any.
+    pub activities: Vec<String>,
     pub label: String,
     secret_digest: [u8; 32],
 }
@@ -102,6 +104,11 @@ impl Credential {
     /// May read at least the statements it wrote.
     pub fn reads_statements(&self) -> bool {
         self.reads_all_statements() || self.has(Scope::StatementsReadMine)
+    }
+
+    /// True when the credential may write about this activity.
+    pub fn allows_activity(&self, iri: &str) -> bool {
+        self.activities.is_empty() || self.activities.iter().any(|p| iri.starts_with(p.as_str()))
     }
 
     /// True when a browser at `origin` may use this credential.
@@ -130,6 +137,7 @@ impl TryFrom<&CredentialRecord> for Credential {
             key: r.key.clone(),
             scopes,
             origins: r.origins.clone(),
+            activities: r.activities.clone(),
             label: r.label.clone(),
             secret_digest,
         })
@@ -144,6 +152,17 @@ pub struct Issued {
 
 /// Issues a credential with a random key and secret.
 pub fn issue(scopes: &[Scope], origins: Vec<String>, label: String) -> Issued {
+    issue_limited(scopes, origins, Vec::new(), label)
+}
+
+/// Issues a credential limited to activities under the given IRI prefixes
+/// (a package's credential: it may only write about its own activities).
+pub fn issue_limited(
+    scopes: &[Scope],
+    origins: Vec<String>,
+    activities: Vec<String>,
+    label: String,
+) -> Issued {
     let key = random_token(12);
     let secret = random_token(32);
     let mut scopes: Vec<String> = scopes.iter().map(|s| s.as_str().to_owned()).collect();
@@ -156,6 +175,7 @@ pub fn issue(scopes: &[Scope], origins: Vec<String>, label: String) -> Issued {
             secret_sha256: hex::encode(Sha256::digest(secret.as_bytes())),
             scopes,
             origins,
+            activities,
             label,
             created: now
                 .format(&time::format_description::well_known::Rfc3339)

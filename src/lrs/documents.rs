@@ -218,6 +218,16 @@ async fn handle(
         )));
     }
     let target = parse(resource, query.as_deref())?;
+    if resource == Resource::State && !auth.credential.activities.is_empty() {
+        let activity = activity_param(query.as_deref());
+        if !auth.credential.allows_activity(&activity) {
+            return Err(ApiError::Forbidden(format!(
+                "credential {} may only use the State of activities under {}",
+                auth.credential.key,
+                auth.credential.activities.join(", ")
+            )));
+        }
+    }
     let store = state.store.clone();
     tokio::task::spawn_blocking(move || {
         let write = Write {
@@ -409,6 +419,13 @@ impl Write<'_> {
         }
         Ok(StatusCode::NO_CONTENT.into_response())
     }
+}
+
+fn activity_param(raw: Option<&str>) -> String {
+    form_urlencoded::parse(raw.unwrap_or("").as_bytes())
+        .find(|(k, _)| k == "activityId")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
 }
 
 fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {

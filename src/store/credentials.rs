@@ -14,6 +14,9 @@ pub struct CredentialRecord {
     /// Origins allowed to use the credential from a browser; empty = any.
     #[serde(default)]
     pub origins: Vec<String>,
+    /// Activity IRI prefixes the credential is limited to; empty = any.
+    #[serde(default)]
+    pub activities: Vec<String>,
     #[serde(default)]
     pub label: String,
     pub created: String,

@@ -593,3 +593,62 @@ async fn statements_survive_a_restart() {
 fn urlencode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
+
+#[tokio::test]
+async fn a_package_credential_writes_only_about_its_own_activities() {
+    let lrs = Lrs::start().await;
+    let issued = kmh::lrs::credentials::issue_limited(
+        &[Scope::StatementsWrite, Scope::State],
+        vec![],
+        vec!["urn:kmh:course:reintegration-me/".into()],
+        "package".into(),
+    );
+    lrs.state.store.put_credential(&issued.record).unwrap();
+    lrs.state.reload_credentials().unwrap();
+    let (key, secret) = (issued.record.key, issued.secret);
+    let url = format!("{}/xapi", lrs.url);
+    let send = |path: String, body: Value| {
+        lrs.client
+            .post(format!("{url}{path}"))
+            .basic_auth(&key, Some(&secret))
+            .header("X-Experience-API-Version", "1.0.3")
+            .json(&body)
+            .send()
+    };
+    assert_eq!(
+        send("/statements".into(), statement(1))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let mut elsewhere = statement(1);
+    elsewhere["object"]["id"] = json!("urn:other:course");
+    let r = send("/statements".into(), json!([statement(2), elsewhere]))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("urn:other:course"));
+    let agent =
+        form_urlencoded::byte_serialize(br#"{"mbox":"mailto:a@example.org"}"#).collect::<String>();
+    let own = format!(
+        "/activities/state?activityId=urn:kmh:course:reintegration-me/s01&agent={agent}&stateId=bookmark"
+    );
+    assert_eq!(send(own, json!({"page": 2})).await.unwrap().status(), 204);
+    let other =
+        format!("/activities/state?activityId=urn:other:course&agent={agent}&stateId=bookmark");
+    assert_eq!(send(other, json!({"page": 2})).await.unwrap().status(), 403);
+    let r = lrs
+        .client
+        .get(format!("{url}/statements"))
+        .basic_auth(&key, Some(&secret))
+        .header("X-Experience-API-Version", "1.0.3")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        403,
+        "a package credential cannot read statements"
+    );
+}

@@ -166,6 +166,7 @@ fn prepare(
             }
         };
         validate::statement(&statement, version).map_err(|e| ApiError::Invalid(at(e)))?;
+        check_activity_limit(&auth.credential, &statement, i)?;
         let mut attachments = Vec::new();
         let list = statement
             .get("attachments")
@@ -272,4 +273,33 @@ fn prepare(
         )));
     }
     Ok(out)
+}
+
+/// A credential limited to some activities (a package's) may only write
+/// statements whose object is one of them.
+fn check_activity_limit(
+    credential: &crate::lrs::credentials::Credential,
+    statement: &Value,
+    index: usize,
+) -> Result<(), ApiError> {
+    if credential.activities.is_empty() {
+        return Ok(());
+    }
+    let object = statement.get("object");
+    let is_activity = object
+        .and_then(|o| o.get("objectType"))
+        .and_then(Value::as_str)
+        .is_none_or(|t| t == "Activity");
+    let id = object
+        .and_then(|o| o.get("id"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    if is_activity && credential.allows_activity(id) {
+        return Ok(());
+    }
+    Err(ApiError::Forbidden(format!(
+        "credential {} may only write statements about activities under {} (statement {index} is about {id:?})",
+        credential.key,
+        credential.activities.join(", ")
+    )))
 }
