@@ -18,6 +18,7 @@ const COLORS = {
   post: "#059669",
   enrolled: "#64748b",
   done: "#7c3aed",
+  doneArea: "#c4b5fd",
   likert: ["#b91c1c", "#f87171", "#d1d5db", "#34d399", "#047857"],
 };
 
@@ -50,6 +51,8 @@ const STRINGS = {
     prepostHelp: "Mean scores of learners who took both assessments ({pairs}); {improved} improved.",
     satisfactionHelp: "{n} respondents. Share of answers per scale point.",
     notStarted: "not started", inProgress: "in progress",
+    allQuestions: "Show all {n} questions", fewer: "Show the 12 hardest",
+    questionsHelp: "Hardest first: share of correct answers among all answers.",
   },
   fr: {
     title: "Tableau de bord de la formation", signout: "Se déconnecter", signinTitle: "Connexion",
@@ -79,6 +82,8 @@ const STRINGS = {
     prepostHelp: "Scores moyens des apprenants ayant passé les deux évaluations ({pairs}) ; {improved} ont progressé.",
     satisfactionHelp: "{n} répondants. Part des réponses par point de l'échelle.",
     notStarted: "non commencé", inProgress: "en cours",
+    allQuestions: "Afficher les {n} questions", fewer: "Afficher les 12 plus difficiles",
+    questionsHelp: "Les plus difficiles d'abord : part de réponses correctes parmi toutes les réponses.",
   },
 };
 
@@ -89,6 +94,7 @@ const state = {
   offset: 0,
   limit: 25,
   total: 0,
+  allQuestions: false,
 };
 
 const $ = (id) => document.getElementById(id);
@@ -341,7 +347,7 @@ function drawTime(o) {
   }
   const line = (key) => p.map((q, i) => `${x(i).toFixed(1)},${y(q[key]).toFixed(1)}`).join(" ");
   const area = `${x(0).toFixed(1)},${y(0)} ${line("cumulative_completed")} ${x(p.length - 1).toFixed(1)},${y(0)}`;
-  s.append(el("polygon", { points: area, fill: COLORS.done, "fill-opacity": "0.85" }));
+  s.append(el("polygon", { points: area, fill: COLORS.doneArea }));
   s.append(el("polyline", { points: line("cumulative_started"), fill: "none", stroke: COLORS.enrolled, "stroke-width": 2.5 }));
   s.append(el("polyline", { points: line("cumulative_completed"), fill: "none", stroke: COLORS.done, "stroke-width": 2.5 }));
   const every = Math.max(1, Math.ceil(p.length / 8));
@@ -380,7 +386,7 @@ function drawSatisfaction(o) {
   qs.forEach((q, i) => {
     const y = top + i * rowH;
     const colors = palette(q.counts.length);
-    s.append(el("text", { x: left - 6, y: y + 15, "text-anchor": "end" }, [truncate(q.title, 40), el("title", { text: q.title })]));
+    s.append(el("text", { x: left - 6, y: y + 15, "text-anchor": "end" }, [truncate(q.title, 36), el("title", { text: q.title })]));
     let bx = left;
     const total = q.counts.reduce((a, b) => a + b, 0) || 1;
     q.counts.forEach((c, j) => {
@@ -426,7 +432,10 @@ function renderTables(o) {
     [t("meanScore"), 1], [t("medianMinutes"), 1], [t("stoppedHere"), 1]],
   o.funnel.map((r) => ({ cells: [`${r.module} · ${truncate(r.title, 50)}`, num(r.started), num(r.completed), num(r.passed),
     num(r.failed), pct(r.mean_score), num(r.median_minutes), num(r.stopped_here)] })));
-  const qs = o.questions.slice().sort((a, b) => (a.correct_rate ?? 2) - (b.correct_rate ?? 2));
+  const sorted = o.questions.slice().sort((a, b) => (a.correct_rate ?? 2) - (b.correct_rate ?? 2));
+  const qs = state.allQuestions ? sorted : sorted.slice(0, 12);
+  $("more-questions").hidden = sorted.length <= 12;
+  $("more-questions").textContent = state.allQuestions ? t("fewer") : fill(t("allQuestions"), { n: sorted.length });
   table($("t-questions"), [[t("question")], [t("module")], [t("tag")], [t("answered"), 1], [t("attempts"), 1], [t("correct"), 1]],
     qs.map((q) => ({ cells: [el("span", { title: q.title, text: `${q.question} · ${truncate(q.title, 60)}` }), q.module,
       q.tag ? t(q.tag) : "", num(q.learners), num(q.attempts), pct(q.correct_rate)] })));
@@ -556,6 +565,10 @@ function start() {
     refresh();
   });
   $("export").addEventListener("click", exportCsv);
+  $("more-questions").addEventListener("click", () => {
+    state.allQuestions = !state.allQuestions;
+    if (state.overview) renderTables(state.overview);
+  });
   $("search-form").addEventListener("submit", (e) => {
     e.preventDefault();
     state.offset = 0;

@@ -599,6 +599,42 @@ impl Builder<'_> {
         json!({"id": format!("{COURSE}/{}/interactions/{qid}", m.id), "objectType": "Activity", "definition": def})
     }
 
+    /// An attempt left after a few pages (suspended, never completed).
+    fn abandon(&mut self, m: &Module, start: i64) {
+        let attempt = self.rng.uuid();
+        let ctx_module = self.context(None, Some((attempt, m)));
+        let ctx_child = self.context(Some(m), Some((attempt, m)));
+        self.push(
+            "initialized",
+            Self::module_activity(m),
+            None,
+            ctx_module.clone(),
+            start,
+        );
+        let mut at = start;
+        let pages = 1 + self.rng.below(m.pages.max(2) as usize / 2) as u32;
+        for p in 1..=pages {
+            at += 120_000 + self.rng.below(300) as i64 * 1000;
+            self.push(
+                "experienced",
+                json!({"id": format!("{COURSE}/{}/pages/{p:02}", m.id), "objectType": "Activity",
+                       "definition": {"type": "http://activitystrea.ms/schema/1.0/page",
+                                      "name": {"en": format!("Page {p}")}}}),
+                None,
+                ctx_child.clone(),
+                at,
+            );
+        }
+        let spent = (at - start + 60_000) / 1000;
+        self.push(
+            "suspended",
+            Self::module_activity(m),
+            Some(json!({"completion": false, "duration": format!("PT{spent}S")})),
+            ctx_module,
+            at + 60_000,
+        );
+    }
+
     /// One attempt at a module; returns its score (when scored) and the
     /// time the attempt ended.
     fn attempt(&mut self, m: &Module, start: i64, skill: f64) -> (Option<f64>, i64) {
@@ -754,6 +790,10 @@ pub fn learner_statements(cfg: &Config, n: usize) -> Vec<Value> {
             _ => 0.975 - if m.minutes >= 300 { 0.03 } else { 0.0 },
         } + learner.motivation * 0.015;
         if i > 0 && !b.rng.chance(stay) {
+            // Half of those who stop open the module and leave it unfinished.
+            if b.rng.chance(0.5) {
+                b.abandon(m, day_at);
+            }
             break;
         }
         let skill = match m.kind {

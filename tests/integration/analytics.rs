@@ -866,3 +866,409 @@ async fn statements_outside_any_course_leave_the_indicators_alone() {
     assert_eq!(o["options"]["courses"].as_array().unwrap().len(), 1);
     lrs.stop().await;
 }
+
+// ---------------------------------------------------------------- browser
+
+/// Whether Debian's Chromium can run. Outside CI a missing Chromium skips
+/// the browser test with a message; in CI (`CI=true`) it fails it.
+fn chromium_available() -> bool {
+    let found = Command::new("chromium")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("chromium is missing in CI: run .ci/install-test-deps");
+        }
+        eprintln!(
+            "SKIPPED dashboard browser test: chromium not found (apt-get install chromium, or run .ci/install-test-deps)"
+        );
+    }
+    found
+}
+
+/// Runs headless Chromium on `url` with `args` and returns its stdout.
+fn chromium(profile: &std::path::Path, url: &str, args: &[&str]) -> String {
+    let out = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--hide-scrollbars",
+            "--no-first-run",
+            "--force-device-scale-factor=1",
+            "--window-size=1280,1400",
+            "--virtual-time-budget=20000",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .arg(url)
+        .output()
+        .expect("chromium runs");
+    assert!(
+        out.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn dashboard_draws_its_charts_in_headless_chromium() {
+    if !chromium_available() {
+        return;
+    }
+    let lrs = Lrs::start().await;
+    let cfg = kmh::analytics::demo::Config {
+        learners: 60,
+        seed: 7,
+        now_ms: 1_790_000_000_000,
+    };
+    let all: Vec<Value> = (0..cfg.learners)
+        .flat_map(|n| kmh::analytics::demo::learner_statements(&cfg, n))
+        .collect();
+    for chunk in all.chunks(1000) {
+        let r = lrs.post(&Value::Array(chunk.to_vec())).await;
+        assert_eq!(r.status(), 200);
+    }
+    let (key, secret) = lrs.credential(&[Scope::AnalyticsRead], &[]);
+    let url = format!("{}/dashboard#key={key}&secret={secret}", lrs.url);
+    let work = tempfile::tempdir().unwrap();
+    let shot = work.path().join("dashboard.png");
+    let (dom, png) = tokio::task::spawn_blocking({
+        let (url, work, shot) = (url.clone(), work.path().to_owned(), shot.clone());
+        move || {
+            let dom = chromium(&work.join("profile-dom"), &url, &["--dump-dom"]);
+            chromium(
+                &work.join("profile-shot"),
+                &url,
+                &[&format!("--screenshot={}", shot.display())],
+            );
+            (
+                dom,
+                std::fs::read(&shot).expect("the screenshot was written"),
+            )
+        }
+    })
+    .await
+    .unwrap();
+
+    // The page signed in with the credential from the fragment and drew
+    // every chart as SVG.
+    assert!(dom.contains("data-ready=\"true\""), "not ready:\n{dom}");
+    assert!(!dom.contains(&secret), "the secret stays out of the page");
+    for chart in [
+        "chart-funnel",
+        "chart-prepost",
+        "chart-time",
+        "chart-satisfaction",
+    ] {
+        let at = dom.find(&format!("id=\"{chart}\"")).unwrap();
+        let rest = &dom[at..];
+        assert!(
+            rest[..rest.find("</section>").unwrap()].contains("<svg"),
+            "{chart} has no chart"
+        );
+    }
+    assert!(dom.contains(">60<"), "the enrolled count shows: {dom}");
+
+    // The screenshot shows each chart's colours, in its place: funnel and
+    // pre/post side by side above enrolments over time and satisfaction.
+    let img = png::decode(&png);
+    assert_eq!(img.width, 1280);
+    let count = |rgb: (u8, u8, u8), left: bool| {
+        img.count(rgb, 6, |x, _| if left { x < 640 } else { x >= 640 })
+    };
+    let completed_bars = count((0x1d, 0x4e, 0xd8), true);
+    let pre_bars = count((0xf5, 0x9e, 0x0b), false);
+    let post_bars = count((0x05, 0x96, 0x69), false);
+    let completion_area = count((0xc4, 0xb5, 0xfd), true);
+    let strongly_agree = count((0x04, 0x78, 0x57), false);
+    for (what, n) in [
+        ("funnel bars", completed_bars),
+        ("pre-assessment bars", pre_bars),
+        ("post-assessment bars", post_bars),
+        ("completions over time", completion_area),
+        ("satisfaction bars", strongly_agree),
+    ] {
+        assert!(n > 2000, "{what}: only {n} pixels of its colour");
+    }
+    lrs.stop().await;
+}
+
+/// A minimal PNG reader (8-bit RGB/RGBA, no interlace: what Chromium
+/// writes) with its own inflate (RFC 1951), so the test needs no crate.
+mod png {
+    pub struct Image {
+        pub width: usize,
+        pub height: usize,
+        channels: usize,
+        pixels: Vec<u8>,
+    }
+
+    impl Image {
+        /// Pixels within `tolerance` of `rgb` where `keep(x, y)` holds.
+        pub fn count(
+            &self,
+            rgb: (u8, u8, u8),
+            tolerance: u8,
+            keep: impl Fn(usize, usize) -> bool,
+        ) -> usize {
+            let near = |a: u8, b: u8| a.abs_diff(b) <= tolerance;
+            let mut n = 0;
+            for y in 0..self.height {
+                for x in 0..self.width {
+                    let p = &self.pixels[(y * self.width + x) * self.channels..];
+                    if near(p[0], rgb.0) && near(p[1], rgb.1) && near(p[2], rgb.2) && keep(x, y) {
+                        n += 1;
+                    }
+                }
+            }
+            n
+        }
+    }
+
+    pub fn decode(png: &[u8]) -> Image {
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");
+        let (mut width, mut height, mut channels) = (0, 0, 0);
+        let mut idat = Vec::new();
+        let mut at = 8;
+        while at + 8 <= png.len() {
+            let len = u32::from_be_bytes(png[at..at + 4].try_into().unwrap()) as usize;
+            let kind = &png[at + 4..at + 8];
+            let data = &png[at + 8..at + 8 + len];
+            match kind {
+                b"IHDR" => {
+                    width = u32::from_be_bytes(data[0..4].try_into().unwrap()) as usize;
+                    height = u32::from_be_bytes(data[4..8].try_into().unwrap()) as usize;
+                    assert_eq!(data[8], 8, "bit depth");
+                    channels = match data[9] {
+                        2 => 3,
+                        6 => 4,
+                        t => panic!("colour type {t}"),
+                    };
+                    assert_eq!(data[12], 0, "interlaced");
+                }
+                b"IDAT" => idat.extend_from_slice(data),
+                b"IEND" => break,
+                _ => {}
+            }
+            at += 12 + len;
+        }
+        let raw = inflate(&idat[2..]);
+        let stride = width * channels;
+        let mut pixels = vec![0u8; stride * height];
+        for y in 0..height {
+            let filter = raw[y * (stride + 1)];
+            let line = &raw[y * (stride + 1) + 1..(y + 1) * (stride + 1)];
+            for i in 0..stride {
+                let a = if i >= channels {
+                    pixels[y * stride + i - channels]
+                } else {
+                    0
+                };
+                let b = if y > 0 {
+                    pixels[(y - 1) * stride + i]
+                } else {
+                    0
+                };
+                let c = if y > 0 && i >= channels {
+                    pixels[(y - 1) * stride + i - channels]
+                } else {
+                    0
+                };
+                let predicted = match filter {
+                    0 => 0,
+                    1 => a,
+                    2 => b,
+                    3 => ((a as u16 + b as u16) / 2) as u8,
+                    4 => {
+                        let p = a as i16 + b as i16 - c as i16;
+                        let (pa, pb, pc) = (
+                            (p - a as i16).abs(),
+                            (p - b as i16).abs(),
+                            (p - c as i16).abs(),
+                        );
+                        if pa <= pb && pa <= pc {
+                            a
+                        } else if pb <= pc {
+                            b
+                        } else {
+                            c
+                        }
+                    }
+                    f => panic!("filter {f}"),
+                };
+                pixels[y * stride + i] = line[i].wrapping_add(predicted);
+            }
+        }
+        Image {
+            width,
+            height,
+            channels,
+            pixels,
+        }
+    }
+
+    struct Bits<'a> {
+        data: &'a [u8],
+        pos: usize,
+        buf: u32,
+        count: u32,
+    }
+
+    impl Bits<'_> {
+        fn bits(&mut self, n: u32) -> u32 {
+            while self.count < n {
+                self.buf |= (self.data[self.pos] as u32) << self.count;
+                self.pos += 1;
+                self.count += 8;
+            }
+            let v = self.buf & ((1u32 << n) - 1);
+            self.buf >>= n;
+            self.count -= n;
+            v
+        }
+
+        fn decode(&mut self, h: &Huffman) -> usize {
+            let (mut code, mut first, mut index) = (0i32, 0i32, 0i32);
+            for len in 1..16 {
+                code |= self.bits(1) as i32;
+                let count = h.count[len] as i32;
+                if code - count < first {
+                    return h.symbol[(index + code - first) as usize] as usize;
+                }
+                index += count;
+                first = (first + count) << 1;
+                code <<= 1;
+            }
+            panic!("bad Huffman code");
+        }
+    }
+
+    struct Huffman {
+        count: [u16; 16],
+        symbol: Vec<u16>,
+    }
+
+    fn huffman(lengths: &[u8]) -> Huffman {
+        let mut count = [0u16; 16];
+        for &l in lengths {
+            count[l as usize] += 1;
+        }
+        count[0] = 0;
+        let mut offs = [0u16; 16];
+        for len in 1..15 {
+            offs[len + 1] = offs[len] + count[len];
+        }
+        let mut symbol = vec![0u16; lengths.len()];
+        for (s, &l) in lengths.iter().enumerate() {
+            if l != 0 {
+                symbol[offs[l as usize] as usize] = s as u16;
+                offs[l as usize] += 1;
+            }
+        }
+        Huffman { count, symbol }
+    }
+
+    const LBASE: [usize; 29] = [
+        3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115,
+        131, 163, 195, 227, 258,
+    ];
+    const LEXT: [u32; 29] = [
+        0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0,
+    ];
+    const DBASE: [usize; 30] = [
+        1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537,
+        2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577,
+    ];
+    const DEXT: [u32; 30] = [
+        0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12,
+        13, 13,
+    ];
+
+    fn inflate(data: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut s = Bits {
+            data,
+            pos: 0,
+            buf: 0,
+            count: 0,
+        };
+        loop {
+            let last = s.bits(1);
+            match s.bits(2) {
+                0 => {
+                    s.buf = 0;
+                    s.count = 0;
+                    let len = u16::from_le_bytes([data[s.pos], data[s.pos + 1]]) as usize;
+                    s.pos += 4;
+                    out.extend_from_slice(&data[s.pos..s.pos + len]);
+                    s.pos += len;
+                }
+                kind => {
+                    let (lit, dist) = if kind == 1 {
+                        let mut l = [8u8; 288];
+                        l[144..256].fill(9);
+                        l[256..280].fill(7);
+                        (huffman(&l), huffman(&[5u8; 30]))
+                    } else {
+                        let nlen = s.bits(5) as usize + 257;
+                        let ndist = s.bits(5) as usize + 1;
+                        let ncode = s.bits(4) as usize + 4;
+                        const ORDER: [usize; 19] = [
+                            16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15,
+                        ];
+                        let mut cl = [0u8; 19];
+                        for &i in &ORDER[..ncode] {
+                            cl[i] = s.bits(3) as u8;
+                        }
+                        let clh = huffman(&cl);
+                        let mut lengths = Vec::with_capacity(nlen + ndist);
+                        while lengths.len() < nlen + ndist {
+                            match s.decode(&clh) {
+                                sym @ 0..=15 => lengths.push(sym as u8),
+                                16 => {
+                                    let prev = *lengths.last().unwrap();
+                                    let n = 3 + s.bits(2) as usize;
+                                    lengths.extend(std::iter::repeat_n(prev, n));
+                                }
+                                17 => {
+                                    let n = 3 + s.bits(3) as usize;
+                                    lengths.extend(std::iter::repeat_n(0, n));
+                                }
+                                _ => {
+                                    let n = 11 + s.bits(7) as usize;
+                                    lengths.extend(std::iter::repeat_n(0, n));
+                                }
+                            }
+                        }
+                        (huffman(&lengths[..nlen]), huffman(&lengths[nlen..]))
+                    };
+                    loop {
+                        let sym = s.decode(&lit);
+                        if sym < 256 {
+                            out.push(sym as u8);
+                        } else if sym == 256 {
+                            break;
+                        } else {
+                            let i = sym - 257;
+                            let len = LBASE[i] + s.bits(LEXT[i]) as usize;
+                            let d = s.decode(&dist);
+                            let back = DBASE[d] + s.bits(DEXT[d]) as usize;
+                            let start = out.len() - back;
+                            for k in 0..len {
+                                out.push(out[start + k]);
+                            }
+                        }
+                    }
+                }
+            }
+            if last == 1 {
+                break;
+            }
+        }
+        out
+    }
+}
