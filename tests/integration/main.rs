@@ -4,5 +4,6 @@
 mod analytics;
 mod cli;
 mod common;
+mod crash;
 mod documents;
 mod lrs;
