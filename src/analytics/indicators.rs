@@ -27,7 +27,7 @@ use std::sync::{Arc, RwLock};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::model::{Enrolment, QuestionStat, Tag};
+use super::model::{Enrolment, ModuleProgress, QuestionStat, Tag};
 use super::state::State;
 
 /// Activity definitions, as the LRS merged them from statements.
@@ -376,46 +376,137 @@ struct ModuleMeta {
 
 struct QuestionMeta {
     iri: Arc<str>,
-    module: Arc<str>,
+    /// Index of its module in [`Course::modules`].
+    module: usize,
     kind: Option<Arc<str>>,
     tag: Option<Tag>,
+}
+
+/// Finds the index of an IRI. The read models share one copy of each
+/// string, so the address of the string almost always finds it; its
+/// content is the fallback.
+#[derive(Default)]
+struct Index {
+    by_ptr: HashMap<usize, usize>,
+    by_str: HashMap<Arc<str>, usize>,
+}
+
+fn addr(s: &Arc<str>) -> usize {
+    Arc::as_ptr(s) as *const u8 as usize
+}
+
+impl Index {
+    fn get(&self, s: &Arc<str>) -> Option<usize> {
+        self.by_ptr
+            .get(&addr(s))
+            .or_else(|| self.by_str.get(&**s))
+            .copied()
+    }
+
+    /// The index of `s`, adding it (as `next`) when new.
+    fn get_or_add(&mut self, s: &Arc<str>, next: usize) -> usize {
+        if let Some(&i) = self.by_ptr.get(&addr(s)) {
+            return i;
+        }
+        let i = *self.by_str.entry(s.clone()).or_insert(next);
+        self.by_ptr.insert(addr(s), i);
+        i
+    }
 }
 
 /// One course's outline as the read models know it, with titles.
 struct Course {
     named: Named,
     modules: Vec<ModuleMeta>,
+    module_index: Index,
+    /// In module order, then in the order learners meet them.
     questions: Vec<QuestionMeta>,
+    question_index: Index,
 }
 
 impl Course {
-    fn with_role(&self, role: Role) -> Option<&ModuleMeta> {
-        self.modules.iter().find(|m| m.role == role)
+    fn with_role(&self, role: Role) -> Option<usize> {
+        self.modules.iter().position(|m| m.role == role)
+    }
+}
+
+/// One learner's enrolment arranged by the course's outline: computed once
+/// per query, used by every indicator.
+struct View<'a> {
+    e: &'a Enrolment,
+    /// Progress by module index.
+    modules: Vec<Option<&'a ModuleProgress>>,
+    /// Answers, with the question's index.
+    answers: Vec<(usize, &'a QuestionStat)>,
+    completed_at: Option<i64>,
+    passed: bool,
+    first_ms: i64,
+}
+
+impl<'a> View<'a> {
+    fn new(course: &Course, e: &'a Enrolment) -> View<'a> {
+        let mut modules = vec![None; course.modules.len()];
+        for p in &e.modules {
+            if let Some(i) = course.module_index.get(&p.module) {
+                modules[i] = Some(p);
+            }
+        }
+        let answers = e
+            .questions
+            .iter()
+            .filter_map(|q| Some((course.question_index.get(&q.question)?, q)))
+            .collect();
+        let completed_at = e.completed_ms.or_else(|| {
+            if modules.is_empty() {
+                return None;
+            }
+            let mut last = i64::MIN;
+            for p in &modules {
+                let p = (*p)?;
+                last = last.max(p.completed_ms.or(p.passed_ms)?);
+            }
+            Some(last)
+        });
+        let passed = e.passed_ms.is_some()
+            || (completed_at.is_some()
+                && course.modules.iter().zip(&modules).all(|(m, p)| {
+                    !m.graded || p.is_some_and(|p| p.success == Some(true) || p.passed_ms.is_some())
+                }));
+        View {
+            e,
+            modules,
+            answers,
+            completed_at,
+            passed,
+            first_ms: e.first_ms(),
+        }
     }
 
-    /// When the learner completed the course.
-    fn completed_at(&self, e: &Enrolment) -> Option<i64> {
-        if let Some(t) = e.completed_ms {
-            return Some(t);
+    /// The learner's score in a module: its latest score, else the mean of
+    /// their latest answers there.
+    fn module_score(&self, course: &Course, module: usize) -> Option<f64> {
+        if let Some(s) = self.modules[module].and_then(|m| m.latest_score) {
+            return Some(s);
         }
-        if self.modules.is_empty() {
-            return None;
-        }
-        let mut last = i64::MIN;
-        for m in &self.modules {
-            let p = e.module(&m.iri)?;
-            last = last.max(p.completed_ms.or(p.passed_ms)?);
-        }
-        Some(last)
+        let answers: Vec<f64> = self
+            .answers
+            .iter()
+            .filter(|(i, _)| course.questions[*i].module == module)
+            .filter_map(|(_, q)| q.last_scaled)
+            .collect();
+        mean(&answers)
     }
 
-    fn passed(&self, e: &Enrolment) -> bool {
-        e.passed_ms.is_some()
-            || (self.completed_at(e).is_some()
-                && self.modules.iter().filter(|m| m.graded).all(|m| {
-                    e.module(&m.iri)
-                        .is_some_and(|p| p.success == Some(true) || p.passed_ms.is_some())
-                }))
+    fn status(&self) -> &'static str {
+        if self.passed {
+            "passed"
+        } else if self.completed_at.is_some() {
+            "completed"
+        } else if self.e.modules.is_empty() {
+            "enrolled"
+        } else {
+            "in progress"
+        }
     }
 }
 
@@ -459,12 +550,8 @@ fn title_of(defs: &dyn Definitions, iri: &str, fallback: &str, lang: &str) -> St
 
 fn role_of(def: Option<&Value>, id: &str) -> Role {
     let declared = def
-        .and_then(|d| {
-            d.pointer(&format!(
-                "/extensions/{}",
-                super::EXT_ROLE.replace('/', "~1")
-            ))
-        })
+        .and_then(|d| d.get("extensions"))
+        .and_then(|x| x.get(super::EXT_ROLE))
         .and_then(Value::as_str);
     match declared {
         Some("pre-assessment") => return Role::Pre,
@@ -541,79 +628,7 @@ fn snapshot(
             .cmp(&a.learners)
             .then(a.named.iri.cmp(&b.named.iri))
     });
-
-    let course = chosen.map(|iri| {
-        let mut modules: BTreeMap<Arc<str>, bool> = BTreeMap::new();
-        // Question → (meta, sum of its positions among the learner's
-        // answers in its module, learners): questions are listed in the
-        // order learners meet them.
-        let mut questions: HashMap<Arc<str>, (QuestionMeta, f64, u32)> = HashMap::new();
-        for e in &all {
-            for m in &e.modules {
-                let graded = modules.entry(m.module.clone()).or_default();
-                *graded |= m.success.is_some();
-            }
-            let mut seen: HashMap<&str, usize> = HashMap::new();
-            for q in &e.questions {
-                let position = seen.entry(&q.module).or_default();
-                let entry = questions.entry(q.question.clone()).or_insert_with(|| {
-                    let meta = QuestionMeta {
-                        iri: q.question.clone(),
-                        module: q.module.clone(),
-                        kind: None,
-                        tag: None,
-                    };
-                    (meta, 0.0, 0)
-                });
-                entry.1 += *position as f64;
-                entry.2 += 1;
-                *position += 1;
-                if entry.0.kind.is_none() {
-                    entry.0.kind = q.kind.clone();
-                }
-                if entry.0.tag.is_none() {
-                    entry.0.tag = q.tag;
-                }
-            }
-        }
-        let mut questions: Vec<(QuestionMeta, f64)> = questions
-            .into_values()
-            .map(|(meta, sum, n)| (meta, sum / n.max(1) as f64))
-            .collect();
-        questions.sort_by(|a, b| {
-            a.0.module
-                .cmp(&b.0.module)
-                .then(a.1.total_cmp(&b.1))
-                .then(a.0.iri.cmp(&b.0.iri))
-        });
-        let modules = modules
-            .into_iter()
-            .map(|(m, graded)| {
-                let id = short_id(&iri, &m);
-                let def = defs.definition(&m);
-                let title = def
-                    .as_ref()
-                    .and_then(|d| lang_text(d.get("name"), lang))
-                    .unwrap_or_else(|| id.clone());
-                ModuleMeta {
-                    role: role_of(def.as_ref(), &id),
-                    iri: m,
-                    id,
-                    title,
-                    graded,
-                }
-            })
-            .collect();
-        Course {
-            named: Named {
-                iri: iri.to_string(),
-                id: course_id(&iri),
-                title: title_of(defs, &iri, &course_id(&iri), lang),
-            },
-            modules,
-            questions: questions.into_iter().map(|(meta, _)| meta).collect(),
-        }
-    });
+    let course = chosen.map(|iri| outline(&iri, &all, defs, lang));
     Ok(Snapshot {
         course,
         all,
@@ -621,9 +636,140 @@ fn snapshot(
     })
 }
 
+/// The course's modules and questions, from every enrolment in it.
+fn outline(iri: &Arc<str>, all: &[Arc<Enrolment>], defs: &dyn Definitions, lang: &str) -> Course {
+    // Modules: (IRI, graded), indexed in first-seen order, sorted below.
+    let mut module_index = Index::default();
+    let mut modules: Vec<(Arc<str>, bool)> = Vec::new();
+    // Questions: (IRI, module slot, kind, tag, sum of positions, learners).
+    let mut question_index = Index::default();
+    let mut questions: Vec<(Arc<str>, usize, Option<Arc<str>>, Option<Tag>, f64, u32)> = Vec::new();
+    for e in all {
+        for m in &e.modules {
+            let i = module_index.get_or_add(&m.module, modules.len());
+            if i == modules.len() {
+                modules.push((m.module.clone(), false));
+            }
+            modules[i].1 |= m.success.is_some();
+        }
+        // Position of each answer among the learner's answers in its module.
+        let mut positions: Vec<(usize, usize)> = Vec::new();
+        for q in &e.questions {
+            let mi = module_index.get_or_add(&q.module, modules.len());
+            if mi == modules.len() {
+                modules.push((q.module.clone(), false));
+            }
+            let pos = match positions.iter_mut().find(|(m, _)| *m == mi) {
+                Some((_, n)) => {
+                    *n += 1;
+                    *n - 1
+                }
+                None => {
+                    positions.push((mi, 1));
+                    0
+                }
+            };
+            let qi = question_index.get_or_add(&q.question, questions.len());
+            if qi == questions.len() {
+                questions.push((q.question.clone(), mi, None, None, 0.0, 0));
+            }
+            let entry = &mut questions[qi];
+            entry.4 += pos as f64;
+            entry.5 += 1;
+            if entry.2.is_none() {
+                entry.2 = q.kind.clone();
+            }
+            if entry.3.is_none() {
+                entry.3 = q.tag;
+            }
+        }
+    }
+    // Modules in IRI order (s00, s01, …): renumber.
+    let mut order: Vec<usize> = (0..modules.len()).collect();
+    order.sort_by(|a, b| modules[*a].0.cmp(&modules[*b].0));
+    let mut new_slot = vec![0; modules.len()];
+    for (new, old) in order.iter().enumerate() {
+        new_slot[*old] = new;
+    }
+    let metas: Vec<ModuleMeta> = order
+        .iter()
+        .map(|&old| {
+            let (m, graded) = &modules[old];
+            let id = short_id(iri, m);
+            let def = defs.definition(m);
+            let title = def
+                .as_ref()
+                .and_then(|d| lang_text(d.get("name"), lang))
+                .unwrap_or_else(|| id.clone());
+            ModuleMeta {
+                role: role_of(def.as_ref(), &id),
+                iri: m.clone(),
+                id,
+                title,
+                graded: *graded,
+            }
+        })
+        .collect();
+    let mut module_index = Index::default();
+    for (i, m) in metas.iter().enumerate() {
+        module_index.get_or_add(&m.iri, i);
+    }
+    let mut qs: Vec<(QuestionMeta, f64)> = questions
+        .into_iter()
+        .map(|(q, m, kind, tag, sum, n)| {
+            (
+                QuestionMeta {
+                    iri: q,
+                    module: new_slot[m],
+                    kind,
+                    tag,
+                },
+                sum / n.max(1) as f64,
+            )
+        })
+        .collect();
+    qs.sort_by(|a, b| {
+        a.0.module
+            .cmp(&b.0.module)
+            .then(a.1.total_cmp(&b.1))
+            .then(a.0.iri.cmp(&b.0.iri))
+    });
+    let questions: Vec<QuestionMeta> = qs.into_iter().map(|(q, _)| q).collect();
+    // Rebuild the question index for the sorted order, keeping every
+    // address seen so lookups stay fast.
+    let position: HashMap<Arc<str>, usize> = questions
+        .iter()
+        .enumerate()
+        .map(|(i, q)| (q.iri.clone(), i))
+        .collect();
+    let mut sorted_index = Index::default();
+    for (ptr, old) in &question_index.by_ptr {
+        let iri = question_index
+            .by_str
+            .iter()
+            .find(|(_, i)| *i == old)
+            .map(|(s, _)| s);
+        if let Some(new) = iri.and_then(|s| position.get(s)) {
+            sorted_index.by_ptr.insert(*ptr, *new);
+        }
+    }
+    sorted_index.by_str = position;
+    Course {
+        named: Named {
+            iri: iri.to_string(),
+            id: course_id(iri),
+            title: title_of(defs, iri, &course_id(iri), lang),
+        },
+        modules: metas,
+        module_index,
+        questions,
+        question_index: sorted_index,
+    }
+}
+
 /// A compiled filter over one course's enrolments.
 struct Selector {
-    module: Option<Arc<str>>,
+    module: Option<usize>,
     cohort: Option<String>,
     language: Option<String>,
     country: Option<String>,
@@ -639,8 +785,7 @@ impl Selector {
             (Some(m), Some(c)) => Some(
                 c.modules
                     .iter()
-                    .find(|x| &*x.iri == m || x.id == *m)
-                    .map(|x| x.iri.clone())
+                    .position(|x| &*x.iri == m || x.id == *m)
                     .ok_or_else(|| {
                         QueryError::BadFilter(format!("no module {m:?} in the course"))
                     })?,
@@ -675,16 +820,22 @@ impl Selector {
                 return false;
             }
         }
-        let first = e.first_ms();
-        if first < self.from || first > self.to {
-            return false;
-        }
-        if let Some(m) = &self.module {
-            if e.module(m).is_none() {
+        if self.from != i64::MIN || self.to != i64::MAX {
+            let first = e.first_ms();
+            if first < self.from || first > self.to {
                 return false;
             }
         }
         true
+    }
+
+    /// The selected learners, arranged by the outline.
+    fn views<'a>(&self, course: &Course, all: &'a [Arc<Enrolment>]) -> Vec<View<'a>> {
+        all.iter()
+            .filter(|e| self.accepts(e))
+            .map(|e| View::new(course, e))
+            .filter(|v| self.module.is_none_or(|m| v.modules[m].is_some()))
+            .collect()
     }
 }
 
@@ -717,43 +868,6 @@ pub fn day(ms: i64) -> String {
         .to_owned()
 }
 
-/// The learner's score in a module: its latest score, else the mean of
-/// their latest answers there.
-fn module_score(e: &Enrolment, module: &str) -> Option<f64> {
-    if let Some(s) = e.module(module).and_then(|m| m.latest_score) {
-        return Some(s);
-    }
-    let answers: Vec<f64> = e
-        .questions
-        .iter()
-        .filter(|q| &*q.module == module)
-        .filter_map(|q| q.last_scaled)
-        .collect();
-    mean(&answers)
-}
-
-fn tag_score(e: &Enrolment, module: &str, tag: Tag) -> Option<f64> {
-    let answers: Vec<f64> = e
-        .questions
-        .iter()
-        .filter(|q| &*q.module == module && q.tag == Some(tag))
-        .filter_map(|q| q.last_scaled)
-        .collect();
-    mean(&answers)
-}
-
-fn status(course: &Course, e: &Enrolment) -> &'static str {
-    if course.passed(e) {
-        "passed"
-    } else if course.completed_at(e).is_some() {
-        "completed"
-    } else if e.modules.is_empty() {
-        "enrolled"
-    } else {
-        "in progress"
-    }
-}
-
 /// Every indicator for the filter.
 pub fn overview(
     lock: &RwLock<State>,
@@ -784,25 +898,20 @@ pub fn overview(
     };
     out.filter.course = Some(course.named.id.clone());
     out.options = options(&snap, course);
-    let selected: Vec<&Enrolment> = snap
-        .all
-        .iter()
-        .map(|e| &**e)
-        .filter(|e| selector.accepts(e))
-        .collect();
-    out.summary = summary(course, &selected, selector.module.as_deref());
-    out.funnel = funnel(course, &selected);
-    out.assessment = assessment(course, &selected);
-    out.over_time = over_time(course, &selected);
-    out.satisfaction = satisfaction(course, &selected, defs, lang);
-    out.questions = questions(course, &selected, selector.module.as_deref(), defs, lang);
+    let views = selector.views(course, &snap.all);
+    out.summary = summary(&views, selector.module);
+    out.funnel = funnel(course, &views);
+    out.assessment = assessment(course, &views);
+    out.over_time = over_time(&views);
+    out.satisfaction = satisfaction(course, &views, defs, lang);
+    out.questions = questions(course, &views, selector.module, defs, lang);
     Ok(out)
 }
 
 fn options(snap: &Snapshot, course: &Course) -> Options {
-    let mut cohorts: BTreeMap<String, u32> = BTreeMap::new();
-    let mut countries: BTreeMap<String, u32> = BTreeMap::new();
-    let mut languages: BTreeMap<String, u32> = BTreeMap::new();
+    let mut cohorts: BTreeMap<&str, u32> = BTreeMap::new();
+    let mut countries: BTreeMap<&str, u32> = BTreeMap::new();
+    let mut languages: BTreeMap<&str, u32> = BTreeMap::new();
     for e in &snap.all {
         for (map, v) in [
             (&mut cohorts, &e.cohort),
@@ -810,13 +919,16 @@ fn options(snap: &Snapshot, course: &Course) -> Options {
             (&mut languages, &e.language),
         ] {
             if let Some(v) = v {
-                *map.entry(v.to_string()).or_default() += 1;
+                *map.entry(v).or_default() += 1;
             }
         }
     }
-    let list = |m: BTreeMap<String, u32>| {
+    let list = |m: BTreeMap<&str, u32>| {
         m.into_iter()
-            .map(|(value, learners)| Count { value, learners })
+            .map(|(value, learners)| Count {
+                value: value.to_owned(),
+                learners,
+            })
             .collect()
     };
     Options {
@@ -839,17 +951,17 @@ fn options(snap: &Snapshot, course: &Course) -> Options {
     }
 }
 
-fn summary(course: &Course, selected: &[&Enrolment], module: Option<&str>) -> Summary {
+fn summary(views: &[View], module: Option<usize>) -> Summary {
     let mut s = Summary {
-        enrolled: selected.len() as u32,
+        enrolled: views.len() as u32,
         ..Summary::default()
     };
     let mut days = Vec::new();
     let mut hours = Vec::new();
-    for e in selected {
+    for v in views {
         match module {
             Some(m) => {
-                let Some(p) = e.module(m) else { continue };
+                let Some(p) = v.modules[m] else { continue };
                 s.started += 1;
                 if let Some(done) = p.completed_ms.or(p.passed_ms) {
                     s.completed += 1;
@@ -861,16 +973,16 @@ fn summary(course: &Course, selected: &[&Enrolment], module: Option<&str>) -> Su
                 }
             }
             None => {
-                if !e.modules.is_empty() {
+                if !v.e.modules.is_empty() {
                     s.started += 1;
                 }
-                if let Some(done) = course.completed_at(e) {
+                if let Some(done) = v.completed_at {
                     s.completed += 1;
-                    days.push((done - e.first_ms()).max(0) as f64 / 86_400_000.0);
-                    let spent: u64 = e.modules.iter().map(|m| m.time_ms).sum();
+                    days.push((done - v.first_ms).max(0) as f64 / 86_400_000.0);
+                    let spent: u64 = v.e.modules.iter().map(|m| m.time_ms).sum();
                     hours.push(spent as f64 / 3_600_000.0);
                 }
-                if course.passed(e) {
+                if v.passed {
                     s.passed += 1;
                 }
             }
@@ -883,7 +995,7 @@ fn summary(course: &Course, selected: &[&Enrolment], module: Option<&str>) -> Su
     s
 }
 
-fn funnel(course: &Course, selected: &[&Enrolment]) -> Vec<FunnelRow> {
+fn funnel(course: &Course, views: &[View]) -> Vec<FunnelRow> {
     let mut rows: Vec<FunnelRow> = course
         .modules
         .iter()
@@ -902,10 +1014,10 @@ fn funnel(course: &Course, selected: &[&Enrolment]) -> Vec<FunnelRow> {
         .collect();
     let mut scores: Vec<Vec<f64>> = vec![Vec::new(); rows.len()];
     let mut minutes: Vec<Vec<f64>> = vec![Vec::new(); rows.len()];
-    for e in selected {
+    for v in views {
         let mut furthest = None;
-        for (i, m) in course.modules.iter().enumerate() {
-            let Some(p) = e.module(&m.iri) else { continue };
+        for (i, p) in v.modules.iter().enumerate() {
+            let Some(p) = p else { continue };
             furthest = Some(i);
             let row = &mut rows[i];
             row.started += 1;
@@ -923,7 +1035,7 @@ fn funnel(course: &Course, selected: &[&Enrolment]) -> Vec<FunnelRow> {
             }
         }
         if let Some(i) = furthest {
-            if course.completed_at(e).is_none() {
+            if v.completed_at.is_none() {
                 rows[i].stopped_here += 1;
             }
         }
@@ -935,21 +1047,65 @@ fn funnel(course: &Course, selected: &[&Enrolment]) -> Vec<FunnelRow> {
     rows
 }
 
-fn assessment(course: &Course, selected: &[&Enrolment]) -> Assessment {
+/// A learner's pre/post scores, overall and by tag, in one pass over
+/// their answers.
+struct Scores {
+    overall: [Option<f64>; 2],
+    by_tag: [[Option<f64>; 2]; 3],
+}
+
+fn scores(course: &Course, v: &View, pre: usize, post: usize) -> Scores {
+    // [pre, post] × [all, knowledge, skills, attitude] → (sum, n)
+    let mut acc = [[(0.0f64, 0u32); 4]; 2];
+    for (qi, q) in &v.answers {
+        let meta = &course.questions[*qi];
+        let side = if meta.module == pre {
+            0
+        } else if meta.module == post {
+            1
+        } else {
+            continue;
+        };
+        let Some(s) = q.last_scaled else { continue };
+        acc[side][0].0 += s;
+        acc[side][0].1 += 1;
+        if let Some(t) = meta.tag {
+            let k = 1 + Tag::ALL.iter().position(|x| *x == t).unwrap_or(0);
+            acc[side][k].0 += s;
+            acc[side][k].1 += 1;
+        }
+    }
+    let avg = |(sum, n): (f64, u32)| (n > 0).then(|| sum / n as f64);
+    let module_score = |side: usize, m: usize| {
+        v.modules[m]
+            .and_then(|p| p.latest_score)
+            .or_else(|| avg(acc[side][0]))
+    };
+    Scores {
+        overall: [module_score(0, pre), module_score(1, post)],
+        by_tag: [
+            [avg(acc[0][1]), avg(acc[1][1])],
+            [avg(acc[0][2]), avg(acc[1][2])],
+            [avg(acc[0][3]), avg(acc[1][3])],
+        ],
+    }
+}
+
+fn assessment(course: &Course, views: &[View]) -> Assessment {
     let pre = course.with_role(Role::Pre);
     let post = course.with_role(Role::Post);
     let mut a = Assessment {
-        pre_module: pre.map(|m| m.id.clone()),
-        post_module: post.map(|m| m.id.clone()),
+        pre_module: pre.map(|m| course.modules[m].id.clone()),
+        post_module: post.map(|m| course.modules[m].id.clone()),
         pre_histogram: vec![0; 10],
         post_histogram: vec![0; 10],
         ..Assessment::default()
     };
     let (Some(pre), Some(post)) = (pre, post) else {
         if let Some(m) = pre.or(post) {
-            let n = selected
+            let n = views
                 .iter()
-                .filter(|e| module_score(e, &m.iri).is_some())
+                .filter(|v| v.module_score(course, m).is_some())
                 .count() as u32;
             if pre.is_some() {
                 a.pre_takers = n;
@@ -961,24 +1117,30 @@ fn assessment(course: &Course, selected: &[&Enrolment]) -> Assessment {
     };
     let band = |s: f64| ((s.clamp(0.0, 1.0) * 10.0) as usize).min(9);
     let (mut pres, mut posts, mut gains, mut norm) = (vec![], vec![], vec![], vec![]);
+    let mut tags: [(Vec<f64>, Vec<f64>); 3] = Default::default();
     let mut improved = 0u32;
-    for e in selected {
-        let p = module_score(e, &pre.iri);
-        let q = module_score(e, &post.iri);
+    for v in views {
+        let s = scores(course, v, pre, post);
+        let [p, q] = s.overall;
         a.pre_takers += p.is_some() as u32;
         a.post_takers += q.is_some() as u32;
-        if let (Some(p), Some(q)) = (p, q) {
-            pres.push(p);
-            posts.push(q);
-            gains.push(q - p);
-            if p < 1.0 {
-                norm.push((q - p) / (1.0 - p));
+        let (Some(p), Some(q)) = (p, q) else { continue };
+        pres.push(p);
+        posts.push(q);
+        gains.push(q - p);
+        if p < 1.0 {
+            norm.push((q - p) / (1.0 - p));
+        }
+        if q > p {
+            improved += 1;
+        }
+        a.pre_histogram[band(p)] += 1;
+        a.post_histogram[band(q)] += 1;
+        for (k, [x, y]) in s.by_tag.iter().enumerate() {
+            if let (Some(x), Some(y)) = (x, y) {
+                tags[k].0.push(*x);
+                tags[k].1.push(*y);
             }
-            if q > p {
-                improved += 1;
-            }
-            a.pre_histogram[band(p)] += 1;
-            a.post_histogram[band(q)] += 1;
         }
     }
     a.pairs = pres.len() as u32;
@@ -989,17 +1151,10 @@ fn assessment(course: &Course, selected: &[&Enrolment]) -> Assessment {
     a.improved_share = ratio(improved, a.pairs);
     a.by_tag = Tag::ALL
         .iter()
-        .map(|&tag| {
-            let (mut p, mut q, mut g) = (vec![], vec![], vec![]);
-            for e in selected {
-                if let (Some(x), Some(y)) =
-                    (tag_score(e, &pre.iri, tag), tag_score(e, &post.iri, tag))
-                {
-                    p.push(x);
-                    q.push(y);
-                    g.push(y - x);
-                }
-            }
+        .zip(tags)
+        .filter(|(_, (p, _))| !p.is_empty())
+        .map(|(tag, (p, q))| {
+            let g: Vec<f64> = p.iter().zip(&q).map(|(x, y)| y - x).collect();
             TagRow {
                 tag: tag.as_str().to_owned(),
                 pairs: p.len() as u32,
@@ -1008,7 +1163,6 @@ fn assessment(course: &Course, selected: &[&Enrolment]) -> Assessment {
                 gain_mean: mean(&g),
             }
         })
-        .filter(|r| r.pairs > 0)
         .collect();
     a
 }
@@ -1025,11 +1179,9 @@ fn month_start(ms: i64) -> (i32, u8) {
     (d.year(), d.month() as u8)
 }
 
-fn over_time(course: &Course, selected: &[&Enrolment]) -> OverTime {
-    let events: Vec<(i64, Option<i64>)> = selected
-        .iter()
-        .map(|e| (e.first_ms(), course.completed_at(e)))
-        .collect();
+fn over_time(views: &[View]) -> OverTime {
+    let events: Vec<(i64, Option<i64>)> =
+        views.iter().map(|v| (v.first_ms, v.completed_at)).collect();
     let Some(lo) = events.iter().map(|e| e.0).min() else {
         return OverTime {
             unit: "week".into(),
@@ -1043,49 +1195,46 @@ fn over_time(course: &Course, selected: &[&Enrolment]) -> OverTime {
         .unwrap_or(lo);
     const DAY: i64 = 86_400_000;
     let weekly = (hi - lo) / DAY <= 7 * 52;
-    // Bucket key → (label, started, completed).
-    let mut buckets: BTreeMap<i64, (String, u32, u32)> = BTreeMap::new();
-    let key = |ms: i64| -> (i64, String) {
+    let key = |ms: i64| -> i64 {
         if weekly {
-            let w = week_start(ms.div_euclid(DAY));
-            (w, day(w * DAY))
+            week_start(ms.div_euclid(DAY))
         } else {
             let (y, m) = month_start(ms);
-            (y as i64 * 12 + m as i64, format!("{y:04}-{m:02}-01"))
+            y as i64 * 12 + m as i64 - 1
+        }
+    };
+    let label = |k: i64| -> String {
+        if weekly {
+            day(k * DAY)
+        } else {
+            format!("{:04}-{:02}-01", k.div_euclid(12), k.rem_euclid(12) + 1)
         }
     };
     // Every bucket between the first and the last, so gaps show as zero.
-    let (first, _) = key(lo);
-    let (last, _) = key(hi);
+    let (first, last) = (key(lo), key(hi));
+    let step = if weekly { 7 } else { 1 };
+    let mut buckets: BTreeMap<i64, (u32, u32)> = BTreeMap::new();
     let mut k = first;
     while k <= last && buckets.len() < 1000 {
-        let label = if weekly {
-            day(k * DAY)
-        } else {
-            let (y, m) = ((k - 1).div_euclid(12), (k - 1).rem_euclid(12) + 1);
-            format!("{y:04}-{m:02}-01")
-        };
-        buckets.insert(k, (label, 0, 0));
-        k += 1;
+        buckets.insert(k, (0, 0));
+        k += step;
     }
     for (start, done) in events {
-        let (k, label) = key(start);
-        buckets.entry(k).or_insert((label, 0, 0)).1 += 1;
+        buckets.entry(key(start)).or_default().0 += 1;
         if let Some(d) = done {
-            let (k, label) = key(d);
-            buckets.entry(k).or_insert((label, 0, 0)).2 += 1;
+            buckets.entry(key(d)).or_default().1 += 1;
         }
     }
     let (mut cs, mut cc) = (0, 0);
     OverTime {
         unit: if weekly { "week" } else { "month" }.into(),
         points: buckets
-            .into_values()
-            .map(|(start, s, c)| {
+            .into_iter()
+            .map(|(k, (s, c))| {
                 cs += s;
                 cc += c;
                 TimePoint {
-                    start,
+                    start: label(k),
                     started: s,
                     completed: c,
                     cumulative_started: cs,
@@ -1110,36 +1259,47 @@ fn likert_point(response: &str, scale: &[String]) -> Option<usize> {
 
 fn satisfaction(
     course: &Course,
-    selected: &[&Enrolment],
+    views: &[View],
     defs: &dyn Definitions,
     lang: &str,
 ) -> Satisfaction {
-    let surveys: Vec<&ModuleMeta> = course
+    let survey: Vec<bool> = course
         .modules
         .iter()
-        .filter(|m| m.role == Role::Survey)
+        .map(|m| m.role == Role::Survey)
         .collect();
     let mut s = Satisfaction {
-        module: surveys.first().map(|m| m.id.clone()),
+        module: course
+            .modules
+            .iter()
+            .find(|m| m.role == Role::Survey)
+            .map(|m| m.id.clone()),
         ..Satisfaction::default()
     };
-    if surveys.is_empty() {
+    if s.module.is_none() {
         return s;
     }
-    let in_survey = |m: &str| surveys.iter().any(|s| &*s.iri == m);
-    let answers = |q: &QuestionMeta| -> Vec<&QuestionStat> {
-        selected
-            .iter()
-            .filter_map(|e| e.questions.iter().find(|x| x.question == q.iri))
-            .filter(|x| x.last_response.is_some())
-            .collect()
-    };
-    s.respondents = selected
-        .iter()
-        .filter(|e| e.questions.iter().any(|q| in_survey(&q.module)))
-        .count() as u32;
+    // Every answer to a survey question, by question.
+    let mut answers: Vec<Vec<(&str, i64)>> = vec![Vec::new(); course.questions.len()];
+    for v in views {
+        let mut responded = false;
+        for (qi, q) in &v.answers {
+            if !survey[course.questions[*qi].module] {
+                continue;
+            }
+            responded = true;
+            if let Some(r) = q.last_response.as_deref() {
+                answers[*qi].push((r, q.last_ms));
+            }
+        }
+        s.respondents += responded as u32;
+    }
     let mut comments = Vec::new();
-    for q in course.questions.iter().filter(|q| in_survey(&q.module)) {
+    for (qi, q) in course.questions.iter().enumerate() {
+        if !survey[q.module] {
+            continue;
+        }
+        let given = &answers[qi];
         let def = defs.definition(&q.iri);
         let title = def
             .as_ref()
@@ -1164,19 +1324,12 @@ fn satisfaction(
                     .collect()
             })
             .unwrap_or_default();
-        let given = answers(q);
-        if kind == "likert"
-            || (kind.is_empty()
-                && given.iter().all(|a| {
-                    a.last_response
-                        .as_deref()
-                        .is_some_and(|r| r.trim().parse::<u32>().is_ok())
-                }))
-        {
+        let numeric = given.iter().all(|(r, _)| r.trim().parse::<u32>().is_ok());
+        if kind == "likert" || (kind.is_empty() && numeric) {
             let ids: Vec<String> = scale.iter().map(|s| s.0.clone()).collect();
             let points: Vec<usize> = given
                 .iter()
-                .filter_map(|a| likert_point(a.last_response.as_deref()?, &ids))
+                .filter_map(|(r, _)| likert_point(r, &ids))
                 .collect();
             let size = scale
                 .len()
@@ -1201,9 +1354,9 @@ fn satisfaction(
                 mean: mean(&values),
             });
         } else {
-            for a in given {
-                if let Some(text) = a.last_response.as_deref().filter(|t| !t.trim().is_empty()) {
-                    comments.push((a.last_ms, qid.clone(), text.to_owned()));
+            for (text, ms) in given {
+                if !text.trim().is_empty() {
+                    comments.push((*ms, qid.clone(), *text));
                 }
             }
         }
@@ -1215,7 +1368,7 @@ fn satisfaction(
         .map(|(ms, question, text)| Comment {
             question,
             date: day(ms),
-            text,
+            text: text.to_owned(),
         })
         .collect();
     s
@@ -1223,27 +1376,31 @@ fn satisfaction(
 
 fn questions(
     course: &Course,
-    selected: &[&Enrolment],
-    module: Option<&str>,
+    views: &[View],
+    module: Option<usize>,
     defs: &dyn Definitions,
     lang: &str,
 ) -> Vec<QuestionRow> {
-    let mut rows = Vec::new();
-    // Module order, then question IRI.
-    for m in &course.modules {
-        if module.is_some_and(|x| x != &*m.iri) || m.role == Role::Survey {
-            continue;
+    // (learners, attempts, graded, correct) by question.
+    let mut agg = vec![(0u32, 0u32, 0u32, 0u32); course.questions.len()];
+    for v in views {
+        for (qi, q) in &v.answers {
+            let a = &mut agg[*qi];
+            a.0 += 1;
+            a.1 += q.attempts;
+            a.2 += q.graded;
+            a.3 += q.correct;
         }
-        for q in course.questions.iter().filter(|q| q.module == m.iri) {
-            let (mut learners, mut attempts, mut graded, mut correct) = (0, 0, 0, 0);
-            for e in selected {
-                if let Some(x) = e.questions.iter().find(|x| x.question == q.iri) {
-                    learners += 1;
-                    attempts += x.attempts;
-                    graded += x.graded;
-                    correct += x.correct;
-                }
-            }
+    }
+    course
+        .questions
+        .iter()
+        .enumerate()
+        .filter(|(_, q)| {
+            module.is_none_or(|m| m == q.module) && course.modules[q.module].role != Role::Survey
+        })
+        .map(|(qi, q)| {
+            let m = &course.modules[q.module];
             let id = short_id(&m.iri, &q.iri);
             let title = defs
                 .definition(&q.iri)
@@ -1251,7 +1408,8 @@ fn questions(
                     lang_text(d.get("description"), lang).or_else(|| lang_text(d.get("name"), lang))
                 })
                 .unwrap_or_else(|| id.clone());
-            rows.push(QuestionRow {
+            let (learners, attempts, graded, correct) = agg[qi];
+            QuestionRow {
                 question: id,
                 module: m.id.clone(),
                 title,
@@ -1261,19 +1419,18 @@ fn questions(
                 attempts,
                 graded,
                 correct_rate: ratio(correct, graded),
-            });
-        }
-    }
-    rows
+            }
+        })
+        .collect()
 }
 
-fn learner_row(course: &Course, e: &Enrolment, identities: bool) -> LearnerRow {
-    let pre = course
-        .with_role(Role::Pre)
-        .and_then(|m| module_score(e, &m.iri));
-    let post = course
-        .with_role(Role::Post)
-        .and_then(|m| module_score(e, &m.iri));
+fn learner_row(course: &Course, v: &View, identities: bool) -> LearnerRow {
+    let e = v.e;
+    let score = |role| {
+        course
+            .with_role(role)
+            .and_then(|m| v.module_score(course, m))
+    };
     LearnerRow {
         id: e.pid.to_string(),
         identity: identities.then(|| display_identity(&e.learner)),
@@ -1285,17 +1442,17 @@ fn learner_row(course: &Course, e: &Enrolment, identities: bool) -> LearnerRow {
         country: e.country.as_deref().map(str::to_owned),
         language: e.language.as_deref().map(str::to_owned),
         cohort: e.cohort.as_deref().map(str::to_owned),
-        first: day(e.first_ms()),
+        first: day(v.first_ms),
         last: day(e.last_ms()),
-        modules_completed: course
+        modules_completed: v
             .modules
             .iter()
-            .filter(|m| e.module(&m.iri).is_some_and(|p| p.is_completed()))
+            .filter(|p| p.is_some_and(|p| p.is_completed()))
             .count() as u32,
         modules_total: course.modules.len() as u32,
-        status: status(course, e).to_owned(),
-        pre,
-        post,
+        status: v.status().to_owned(),
+        pre: score(Role::Pre),
+        post: score(Role::Post),
     }
 }
 
@@ -1337,47 +1494,60 @@ pub fn learners(
     let needle = search
         .map(|s| s.trim().to_lowercase())
         .filter(|s| !s.is_empty());
-    let mut found: Vec<&Enrolment> = snap
-        .all
-        .iter()
-        .map(|e| &**e)
-        .filter(|e| selector.accepts(e))
-        .filter(|e| match &needle {
-            None => true,
-            Some(n) => {
-                let pid = e.pid.to_lowercase();
-                pid.starts_with(n.as_str())
-                    || pid
-                        .strip_prefix("p-")
-                        .is_some_and(|p| p.starts_with(n.as_str()))
-                    || (identities
-                        && (e.learner.to_lowercase().contains(n.as_str())
-                            || e.name
-                                .as_deref()
-                                .is_some_and(|x| x.to_lowercase().contains(n.as_str()))))
-            }
-        })
+    let matches = |e: &Enrolment| match &needle {
+        None => true,
+        Some(n) => {
+            let pid = e.pid.to_lowercase();
+            pid.starts_with(n.as_str())
+                || pid
+                    .strip_prefix("p-")
+                    .is_some_and(|p| p.starts_with(n.as_str()))
+                || (identities
+                    && (e.learner.to_lowercase().contains(n.as_str())
+                        || e.name
+                            .as_deref()
+                            .is_some_and(|x| x.to_lowercase().contains(n.as_str()))))
+        }
+    };
+    let mut found: Vec<View> = selector
+        .views(course, &snap.all)
+        .into_iter()
+        .filter(|v| matches(v.e))
         .collect();
-    found.sort_by(|a, b| b.last_ms().cmp(&a.last_ms()).then(a.pid.cmp(&b.pid)));
+    let total = found.len() as u32;
+    // Only the page is sorted in full.
+    let by_recent = |a: &View, b: &View| {
+        b.e.last_ms()
+            .cmp(&a.e.last_ms())
+            .then(a.e.pid.cmp(&b.e.pid))
+    };
+    let end = offset.saturating_add(limit).min(found.len());
+    if offset < found.len() {
+        if end < found.len() {
+            found.select_nth_unstable_by(end, by_recent);
+            found.truncate(end);
+        }
+        found.sort_by(by_recent);
+    }
     Ok(LearnerPage {
         course: Some(course.named.clone()),
-        total: found.len() as u32,
+        total,
         offset: offset as u32,
         learners: found
-            .into_iter()
+            .iter()
             .skip(offset)
             .take(limit)
-            .map(|e| learner_row(course, e, identities))
+            .map(|v| learner_row(course, v, identities))
             .collect(),
     })
 }
 
-fn module_rows(course: &Course, e: &Enrolment) -> Vec<ModuleRow> {
+fn module_rows(course: &Course, v: &View) -> Vec<ModuleRow> {
     course
         .modules
         .iter()
-        .map(|m| {
-            let p = e.module(&m.iri);
+        .zip(&v.modules)
+        .map(|(m, p)| {
             let status = match p {
                 None => "not started",
                 Some(p) if p.success == Some(false) => "failed",
@@ -1438,36 +1608,31 @@ pub fn learner(
         .iter()
         .find(|e| &*e.pid == pid)
         .ok_or_else(|| QueryError::NoLearner(pid.to_owned()))?;
-    let pre = course.with_role(Role::Pre);
-    let post = course.with_role(Role::Post);
-    let pre_post = match (pre, post) {
+    let v = View::new(course, e);
+    let pre_post = match (course.with_role(Role::Pre), course.with_role(Role::Post)) {
         (Some(pre), Some(post)) => {
-            let mut rows = vec![TagRow {
-                tag: "overall".into(),
-                pairs: 1,
-                pre_mean: module_score(e, &pre.iri),
-                post_mean: module_score(e, &post.iri),
-                gain_mean: None,
-            }];
-            rows.extend(Tag::ALL.iter().map(|&t| TagRow {
-                tag: t.as_str().into(),
-                pairs: 1,
-                pre_mean: tag_score(e, &pre.iri, t),
-                post_mean: tag_score(e, &post.iri, t),
-                gain_mean: None,
-            }));
-            for r in &mut rows {
-                r.gain_mean = r.pre_mean.zip(r.post_mean).map(|(a, b)| b - a);
-                r.pairs = r.gain_mean.is_some() as u32;
-            }
-            rows
+            let s = scores(course, &v, pre, post);
+            let mut rows = vec![("overall", s.overall)];
+            rows.extend(Tag::ALL.iter().map(|t| t.as_str()).zip(s.by_tag));
+            rows.into_iter()
+                .map(|(tag, [p, q])| {
+                    let gain = p.zip(q).map(|(a, b)| b - a);
+                    TagRow {
+                        tag: tag.into(),
+                        pairs: gain.is_some() as u32,
+                        pre_mean: p,
+                        post_mean: q,
+                        gain_mean: gain,
+                    }
+                })
+                .collect()
         }
         _ => Vec::new(),
     };
     Ok(LearnerDetail {
         course: course.named.clone(),
-        learner: learner_row(course, e, identities),
-        modules: module_rows(course, e),
+        learner: learner_row(course, &v, identities),
+        modules: module_rows(course, &v),
         pre_post,
     })
 }
@@ -1508,22 +1673,14 @@ pub fn progress_table(
         return Ok(rows);
     };
     let selector = Selector::new(&filter, Some(course))?;
-    let mut selected: Vec<&Enrolment> = snap
-        .all
-        .iter()
-        .map(|e| &**e)
-        .filter(|e| selector.accepts(e))
-        .collect();
-    selected.sort_by(|a, b| a.pid.cmp(&b.pid));
+    let mut views = selector.views(course, &snap.all);
+    views.sort_by(|a, b| a.e.pid.cmp(&b.e.pid));
     let opt = |v: &Option<Arc<str>>| v.as_deref().unwrap_or("").to_owned();
     let score = |v: Option<f64>| v.map(|s| format!("{s:.3}")).unwrap_or_default();
-    for e in selected {
-        for m in module_rows(course, e) {
-            if selector
-                .module
-                .as_deref()
-                .is_some_and(|x| short_id(&course.named.iri, x) != m.module)
-            {
+    for v in &views {
+        let e = v.e;
+        for (i, m) in module_rows(course, v).into_iter().enumerate() {
+            if selector.module.is_some_and(|x| x != i) {
                 continue;
             }
             let mut row = vec![e.pid.to_string()];
