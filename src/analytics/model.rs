@@ -453,31 +453,45 @@ pub fn row_changes(
             if b.is_none_or(|b| !b.same_header(a)) {
                 out.push((sub_key(key, ROW_HEADER, ""), Some(encode_header(a))));
             }
-            for m in &a.modules {
-                if b.and_then(|b| b.modules.iter().find(|x| x.module == m.module)) != Some(m) {
+            // Rows keep their positions as an enrolment grows, so the row
+            // at the same position is almost always the one to compare.
+            for (i, m) in a.modules.iter().enumerate() {
+                let old = b.and_then(|b| match b.modules.get(i) {
+                    Some(x) if x.module == m.module => Some(x),
+                    _ => b.modules.iter().find(|x| x.module == m.module),
+                });
+                if old != Some(m) {
                     out.push((
                         sub_key(key, ROW_MODULE, &m.module),
                         Some(encode_module(&a.course, m)),
                     ));
                 }
             }
-            for q in &a.questions {
-                if b.and_then(|b| b.questions.iter().find(|x| x.question == q.question)) != Some(q)
-                {
+            for (i, q) in a.questions.iter().enumerate() {
+                let old = b.and_then(|b| match b.questions.get(i) {
+                    Some(x) if x.question == q.question => Some(x),
+                    _ => b.questions.iter().find(|x| x.question == q.question),
+                });
+                if old != Some(q) {
                     out.push((
                         sub_key(key, ROW_QUESTION, &q.question),
                         Some(encode_question(&a.course, q)),
                     ));
                 }
             }
+            // Rows only disappear when a voiding rebuilt the enrolment.
             if let Some(b) = b {
-                for m in &b.modules {
-                    if a.module(&m.module).is_none() {
+                for (i, m) in b.modules.iter().enumerate() {
+                    let kept = a.modules.get(i).is_some_and(|x| x.module == m.module)
+                        || a.modules.iter().any(|x| x.module == m.module);
+                    if !kept {
                         out.push((sub_key(key, ROW_MODULE, &m.module), None));
                     }
                 }
-                for q in &b.questions {
-                    if !a.questions.iter().any(|x| x.question == q.question) {
+                for (i, q) in b.questions.iter().enumerate() {
+                    let kept = a.questions.get(i).is_some_and(|x| x.question == q.question)
+                        || a.questions.iter().any(|x| x.question == q.question);
+                    if !kept {
                         out.push((sub_key(key, ROW_QUESTION, &q.question), None));
                     }
                 }
