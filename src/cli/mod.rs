@@ -2,6 +2,7 @@
 //! environment variable.
 
 pub mod creds;
+pub mod data;
 pub mod demo;
 pub mod report;
 pub mod serve;
@@ -25,6 +26,14 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// Manage credentials: `add`, `list`, `revoke`.
     Creds(creds::CredsArgs),
+    /// Write a consistent backup of the store (also while `kmh serve` runs).
+    Backup(data::DataArgs),
+    /// Restore a backup into an empty data folder.
+    Restore(data::DataArgs),
+    /// Export every statement as NDJSON (one JSON statement per line).
+    Export(data::DataArgs),
+    /// Import statements from NDJSON (an export of this or another LRS).
+    Import(data::DataArgs),
     /// Measure the LRS: a load generator over real HTTP against a fresh store.
     Bench(crate::bench::BenchArgs),
     /// Build SCORM packages from curriculum sources.
@@ -46,6 +55,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve::run(args).map(|()| 0)?,
         Command::Creds(args) => creds::run(args).map(|()| 0)?,
         Command::Bench(args) => crate::bench::run(args).map(|()| 0)?,
+        Command::Backup(args) => data::backup(args).map(|()| 0)?,
+        Command::Restore(args) => data::restore(args).map(|()| 0)?,
+        Command::Export(args) => data::export(args).map(|()| 0)?,
+        Command::Import(args) => data::import(args).map(|()| 0)?,
         Command::Package(args) => {
             crate::package::cli::run_package(&args).map_err(|e| anyhow::anyhow!("{e}"))?
         }

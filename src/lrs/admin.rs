@@ -136,3 +136,47 @@ async fn revoke(
     state.reload_credentials()?;
     Ok(Json(CredentialInfo::from(&record)))
 }
+
+/// Routes for moving data out of and into a running server.
+pub fn data_router() -> Router<AppState> {
+    Router::new()
+        .route("/backup", get(backup))
+        .route("/export", get(export))
+        .route("/import", axum::routing::post(import))
+}
+
+/// GET /admin/backup: a consistent backup taken while writers go on. The
+/// body is built in memory before it is sent.
+async fn backup(_: Admin, State(state): State<AppState>) -> Result<Vec<u8>, ApiError> {
+    let store = state.store.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut out = Vec::new();
+        store.backup(&mut out, |_| {})?;
+        Ok(out)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?
+}
+
+/// GET /admin/export: every statement as NDJSON.
+async fn export(_: Admin, State(state): State<AppState>) -> Result<Vec<u8>, ApiError> {
+    let store = state.store.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut out = Vec::new();
+        store.export_ndjson(&mut out, |_| {})?;
+        Ok(out)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?
+}
+
+/// POST /admin/import: NDJSON statements, validated and stored.
+async fn import(
+    _: Admin,
+    State(state): State<AppState>,
+    body: axum::body::Bytes,
+) -> Result<Json<super::import::ImportReport>, ApiError> {
+    Ok(Json(
+        super::import::ndjson(&state, &body[..], |_| {}).await?,
+    ))
+}

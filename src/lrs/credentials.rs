@@ -122,6 +122,23 @@ impl Credential {
     }
 }
 
+impl Credential {
+    /// The credential the server itself acts under for maintenance work
+    /// (`kmh import`): every scope, and no secret anyone could present.
+    pub fn system(label: &str) -> Credential {
+        let mut secret_digest = [0u8; 32];
+        getrandom::fill(&mut secret_digest).expect("the operating system's random source failed");
+        Credential {
+            key: format!("kmh-{label}"),
+            scopes: vec![Scope::All],
+            origins: Vec::new(),
+            activities: Vec::new(),
+            label: format!("kmh {label}"),
+            secret_digest,
+        }
+    }
+}
+
 impl TryFrom<&CredentialRecord> for Credential {
     type Error = String;
     fn try_from(r: &CredentialRecord) -> Result<Self, String> {

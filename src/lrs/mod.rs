@@ -13,6 +13,7 @@ pub mod auth;
 pub mod credentials;
 mod documents;
 pub mod error;
+pub mod import;
 mod statements;
 mod version;
 
@@ -119,7 +120,7 @@ pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .merge(xapi)
         .merge(open)
-        .nest("/admin", admin::router())
+        .nest("/admin", admin::router().merge(admin::data_router()))
         .merge(crate::analytics::http::router())
         .fallback(version::not_found)
         .with_state(state);

@@ -17,6 +17,7 @@
 //! - `analytics`: the read models of [`crate::analytics`] (see `analytics.rs`)
 
 mod analytics;
+mod backup;
 mod credentials;
 mod documents;
 mod keys;
@@ -32,6 +33,7 @@ use fjall::config::{BlockSizePolicy, CompressionPolicy};
 use fjall::{CompressionType, Database, Keyspace, KeyspaceCreateOptions};
 use uuid::Uuid;
 
+pub use backup::{DumpStats, restore};
 pub use credentials::CredentialRecord;
 pub use documents::{DocScope, Document};
 pub use query::{Page, Query};
@@ -89,6 +91,29 @@ pub(crate) struct Keyspaces {
     pub credentials: Keyspace,
     pub meta: Keyspace,
     pub analytics: Keyspace,
+}
+
+impl Keyspaces {
+    /// Every keyspace with its name, in a fixed order (backups).
+    fn named(&self) -> [(&'static str, &Keyspace); 15] {
+        [
+            ("statements", &self.statements),
+            ("by_id", &self.by_id),
+            ("voided", &self.voided),
+            ("idx_agent", &self.idx_agent),
+            ("idx_activity", &self.idx_activity),
+            ("idx_verb", &self.idx_verb),
+            ("idx_registration", &self.idx_registration),
+            ("idx_authority", &self.idx_authority),
+            ("activities", &self.activities),
+            ("documents", &self.documents),
+            ("attachments", &self.attachments),
+            ("agents", &self.agents),
+            ("credentials", &self.credentials),
+            ("meta", &self.meta),
+            ("analytics", &self.analytics),
+        ]
+    }
 }
 
 /// A handle on the open store; clones share it.

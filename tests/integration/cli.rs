@@ -191,3 +191,88 @@ fn serve_bootstraps_a_credential_manages_creds_live_and_stops_cleanly() {
     assert_eq!(body["statements"].as_array().unwrap().len(), 2);
     assert!(sigterm(&mut again.child).success());
 }
+
+#[test]
+fn backup_while_serving_restore_export_and_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a");
+    let a = a.to_str().unwrap();
+    let mut server = serve(a);
+    let client = reqwest::blocking::Client::new();
+    for n in 0..3 {
+        let r = client
+            .post(format!("{}/xapi/statements", server.url))
+            .basic_auth(&server.key, Some(&server.secret))
+            .header("X-Experience-API-Version", "1.0.3")
+            .json(&statement(n))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    let backup = dir.path().join("kmh.backup");
+    let (ok, out, err) = output(kmh().args(["backup", backup.to_str().unwrap(), "--data", a]));
+    assert!(ok, "backup while serving: {err}");
+    assert!(out.contains("bytes"), "{out}");
+    let live_export = dir.path().join("live.ndjson");
+    let (ok, _, err) = output(kmh().args(["export", live_export.to_str().unwrap(), "--data", a]));
+    assert!(ok, "{err}");
+    assert!(sigterm(&mut server.child).success());
+
+    let b = dir.path().join("b");
+    let b = b.to_str().unwrap();
+    let (ok, out, err) = output(kmh().args(["restore", backup.to_str().unwrap(), "--data", b]));
+    assert!(ok && out.contains("restored 3 statements"), "{out}{err}");
+    let restored_export = dir.path().join("restored.ndjson");
+    let (ok, _, err) =
+        output(kmh().args(["export", restored_export.to_str().unwrap(), "--data", b]));
+    assert!(ok, "{err}");
+    let exported = std::fs::read(&live_export).unwrap();
+    assert_eq!(exported.iter().filter(|c| **c == b'\n').count(), 3);
+    assert_eq!(
+        exported,
+        std::fs::read(&restored_export).unwrap(),
+        "a restore then an export gives identical statements"
+    );
+    let (ok, _, err) = output(kmh().args(["restore", backup.to_str().unwrap(), "--data", b]));
+    assert!(!ok && err.contains("already holds a store"), "{err}");
+
+    // A damaged backup is refused and leaves no half-restored store.
+    let mut damaged = std::fs::read(&backup).unwrap();
+    let mid = damaged.len() / 2;
+    damaged[mid] ^= 0xff;
+    let damaged_path = dir.path().join("damaged.backup");
+    std::fs::write(&damaged_path, damaged).unwrap();
+    let c = dir.path().join("c");
+    let (ok, _, err) = output(kmh().args([
+        "restore",
+        damaged_path.to_str().unwrap(),
+        "--data",
+        c.to_str().unwrap(),
+    ]));
+    assert!(
+        !ok && (err.contains("checksum") || err.contains("backup")),
+        "{err}"
+    );
+    assert!(!c.join("store").exists());
+
+    // Import into a fresh store, twice: the second run changes nothing.
+    let d = dir.path().join("d");
+    let d = d.to_str().unwrap();
+    let (ok, out, err) = output(kmh().args(["import", live_export.to_str().unwrap(), "--data", d]));
+    assert!(
+        ok && out.contains("imported 3 statements, 0 already present, 0 rejected"),
+        "{out}{err}"
+    );
+    let (ok, out, _) = output(kmh().args(["import", live_export.to_str().unwrap(), "--data", d]));
+    assert!(
+        ok && out.contains("imported 0 statements, 3 already present"),
+        "{out}"
+    );
+    let bad = dir.path().join("bad.ndjson");
+    std::fs::write(&bad, "{\"actor\": {\"mbox\": \"nobody\"}}\nnot json\n").unwrap();
+    let (ok, out, err) = output(kmh().args(["import", bad.to_str().unwrap(), "--data", d]));
+    assert!(
+        !ok && out.contains("2 rejected") && err.contains("line 1") && err.contains("line 2"),
+        "{out}{err}"
+    );
+}

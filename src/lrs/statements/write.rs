@@ -142,7 +142,7 @@ async fn read_body(
 
 /// Validates and completes a request's statements. `batch` tells whether
 /// the client sent an array, so error paths say `[i].…` only then.
-fn prepare(
+pub(crate) fn prepare(
     state: &AppState,
     auth: &Auth,
     version: Version,

@@ -1,0 +1,237 @@
+//! `kmh backup`, `kmh restore`, `kmh export` and `kmh import`: moving the
+//! store's data. Backup, export and import work whether or not `kmh serve`
+//! holds the data folder (through its admin endpoints when it does);
+//! restore needs an empty folder.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::serve::{ADMIN_TOKEN_FILE, SERVER_FILE};
+use crate::lrs::import::ImportReport;
+use crate::lrs::{AppState, Config};
+use crate::store::{Store, StoreError, Writer};
+
+#[derive(Debug, clap::Args)]
+pub struct DataArgs {
+    /// Data folder holding the store.
+    #[arg(long, env = "KMH_DATA", default_value = "./kmh-data")]
+    pub data: PathBuf,
+    /// The file to write (backup, export) or read (restore, import); `-` for
+    /// standard output with export.
+    pub file: PathBuf,
+}
+
+fn spinner(what: &str) -> ProgressBar {
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} {pos} statements")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar.set_message(what.to_owned());
+    if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    bar
+}
+
+/// Runs `f` on the store, or answers None when a server holds it.
+fn with_local_store<T>(
+    data: &Path,
+    f: impl FnOnce(Store) -> anyhow::Result<T>,
+) -> anyhow::Result<Option<T>> {
+    match Store::open(data) {
+        Ok(store) => f(store).map(Some),
+        Err(StoreError::Locked(_)) => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("opening the store in {}", data.display())),
+    }
+}
+
+fn remote(
+    data: &Path,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Vec<u8>>,
+) -> anyhow::Result<Vec<u8>> {
+    let server: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(data.join(SERVER_FILE)).with_context(|| {
+            format!("{} is locked, but no server file is there", data.display())
+        })?)?;
+    let url = server
+        .get("url")
+        .and_then(|u| u.as_str())
+        .context("server.json has no url")?
+        .to_owned();
+    let token =
+        std::fs::read_to_string(data.join(ADMIN_TOKEN_FILE)).context("reading the admin token")?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let mut req = reqwest::Client::new()
+            .request(method, format!("{url}/admin{path}"))
+            .bearer_auth(token.trim());
+        if let Some(b) = body {
+            req = req.body(b);
+        }
+        let r = req
+            .send()
+            .await
+            .with_context(|| format!("reaching the running server at {url}"))?;
+        let status = r.status();
+        let bytes = r.bytes().await?.to_vec();
+        if !status.is_success() {
+            bail!(
+                "the server answered {status}: {}",
+                String::from_utf8_lossy(&bytes)
+            );
+        }
+        Ok(bytes)
+    })
+}
+
+pub fn backup(args: DataArgs) -> anyhow::Result<()> {
+    let bar = spinner("backing up");
+    let file =
+        File::create(&args.file).with_context(|| format!("creating {}", args.file.display()))?;
+    let mut out = BufWriter::new(file);
+    let local = with_local_store(&args.data, |store| {
+        Ok(store.backup(&mut out, |n| bar.set_position(n))?)
+    })?;
+    let stats = match local {
+        Some(stats) => stats,
+        None => {
+            let bytes = remote(&args.data, reqwest::Method::GET, "/backup", None)?;
+            out.write_all(&bytes)?;
+            crate::store::DumpStats {
+                bytes: bytes.len() as u64,
+                ..Default::default()
+            }
+        }
+    };
+    out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+    bar.finish_and_clear();
+    if stats.records > 0 {
+        println!(
+            "backup {}: {} statements, {} records, {} bytes",
+            args.file.display(),
+            stats.statements,
+            stats.records,
+            stats.bytes
+        );
+    } else {
+        println!(
+            "backup {}: {} bytes (taken by the running server)",
+            args.file.display(),
+            stats.bytes
+        );
+    }
+    Ok(())
+}
+
+pub fn restore(args: DataArgs) -> anyhow::Result<()> {
+    let bar = spinner("restoring");
+    let file =
+        File::open(&args.file).with_context(|| format!("opening {}", args.file.display()))?;
+    let stats = crate::store::restore(&args.data, BufReader::new(file), |n| bar.set_position(n))
+        .with_context(|| format!("restoring into {}", args.data.display()))?;
+    bar.finish_and_clear();
+    println!(
+        "restored {} statements ({} records) into {}",
+        stats.statements,
+        stats.records,
+        args.data.display()
+    );
+    Ok(())
+}
+
+pub fn export(args: DataArgs) -> anyhow::Result<()> {
+    let bar = spinner("exporting");
+    let to_stdout = args.file.as_os_str() == "-";
+    let mut out: Box<dyn Write> = if to_stdout {
+        Box::new(BufWriter::new(std::io::stdout().lock()))
+    } else {
+        Box::new(BufWriter::new(
+            File::create(&args.file)
+                .with_context(|| format!("creating {}", args.file.display()))?,
+        ))
+    };
+    let local = with_local_store(&args.data, |store| {
+        Ok(store.export_ndjson(&mut out, |n| bar.set_position(n))?)
+    })?;
+    let n = match local {
+        Some(n) => n,
+        None => {
+            let bytes = remote(&args.data, reqwest::Method::GET, "/export", None)?;
+            out.write_all(&bytes)?;
+            bytes.iter().filter(|b| **b == b'\n').count() as u64
+        }
+    };
+    out.flush()?;
+    bar.finish_and_clear();
+    if !to_stdout {
+        println!("exported {n} statements to {}", args.file.display());
+    }
+    Ok(())
+}
+
+pub fn import(args: DataArgs) -> anyhow::Result<()> {
+    let bar = spinner("importing (line)");
+    let report: ImportReport = match Store::open(&args.data) {
+        Ok(store) => {
+            let (writer, thread) = Writer::start(store.clone());
+            let config = Config {
+                public_url: "urn:kmh:import".into(),
+                admin_token: String::new(),
+                default_version: crate::xapi::Version::V1_0_3,
+            };
+            let state = AppState::new(store, writer, config)?;
+            let file = File::open(&args.file)
+                .with_context(|| format!("opening {}", args.file.display()))?;
+            let runtime = tokio::runtime::Runtime::new()?;
+            let report = runtime
+                .block_on(crate::lrs::import::ndjson(
+                    &state,
+                    BufReader::new(file),
+                    |n| bar.set_position(n),
+                ))
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            drop(state);
+            let _ = thread.join();
+            report
+        }
+        Err(StoreError::Locked(_)) => {
+            let body = std::fs::read(&args.file)
+                .with_context(|| format!("reading {}", args.file.display()))?;
+            serde_json::from_slice(&remote(
+                &args.data,
+                reqwest::Method::POST,
+                "/import",
+                Some(body),
+            )?)?
+        }
+        Err(e) => {
+            return Err(e).with_context(|| format!("opening the store in {}", args.data.display()));
+        }
+    };
+    bar.finish_and_clear();
+    println!(
+        "imported {} statements, {} already present, {} rejected",
+        report.imported,
+        report.already_present,
+        report.rejected.len()
+    );
+    for r in report.rejected.iter().take(20) {
+        eprintln!("  {r}");
+    }
+    if report.rejected.len() > 20 {
+        eprintln!("  … and {} more", report.rejected.len() - 20);
+    }
+    if !report.rejected.is_empty() {
+        std::process::exit(2);
+    }
+    Ok(())
+}
