@@ -368,8 +368,14 @@ fn pages_are_accessible_self_contained_and_navigable() {
     assert!(
         ext.contains("href=\"https://example.org/e-course?lang=en&amp;x=1\" target=\"_blank\"")
     );
-    // The runtime is the placeholder, and says so.
-    assert!(text(&fr["kmh/kmh-runtime.js"]).contains("PLACEHOLDER"));
+    // The LMS launches a module's launch page, which holds the SCORM
+    // session and shows the pages in a frame, starting at the overview.
+    let launch = text(&fr["m01-basics/launch.html"]);
+    assert!(launch.contains("<body class=\"kmh-launch\" data-kmh-module=\"m01-basics\" data-kmh-root=\"../\" data-kmh-start=\"index.html\">"));
+    assert!(launch.contains("<iframe class=\"kmh-frame\" id=\"kmh-frame\""));
+    assert!(launch.contains("<script src=\"../kmh/kmh-runtime.js\" defer></script>"));
+    assert!(text(&fr["kmh/kmh-runtime.js"]).contains("API_1484_11"));
+    assert!(text(&fr["imsmanifest.xml"]).contains("href=\"m01-basics/launch.html\""));
 }
 
 #[test]
@@ -494,6 +500,68 @@ fn lrs_endpoint_goes_into_the_runtime_config_without_credentials() {
         text(&bad.stderr).contains("--lrs \"ftp://x\": expected an http(s) URL"),
         "{}",
         text(&bad.stderr)
+    );
+}
+
+#[test]
+fn lrs_data_issues_a_package_credential_limited_to_its_activities() {
+    let out = tempfile::tempdir().expect("tmp");
+    let data = tempfile::tempdir().expect("tmp");
+    let zips = package(
+        &demo_course(),
+        out.path(),
+        &[
+            "--target",
+            "scorm2004",
+            "--lang",
+            "en",
+            "--lrs",
+            "http://127.0.0.1:9/xapi/",
+            "--lrs-data",
+            data.path().to_str().expect("utf-8"),
+            "--lrs-origin",
+            "https://lms.example.org",
+        ],
+    );
+    let files: BTreeMap<String, Vec<u8>> = unzip(&zips[0]).into_iter().collect();
+    let config: Value = serde_json::from_slice(&files["kmh-runtime.json"]).expect("json");
+    let key = config["lrs"]["key"].as_str().expect("key").to_string();
+    assert!(
+        config["lrs"]["secret"]
+            .as_str()
+            .is_some_and(|s| s.len() >= 16)
+    );
+    let list = ok(&kmh(
+        &repo(),
+        &[
+            "creds",
+            "list",
+            "--json",
+            "--data",
+            data.path().to_str().expect("utf-8"),
+        ],
+    ));
+    let creds: Value = serde_json::from_str(&list).expect("json");
+    let cred = creds
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|c| c["key"] == key.as_str())
+        .expect("the package credential is in the store");
+    assert_eq!(
+        cred["scopes"],
+        serde_json::json!(["state", "statements/write"])
+    );
+    assert_eq!(
+        cred["origins"],
+        serde_json::json!(["https://lms.example.org"])
+    );
+    assert_eq!(
+        cred["activities"],
+        serde_json::json!([
+            "urn:kmh:course:demo-course/m00-pre",
+            "urn:kmh:course:demo-course/m01-basics"
+        ])
     );
 }
 

@@ -1,14 +1,800 @@
 /*
- * kmh content runtime: PLACEHOLDER.
+ * kmh content runtime: copied into every package by `kmh package`.
+ * Plain JavaScript, no build step, no network but the LMS's API and the
+ * package's own LRS.
  *
- * This file is intentionally a no-op. The real runtime (SCORM API discovery
- * through parent/opener frames, bookmarking, suspend data, quiz scoring from
- * the JSON model in <script type="application/json" id="kmh-quiz">, and
- * xAPI statements to the endpoint in kmh-runtime.json) is the separate
- * "Content runtime" issue, which replaces this file.
+ * Two roles, one file:
+ * - On a module's launch page (body.kmh-launch, the SCO's href) it is the
+ *   PLAYER: it finds the LMS's SCORM API (1.2 `API`, 2004 `API_1484_11`)
+ *   through parent and opener windows (SCORM 1.2 RTE §3.3.6.1, SCORM 2004
+ *   RTE §3.1.3), keeps the one SCORM session of the visit, shows the
+ *   module's pages in a frame, bookmarks, scores quizzes, and reports xAPI
+ *   to the LRS of kmh-runtime.json following the xAPI SCORM Profile.
+ * - On a content page outside any player (opened on its own) it scores the
+ *   page's quiz locally and tracks nothing. Inside the player frame it does
+ *   nothing itself: the player attaches to the page when it loads.
  *
- * Until then every page of a package is complete without JavaScript: it
- * reads, navigates (table of contents, previous/next links) and shows its
- * quizzes as ordinary forms. Nothing here talks to the LMS, so the LMS
- * records no completion or score yet.
+ * Standalone launch: launch.html?endpoint=…&auth=…&actor=…[&registration=…]
+ * (Tin Can launch parameters) reports by xAPI only.
  */
+(function () {
+  'use strict';
+
+  var VERB = 'http://adlnet.gov/expapi/verbs/';
+  var SCORM_PROFILE = 'https://w3id.org/xapi/scorm';
+  var ACT = 'http://adlnet.gov/expapi/activities/';
+  var BATCH = 25;
+
+  var STRINGS = {
+    en: {
+      score: 'Score: {n} %', passed: 'Passed', failed: 'Not passed yet',
+      attemptsLeft: 'Attempts left: {n}', noAttempts: 'No attempts left.',
+      thanks: 'Thank you: your answers are recorded.', correct: 'Correct.',
+      incorrect: 'Incorrect.', answerAll: 'Please answer every question.',
+      resumed: 'Welcome back: you are where you left off.', noLms: 'Your progress is not recorded (no learning platform found).'
+    },
+    fr: {
+      score: 'Note : {n} %', passed: 'Réussi', failed: 'Pas encore réussi',
+      attemptsLeft: 'Tentatives restantes : {n}', noAttempts: 'Plus aucune tentative.',
+      thanks: 'Merci : vos réponses sont enregistrées.', correct: 'Bonne réponse.',
+      incorrect: 'Mauvaise réponse.', answerAll: 'Veuillez répondre à toutes les questions.',
+      resumed: 'Bon retour : vous reprenez là où vous vous étiez arrêté.', noLms: 'Votre progression n’est pas enregistrée (aucune plateforme de formation trouvée).'
+    }
+  };
+  function strings(lang) { return (lang || '').toLowerCase().indexOf('fr') === 0 ? STRINGS.fr : STRINGS.en; }
+
+  // ------------------------------------------------------------ helpers
+
+  function uuid() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var b = new Uint8Array(16);
+    crypto.getRandomValues(b);
+    b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join('');
+    return h.slice(0, 8) + '-' + h.slice(8, 12) + '-' + h.slice(12, 16) + '-' + h.slice(16, 20) + '-' + h.slice(20);
+  }
+  function isoDuration(ms) {
+    var s = Math.max(0, Math.round(ms / 10) / 100);
+    var h = Math.floor(s / 3600); s -= h * 3600;
+    var m = Math.floor(s / 60); s = Math.round((s - m * 60) * 100) / 100;
+    return 'PT' + (h ? h + 'H' : '') + (m ? m + 'M' : '') + s + 'S';
+  }
+  function cmiTimespan(ms) { // SCORM 1.2 CMITimespan HHHH:MM:SS.SS
+    var cs = Math.max(0, Math.round(ms / 10));
+    var h = Math.floor(cs / 360000); cs -= h * 360000;
+    var m = Math.floor(cs / 6000); cs -= m * 6000;
+    var s = (cs / 100).toFixed(2);
+    function p(n, w) { n = String(n); while (n.length < w) n = '0' + n; return n; }
+    return p(h, 4) + ':' + p(m, 2) + ':' + p(s, 5);
+  }
+  function cmiTime(d) { return d.toTimeString().slice(0, 8); }
+  function storage() { try { var k = '__kmh'; localStorage.setItem(k, k); localStorage.removeItem(k); return localStorage; } catch (e) { return null; } }
+  function round4(x) { return Math.round(x * 10000) / 10000; }
+
+  // ------------------------------------------------------------ SCORM
+
+  // ADL's discovery algorithm: walk up the parents (at most 500), then the
+  // opener and its parents. A cross-origin window throws: skip it.
+  function scan(win, name) {
+    var tries = 0;
+    while (win && tries < 500) {
+      try { if (win[name]) return win; } catch (e) { /* cross-origin */ }
+      var parent;
+      try { parent = win.parent; } catch (e) { parent = null; }
+      if (!parent || parent === win) break;
+      win = parent; tries++;
+    }
+    return null;
+  }
+  function findApiWindow(name) {
+    var w = scan(window, name);
+    if (!w) { try { if (window.top && window.top.opener) w = scan(window.top.opener, name); } catch (e) { w = null; } }
+    if (!w) { try { if (window.opener) w = scan(window.opener, name); } catch (e) { w = null; } }
+    return w;
+  }
+
+  function Scorm(win, v2004) {
+    this.api = v2004 ? win.API_1484_11 : win.API;
+    this.win = win;
+    this.v2004 = v2004;
+    this.live = false; // true between Initialize and Terminate, never again after
+    this.ended = false;
+  }
+  Scorm.prototype.call = function (n12, n2004, args) {
+    if (!this.live) return '';
+    try { return String(this.api[this.v2004 ? n2004 : n12].apply(this.api, args)); } catch (e) { return ''; }
+  };
+  Scorm.prototype.init = function () {
+    if (this.ended) return false;
+    var ok;
+    try { ok = String(this.v2004 ? this.api.Initialize('') : this.api.LMSInitialize('')) === 'true'; } catch (e) { ok = false; }
+    this.live = ok;
+    return ok;
+  };
+  Scorm.prototype.get = function (k) { return this.call('LMSGetValue', 'GetValue', [k]); };
+  Scorm.prototype.set = function (k, v) { return this.call('LMSSetValue', 'SetValue', [k, String(v)]) === 'true'; };
+  Scorm.prototype.commit = function () { return this.call('LMSCommit', 'Commit', ['']) === 'true'; };
+  Scorm.prototype.finish = function () {
+    if (!this.live) return;
+    this.call('LMSFinish', 'Terminate', ['']);
+    this.live = false;
+    this.ended = true;
+  };
+
+  // ------------------------------------------------------------ xAPI
+
+  // Statements wait in localStorage (in order, with their ids) until the
+  // LRS acknowledges them; a statement sent twice is a no-op for the LRS.
+  function Xapi(endpoint, auth, actor) {
+    this.endpoint = endpoint.replace(/\/?$/, '/');
+    this.auth = auth;
+    this.actor = actor;
+    this.store = storage();
+    this.key = 'kmh-xapi-queue|' + this.endpoint;
+    this.stateKey = 'kmh-xapi-state|' + this.endpoint;
+    this.memory = [];
+    this.memoryState = {};
+    this.busy = false;
+    this.delay = 1000;
+    this.timer = null;
+    var self = this;
+    window.addEventListener('online', function () { self.flush(); });
+  }
+  Xapi.prototype.load = function (key, fallback) {
+    if (!this.store) return key === this.key ? this.memory : this.memoryState;
+    try { return JSON.parse(this.store.getItem(key) || 'null') || fallback; } catch (e) { return fallback; }
+  };
+  Xapi.prototype.save = function (key, value) {
+    if (!this.store) { if (key === this.key) this.memory = value; else this.memoryState = value; return; }
+    try { this.store.setItem(key, JSON.stringify(value)); } catch (e) { /* full: keep what is there */ }
+  };
+  Xapi.prototype.headers = function (type) {
+    var h = { 'X-Experience-API-Version': '1.0.3', Authorization: this.auth };
+    if (type) h['Content-Type'] = type;
+    return h;
+  };
+  Xapi.prototype.send = function (stmt) {
+    stmt.id = uuid();
+    stmt.timestamp = new Date().toISOString();
+    stmt.actor = this.actor;
+    var q = this.load(this.key, []);
+    q.push(stmt);
+    this.save(this.key, q);
+    this.flush();
+    return stmt;
+  };
+  Xapi.prototype.putState = function (activityId, stateId, registration, doc) {
+    var url = this.endpoint + 'activities/state?activityId=' + encodeURIComponent(activityId) +
+      '&agent=' + encodeURIComponent(JSON.stringify(this.actor)) + '&stateId=' + encodeURIComponent(stateId) +
+      (registration ? '&registration=' + encodeURIComponent(registration) : '');
+    var s = this.load(this.stateKey, {});
+    s[url] = doc; // only the newest version of each document matters
+    this.save(this.stateKey, s);
+    this.flush();
+  };
+  Xapi.prototype.getState = function (activityId, stateId) {
+    var url = this.endpoint + 'activities/state?activityId=' + encodeURIComponent(activityId) +
+      '&agent=' + encodeURIComponent(JSON.stringify(this.actor)) + '&stateId=' + encodeURIComponent(stateId);
+    return fetch(url, { headers: this.headers() }).then(function (r) { return r.ok ? r.json() : null; }).catch(function () { return null; });
+  };
+  Xapi.prototype.retryLater = function () {
+    var self = this;
+    if (this.timer) return;
+    this.timer = setTimeout(function () { self.timer = null; self.flush(); }, this.delay);
+    this.delay = Math.min(this.delay * 2, 10000);
+  };
+  Xapi.prototype.flush = function (keepalive) {
+    var self = this;
+    if (this.busy && !keepalive) return Promise.resolve();
+    var q = this.load(this.key, []);
+    var states = this.load(this.stateKey, {});
+    var urls = Object.keys(states);
+    if (!q.length && !urls.length) return Promise.resolve();
+    if (keepalive) {
+      // The page is going away: hand what is waiting to the browser; it
+      // stays queued, so the next visit re-sends it (a no-op if it arrived).
+      if (q.length) {
+        try { fetch(this.endpoint + 'statements', { method: 'POST', keepalive: true, headers: this.headers('application/json'), body: JSON.stringify(q.slice(0, BATCH)) }).catch(function () {}); } catch (e) { /* ignore */ }
+      }
+      return Promise.resolve();
+    }
+    this.busy = true;
+    var done = function () { self.busy = false; };
+    if (q.length) {
+      var batch = q.slice(0, BATCH);
+      return fetch(this.endpoint + 'statements', { method: 'POST', headers: this.headers('application/json'), body: JSON.stringify(batch) })
+        .then(function (r) {
+          if (r.ok) return self.acknowledged(batch);
+          if (r.status >= 500 || r.status === 429) throw new Error('LRS ' + r.status);
+          if (batch.length > 1 && r.status !== 401) {
+            // One bad statement must not hold back the others: send one by one.
+            return self.oneByOne(batch);
+          }
+          if (window.console) console.warn('kmh: the LRS refused a statement (' + r.status + '); dropped');
+          return self.acknowledged(batch);
+        })
+        .then(function () { done(); self.delay = 1000; return self.flush(); },
+          function () { done(); self.retryLater(); });
+    }
+    var url = urls[0];
+    var doc = states[url];
+    return fetch(url, { method: 'PUT', headers: this.headers('application/json'), body: JSON.stringify(doc) })
+      .then(function (r) {
+        if (r.status >= 500) throw new Error('LRS ' + r.status);
+        var now = self.load(self.stateKey, {});
+        if (JSON.stringify(now[url]) === JSON.stringify(doc)) delete now[url];
+        self.save(self.stateKey, now);
+      })
+      .then(function () { done(); return self.flush(); }, function () { done(); self.retryLater(); });
+  };
+  Xapi.prototype.oneByOne = function (batch) {
+    var self = this;
+    var stmt = batch[0];
+    return fetch(this.endpoint + 'statements', { method: 'POST', headers: this.headers('application/json'), body: JSON.stringify([stmt]) })
+      .then(function (r) {
+        if (r.status >= 500) throw new Error('LRS ' + r.status);
+        if (!r.ok && window.console) console.warn('kmh: the LRS refused statement ' + stmt.id + ' (' + r.status + '); dropped');
+        return self.acknowledged([stmt]);
+      });
+  };
+  Xapi.prototype.acknowledged = function (batch) {
+    var ids = {};
+    batch.forEach(function (s) { ids[s.id] = true; });
+    this.save(this.key, this.load(this.key, []).filter(function (s) { return !ids[s.id]; }));
+  };
+  Xapi.prototype.pending = function () { return this.load(this.key, []).length + Object.keys(this.load(this.stateKey, {})).length; };
+
+  // ------------------------------------------------------------ quizzes
+
+  // Evaluates one question of the model against the form in `form`.
+  function evaluate(q, form, model) {
+    var els = form.elements;
+    var r = { q: q, response: '', xapi: '', scorm12: '', scorm2004: '', correct: null, feedback: [], answered: false };
+    function checked(name) {
+      var out = [];
+      Array.prototype.forEach.call(form.querySelectorAll('input[name="' + name + '"]'), function (i) { if (i.checked) out.push(i.value); });
+      return out;
+    }
+    var letters = 'abcdefghijklmnopqrstuvwxyz';
+    if (q.type === 'single' || q.type === 'multiple') {
+      var picked = checked(q.name);
+      r.answered = picked.length > 0;
+      var want = q.choices.filter(function (c) { return c.correct; }).map(function (c) { return c.id; });
+      r.correct = picked.length === want.length && picked.every(function (p) { return want.indexOf(p) >= 0; });
+      q.choices.forEach(function (c) { if (picked.indexOf(c.id) >= 0 && c.feedback) r.feedback.push(c.feedback); });
+      r.xapi = picked.join('[,]');
+      r.scorm2004 = r.xapi;
+      r.scorm12 = picked.map(function (p) { return letters[q.choices.findIndex(function (c) { return c.id === p; })]; }).join(',');
+      r.text = picked.map(function (p) { return q.choices.find(function (c) { return c.id === p; }).text; }).join('; ');
+    } else if (q.type === 'truefalse') {
+      var v = checked(q.name)[0];
+      r.answered = v !== undefined;
+      r.correct = v === String(q.answer);
+      r.xapi = r.scorm2004 = v || '';
+      r.scorm12 = v ? v.charAt(0) : '';
+      r.text = v || '';
+    } else if (q.type === 'matching') {
+      var all = true, parts = [], p12 = [], texts = [];
+      r.answered = true;
+      q.pairs.forEach(function (p, i) {
+        var sel = els.namedItem(q.name + '-' + p.id);
+        var val = sel ? sel.value : '';
+        if (!val) r.answered = false;
+        if (val !== p.right) all = false;
+        var o = q.options.indexOf(val);
+        if (o >= 0) { parts.push(p.id + '[.]o' + (o + 1)); p12.push((i + 1) + '.' + letters[o]); }
+        texts.push(p.left + ' → ' + val);
+      });
+      r.correct = all;
+      r.xapi = r.scorm2004 = parts.join('[,]');
+      r.scorm12 = p12.join(',');
+      r.text = texts.join('; ');
+    } else if (q.type === 'fill-in' || q.type === 'text') {
+      var input = form.querySelector('[name="' + q.name + '"]');
+      var t = input ? input.value.trim() : '';
+      r.answered = t.length > 0;
+      if (q.type === 'fill-in') {
+        r.correct = q.answer.some(function (a) { return a.trim().toLowerCase() === t.toLowerCase(); });
+      }
+      r.xapi = r.scorm2004 = t.slice(0, q.type === 'text' ? 4000 : 250);
+      r.scorm12 = t.slice(0, 255);
+      r.text = t;
+    } else if (q.type === 'likert') {
+      var l = checked(q.name)[0];
+      r.answered = l !== undefined;
+      r.xapi = r.scorm2004 = r.scorm12 = l || '';
+      r.text = l || '';
+    }
+    if (!q.scored) r.correct = null;
+    return r;
+  }
+
+  function interactionType(q, v2004) {
+    return { single: 'choice', multiple: 'choice', truefalse: 'true-false', matching: 'matching', 'fill-in': 'fill-in', likert: 'likert', text: v2004 ? 'long-fill-in' : 'fill-in' }[q.type];
+  }
+  function correctPattern(q, flavour) {
+    var letters = 'abcdefghijklmnopqrstuvwxyz';
+    if (q.type === 'single' || q.type === 'multiple') {
+      var ids = [];
+      q.choices.forEach(function (c, i) { if (c.correct) ids.push(flavour === '12' ? letters[i] : c.id); });
+      return ids.join(flavour === '12' ? ',' : '[,]');
+    }
+    if (q.type === 'truefalse') return flavour === '12' ? String(q.answer).charAt(0) : String(q.answer);
+    if (q.type === 'matching') {
+      return q.pairs.map(function (p, i) {
+        var o = q.options.indexOf(p.right);
+        return flavour === '12' ? (i + 1) + '.' + letters[o] : p.id + '[.]o' + (o + 1);
+      }).join(flavour === '12' ? ',' : '[,]');
+    }
+    if (q.type === 'fill-in') return q.answer[0];
+    return null;
+  }
+
+  // ------------------------------------------------------------ player
+
+  function Player(launchDoc, detached) {
+    this.doc = launchDoc;
+    this.body = launchDoc.body;
+    this.detached = detached;
+    this.lang = launchDoc.documentElement.lang || 'en';
+    this.t = strings(this.lang);
+    this.started = Date.now();
+    this.finished = false;
+    this.scorm = null;
+    this.xapi = null;
+    this.data = { v: 1, seen: [], quiz: {} };
+    this.status = { completed: false, success: null, scaled: null, raw: null, max: null };
+    this.reported = {};
+    this.pageShown = Date.now();
+  }
+
+  Player.prototype.start = function () {
+    var self = this;
+    var root = this.body.getAttribute('data-kmh-root') || '';
+    this.moduleId = this.body.getAttribute('data-kmh-module');
+    var base = new URL(root, location.href);
+    this.base = base;
+    return fetch(new URL('kmh-runtime.json', base).href).then(function (r) { return r.json(); }).catch(function () { return null; })
+      .then(function (config) { return self.connect(config || {}); });
+  };
+
+  Player.prototype.connect = function (config) {
+    var self = this;
+    this.config = config;
+    this.module = (config.modules || []).filter(function (m) { return m.id === self.moduleId; })[0] || { id: this.moduleId, activity_id: 'urn:kmh:module:' + this.moduleId, pages: [], quizzes: [], objectives: [] };
+    this.moduleDir = new URL(this.moduleId + '/', this.base).href;
+    if (this.detached) return;
+
+    var params = new URLSearchParams(location.search);
+    var entryResume = false, location0 = '', suspend = '', learner = null, homePage = null;
+    if (params.get('endpoint') && params.get('auth') && params.get('actor')) {
+      // Tin Can launch: xAPI only.
+      var actor;
+      try { actor = JSON.parse(params.get('actor')); } catch (e) { actor = null; }
+      if (actor) {
+        if (Array.isArray(actor.name)) actor.name = actor.name[0];
+        if (Array.isArray(actor.mbox)) actor.mbox = actor.mbox[0];
+        if (actor.account && Array.isArray(actor.account)) actor.account = actor.account[0];
+        this.xapi = new Xapi(params.get('endpoint'), params.get('auth'), actor);
+        this.registration = params.get('registration') || uuid();
+        this.standalone = true;
+      }
+    } else {
+      var v2004 = config.target !== 'scorm12';
+      var names = v2004 ? ['API_1484_11', 'API'] : ['API', 'API_1484_11'];
+      for (var i = 0; i < names.length && !this.scorm; i++) {
+        var w = findApiWindow(names[i]);
+        if (w) this.scorm = new Scorm(w, names[i] === 'API_1484_11');
+      }
+      if (this.scorm && !this.scorm.init()) this.scorm = null;
+      if (this.scorm) {
+        var s = this.scorm, is04 = s.v2004;
+        entryResume = s.get(is04 ? 'cmi.entry' : 'cmi.core.entry') === 'resume';
+        location0 = s.get(is04 ? 'cmi.location' : 'cmi.core.lesson_location');
+        suspend = s.get('cmi.suspend_data');
+        learner = { id: s.get(is04 ? 'cmi.learner_id' : 'cmi.core.student_id'), name: s.get(is04 ? 'cmi.learner_name' : 'cmi.core.student_name') };
+        try { homePage = s.win.location.origin; } catch (e) { homePage = null; }
+        if (!homePage || homePage === 'null') { try { homePage = new URL(document.referrer).origin; } catch (e) { homePage = location.origin; } }
+        var st = s.get(is04 ? 'cmi.completion_status' : 'cmi.core.lesson_status');
+        if (st === 'completed' || st === 'passed' || st === 'failed') this.status.completed = true;
+        if (!is04 && (st === 'not attempted' || st === '')) s.set('cmi.core.lesson_status', 'incomplete');
+        if (is04 && (st === 'not attempted' || st === 'unknown' || st === '')) s.set('cmi.completion_status', 'incomplete');
+      }
+    }
+    if (suspend) { try { var d = JSON.parse(suspend); if (d && d.v === 1) this.data = d; } catch (e) { /* not ours */ } }
+    var resumed = entryResume && !!this.data.reg;
+    if (!this.registration) this.registration = this.data.reg && (resumed || !this.scorm) ? this.data.reg : uuid();
+    this.data.reg = this.registration;
+    this.data.seen = this.data.seen || [];
+    this.data.quiz = this.data.quiz || {};
+
+    var lrs = config.lrs;
+    if (!this.xapi && lrs && lrs.endpoint && lrs.key && lrs.secret && learner && learner.id) {
+      this.xapi = new Xapi(lrs.endpoint, 'Basic ' + btoa(lrs.key + ':' + lrs.secret), {
+        objectType: 'Agent', name: learner.name || undefined, account: { homePage: homePage, name: learner.id }
+      });
+    }
+    if (this.xapi) this.xapi.flush();
+
+    var ready = Promise.resolve();
+    if (this.standalone && !location0) {
+      // Resume across LMSs and launches: the bookmark kept in the LRS.
+      ready = this.xapi.getState(this.module.activity_id, 'urn:kmh:state:bookmark').then(function (doc) {
+        if (doc && doc.location) { location0 = doc.location; resumed = true; }
+        if (doc && doc.suspend_data) { try { var d2 = JSON.parse(doc.suspend_data); if (d2 && d2.v === 1) { d2.reg = self.registration; self.data = d2; } } catch (e) { /* ignore */ } }
+      });
+    }
+    return ready.then(function () {
+      self.resumed = resumed;
+      self.xapiSend(resumed ? 'resumed' : 'initialized', self.moduleActivity(), null, { parent: 'course' });
+      self.show(location0);
+    });
+  };
+
+  Player.prototype.show = function (bookmark) {
+    var self = this;
+    var frame = this.doc.getElementById('kmh-frame');
+    var start = this.body.getAttribute('data-kmh-start') || 'index.html';
+    var target = start;
+    if (bookmark && /^[A-Za-z0-9._\/ -]+\.html$/.test(bookmark) && bookmark.indexOf('..') < 0) target = bookmark;
+    frame.addEventListener('load', function () { self.attach(frame.contentWindow); });
+    frame.src = target;
+    var events = ['pagehide', 'beforeunload', 'unload'];
+    events.forEach(function (e) { window.addEventListener(e, function () { self.finish(); }); });
+    if (!this.scorm && !this.xapi) this.notice(this.t.noLms);
+    else if (this.resumed && target !== start) this.notice(this.t.resumed);
+  };
+
+  Player.prototype.notice = function (text) {
+    var p = this.doc.createElement('p');
+    p.className = 'kmh-notice';
+    p.setAttribute('role', 'status');
+    p.textContent = text;
+    this.body.insertBefore(p, this.body.firstChild);
+    setTimeout(function () { p.remove(); }, 8000);
+  };
+
+  // Module-relative path of a page in the frame, or null if not ours.
+  Player.prototype.relative = function (win) {
+    var href;
+    try { href = win.location.href.split('#')[0].split('?')[0]; } catch (e) { return null; }
+    return href.indexOf(this.moduleDir) === 0 ? decodeURI(href.slice(this.moduleDir.length)) : null;
+  };
+
+  Player.prototype.attach = function (win) {
+    var self = this;
+    var doc;
+    try { doc = win.document; } catch (e) { return; }
+    var rel = this.relative(win);
+    this.pageShown = Date.now();
+    if (!this.detached && rel) {
+      if (this.doc !== doc) this.doc.title = doc.title;
+      var path = this.moduleId + '/' + rel;
+      var index = (this.module.pages || []).indexOf(path);
+      if (index >= 0 && this.data.seen.indexOf(index) < 0) this.data.seen.push(index);
+      this.data.loc = rel;
+      if (this.scorm) this.scorm.set(this.scorm.v2004 ? 'cmi.location' : 'cmi.core.lesson_location', rel);
+      if (index >= 0) this.xapiSend('experienced', this.pageActivity(rel, doc.title), null, { parent: 'module' });
+      this.update();
+      // Keyboard users land on the new page's content, not the frame's top.
+      var main = doc.getElementById('main');
+      if (main && this.navigated) { try { main.focus({ preventScroll: true }); } catch (e) { /* ignore */ } }
+      this.navigated = true;
+    }
+    var form = doc.getElementById('kmh-quiz-form');
+    var modelEl = doc.getElementById('kmh-quiz');
+    if (form && modelEl) {
+      var model;
+      try { model = JSON.parse(modelEl.textContent); } catch (e) { model = null; }
+      if (model && model.version === 1) this.quiz(doc, form, model, rel || model.id);
+    }
+  };
+
+  Player.prototype.quiz = function (doc, form, model, rel) {
+    var self = this, t = this.t;
+    var key = rel;
+    var qs = this.data.quiz[key] || { n: 0 };
+    var button = form.querySelector('button[type="submit"]');
+    var result = form.querySelector('.kmh-result');
+    var firstTouch = {};
+    var shown = Date.now();
+    form.addEventListener('focusin', function (e) {
+      var fs = e.target.closest && e.target.closest('fieldset[data-question]');
+      if (fs && !firstTouch[fs.dataset.question]) firstTouch[fs.dataset.question] = Date.now();
+    });
+    function left() { return model.attempts === 0 ? Infinity : model.attempts - qs.n; }
+    function lock() {
+      Array.prototype.forEach.call(form.elements, function (el) { el.disabled = true; });
+    }
+    function summary(last) {
+      var parts = [];
+      if (model.scored && last && last.scaled !== null) {
+        parts.push(t.score.replace('{n}', Math.round(last.scaled * 100)));
+        if (model.pass !== null) parts.push(last.passed ? t.passed : t.failed);
+      } else if (!model.scored && qs.n > 0) parts.push(t.thanks);
+      if (left() !== Infinity && qs.n > 0) parts.push(left() > 0 && !(last && last.passed) ? t.attemptsLeft.replace('{n}', left()) : (left() > 0 ? '' : t.noAttempts));
+      result.textContent = parts.filter(Boolean).join(' · ');
+    }
+    if (button) button.hidden = false;
+    if (qs.n > 0) summary(qs.last);
+    if (left() <= 0 || (!model.scored && qs.n > 0)) { lock(); }
+    form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      if (left() <= 0) return;
+      var results = model.questions.map(function (q) { return evaluate(q, form, model); });
+      var missing = results.filter(function (r) { return !r.answered && r.q.type !== 'text'; });
+      if (missing.length) {
+        result.textContent = t.answerAll;
+        var first = doc.getElementById(missing[0].q.name);
+        if (first) { var input = first.querySelector('input,select,textarea'); if (input) input.focus(); }
+        return;
+      }
+      var now = Date.now();
+      var raw = 0, max = 0;
+      results.forEach(function (r) {
+        r.latency = now - (firstTouch[r.q.id] || shown);
+        if (r.q.scored) { max += r.q.weight; if (r.correct) raw += r.q.weight; }
+        var fb = doc.querySelector('#' + CSS.escape(r.q.name) + ' .kmh-feedback');
+        if (fb) {
+          var lines = [];
+          if (r.correct === true) lines.push(r.q.correct_feedback || t.correct);
+          if (r.correct === false) lines.push(r.q.incorrect_feedback || t.incorrect);
+          fb.textContent = lines.concat(r.feedback).join(' ');
+          fb.className = 'kmh-feedback' + (r.correct === true ? ' kmh-correct' : r.correct === false ? ' kmh-incorrect' : '');
+        }
+      });
+      var scaled = model.scored && max > 0 ? round4(raw / max) : null;
+      var passed = scaled !== null && model.pass !== null ? scaled >= model.pass - 1e-9 : null;
+      qs.n += 1;
+      qs.last = { raw: raw, max: max, scaled: scaled, passed: passed };
+      if (scaled !== null && (!qs.best || scaled > qs.best.scaled)) qs.best = qs.last;
+      self.data.quiz[key] = qs;
+      self.submitted(model, rel, results, qs, doc.title);
+      summary(qs.last);
+      if (left() <= 0 || passed || !model.scored) lock();
+    });
+  };
+
+  Player.prototype.submitted = function (model, rel, results, qs) {
+    var self = this;
+    var s = this.scorm;
+    var quizActivity = this.pageActivity(rel, model.title);
+    results.forEach(function (r) {
+      var q = r.q;
+      if (s) {
+        var n = parseInt(s.get('cmi.interactions._count'), 10) || 0;
+        var p = 'cmi.interactions.' + n + '.';
+        var v = s.v2004;
+        s.set(p + 'id', v ? self.module.activity_id + '/' + rel.replace(/\.html$/, '') + '/' + q.id : (model.id + '-' + q.id).slice(0, 255));
+        s.set(p + 'type', interactionType(q, v));
+        if (q.objective) s.set(p + 'objectives.0.id', q.objective);
+        if (v) s.set(p + 'timestamp', new Date(Date.now() - r.latency).toISOString().replace(/Z$/, ''));
+        else s.set(p + 'time', cmiTime(new Date(Date.now() - r.latency)));
+        var pattern = correctPattern(q, v ? '2004' : '12');
+        if (pattern !== null && q.scored) s.set(p + 'correct_responses.0.pattern', pattern);
+        s.set(p + 'weighting', q.weight);
+        s.set(p + (v ? 'learner_response' : 'student_response'), v ? r.scorm2004 : r.scorm12);
+        s.set(p + 'result', r.correct === null ? 'neutral' : r.correct ? 'correct' : (v ? 'incorrect' : 'wrong'));
+        s.set(p + 'latency', v ? isoDuration(r.latency) : cmiTimespan(r.latency));
+        if (v) s.set(p + 'description', q.prompt.slice(0, 250));
+      }
+      self.xapiSend('answered', self.interactionActivity(rel, q), {
+        response: r.xapi,
+        success: r.correct === null ? undefined : r.correct,
+        duration: isoDuration(r.latency)
+      }, { parent: quizActivity });
+    });
+    if (model.scored && qs.last.scaled !== null) {
+      this.xapiSend('scored', quizActivity, {
+        score: { raw: qs.last.raw, min: 0, max: qs.last.max, scaled: qs.last.scaled },
+        success: qs.last.passed === null ? undefined : qs.last.passed
+      }, { parent: 'module' });
+    }
+    this.objectives(results);
+    this.update();
+  };
+
+  // Objective status from the questions about it, in this attempt.
+  Player.prototype.objectives = function (results) {
+    var s = this.scorm, self = this;
+    var objs = this.module.objectives || [];
+    var acc = this.data.obj = this.data.obj || {};
+    results.forEach(function (r) {
+      if (!r.q.objective || !r.q.scored) return;
+      var o = acc[r.q.objective] = acc[r.q.objective] || {};
+      o[r.q.id] = r.correct ? r.q.weight : 0;
+      o['max-' + r.q.id] = r.q.weight;
+    });
+    objs.forEach(function (o, i) {
+      var a = acc[o.id];
+      if (!a || !s) return;
+      var raw = 0, max = 0;
+      Object.keys(a).forEach(function (k) { if (k.indexOf('max-') === 0) max += a[k]; else raw += a[k]; });
+      var scaled = max ? round4(raw / max) : 0;
+      var mastery = self.module.mastery_score;
+      var passed = mastery === undefined || mastery === null ? null : scaled >= mastery - 1e-9;
+      var p = 'cmi.objectives.' + i + '.';
+      s.set(p + 'id', o.id);
+      if (s.v2004) {
+        s.set(p + 'score.scaled', scaled);
+        s.set(p + 'score.raw', raw); s.set(p + 'score.min', 0); s.set(p + 'score.max', max);
+        s.set(p + 'completion_status', 'completed');
+        if (passed !== null) s.set(p + 'success_status', passed ? 'passed' : 'failed');
+      } else {
+        s.set(p + 'score.raw', Math.round(scaled * 100)); s.set(p + 'score.min', 0); s.set(p + 'score.max', 100);
+        s.set(p + 'status', passed === null ? 'completed' : passed ? 'passed' : 'failed');
+      }
+    });
+  };
+
+  // Completion, score and success of the module; tells the LMS and the LRS
+  // what changed, saves the bookmark and commits.
+  Player.prototype.update = function () {
+    if (this.detached) return;
+    var m = this.module, d = this.data, st = this.status, self = this;
+    var pages = m.pages || [];
+    var quizzes = m.quizzes || [];
+    var pagesDone = pages.every(function (p, i) { return d.seen.indexOf(i) >= 0; });
+    var quizDone = quizzes.every(function (q) { return d.quiz[q.page.slice(m.id.length + 1)] && d.quiz[q.page.slice(m.id.length + 1)].n > 0; });
+    var completed = m.completion === 'pages' ? pagesDone : m.completion === 'quiz' ? quizDone : pagesDone && quizDone;
+    var scored = quizzes.filter(function (q) { return q.scored; });
+    var raw = 0, max = 0, all = scored.length > 0, exhausted = true;
+    scored.forEach(function (q) {
+      var qs = d.quiz[q.page.slice(m.id.length + 1)];
+      if (!qs || !qs.best) { all = false; return; }
+      raw += qs.best.raw; max += qs.best.max;
+    });
+    var scaled = all && max > 0 ? round4(raw / max) : null;
+    var success = scaled !== null && m.mastery_score !== undefined && m.mastery_score !== null ? scaled >= m.mastery_score - 1e-9 : null;
+    void exhausted;
+    var s = this.scorm;
+    if (completed && !st.completed) { st.completed = true; this.xapiSend('completed', this.moduleActivity(), { completion: true }, { parent: 'course' }); }
+    if (scaled !== null && scaled !== st.scaled) {
+      st.scaled = scaled; st.raw = raw; st.max = max;
+    }
+    if (success !== null && success !== st.success) {
+      st.success = success;
+      this.xapiSend(success ? 'passed' : 'failed', this.moduleActivity(), {
+        score: { raw: raw, min: 0, max: max, scaled: scaled }, success: success, completion: st.completed
+      }, { parent: 'course' });
+    }
+    if (s) {
+      if (s.v2004) {
+        s.set('cmi.completion_status', st.completed ? 'completed' : 'incomplete');
+        if (st.scaled !== null) {
+          s.set('cmi.score.raw', st.raw); s.set('cmi.score.min', 0); s.set('cmi.score.max', st.max); s.set('cmi.score.scaled', st.scaled);
+        }
+        if (st.success !== null) s.set('cmi.success_status', st.success ? 'passed' : 'failed');
+        s.set('cmi.progress_measure', pages.length ? round4(d.seen.length / pages.length) : 0);
+      } else {
+        if (st.scaled !== null) {
+          s.set('cmi.core.score.raw', Math.round(st.scaled * 100)); s.set('cmi.core.score.min', 0); s.set('cmi.core.score.max', 100);
+        }
+        s.set('cmi.core.lesson_status', st.success !== null ? (st.success ? 'passed' : 'failed') : st.completed ? 'completed' : 'incomplete');
+      }
+      s.set('cmi.suspend_data', JSON.stringify(d));
+      s.commit();
+    }
+    if (this.xapi) {
+      var bookmark = { location: d.loc || '', suspend_data: JSON.stringify(d) };
+      this.xapi.putState(m.activity_id, 'urn:kmh:state:bookmark', null, bookmark);
+      this.xapi.putState(m.activity_id, 'https://w3id.org/xapi/scorm/attempt-state', this.registration, {
+        location: d.loc || '', suspend_data: JSON.stringify(d),
+        completion_status: st.completed ? 'completed' : 'incomplete',
+        success_status: st.success === null ? 'unknown' : st.success ? 'passed' : 'failed',
+        score: st.scaled === null ? null : { scaled: st.scaled, raw: st.raw, min: 0, max: st.max }
+      });
+    }
+    void self;
+  };
+
+  // The learner leaves: session time, exit mode, suspend or terminate;
+  // then the API is never called again.
+  Player.prototype.finish = function () {
+    if (this.finished || this.detached) return;
+    this.finished = true;
+    var ms = Date.now() - this.started;
+    var st = this.status;
+    var done = st.completed && st.success !== false;
+    var s = this.scorm;
+    if (s) {
+      if (s.v2004) {
+        s.set('cmi.session_time', isoDuration(ms));
+        s.set('cmi.exit', done ? 'normal' : 'suspend');
+      } else {
+        s.set('cmi.core.session_time', cmiTimespan(ms));
+        s.set('cmi.core.exit', done ? '' : 'suspend');
+      }
+      s.set('cmi.suspend_data', JSON.stringify(this.data));
+      s.commit();
+      s.finish();
+    }
+    this.xapiSend(done ? 'terminated' : 'suspended', this.moduleActivity(), { duration: isoDuration(ms) }, { parent: 'course' });
+    if (this.xapi) this.xapi.flush(true);
+  };
+
+  // ------------------------------------------------------------ statements
+
+  Player.prototype.moduleActivity = function () {
+    var m = this.module;
+    var def = { type: ACT + 'lesson', name: {} };
+    def.name[this.lang] = m.title || m.id;
+    return { objectType: 'Activity', id: m.activity_id, definition: def };
+  };
+  Player.prototype.pageActivity = function (rel, title) {
+    var def = { type: ACT + 'module', name: {} };
+    def.name[this.lang] = title || rel;
+    return { objectType: 'Activity', id: this.module.activity_id + '/' + encodeURI(rel.replace(/\.html$/, '')), definition: def };
+  };
+  Player.prototype.interactionActivity = function (rel, q) {
+    var lang = this.lang;
+    function ls(text) { var o = {}; o[lang] = text; return o; }
+    var def = {
+      type: 'http://adlnet.gov/expapi/activities/cmi.interaction',
+      name: ls(q.prompt.slice(0, 120)), description: ls(q.prompt),
+      interactionType: interactionType(q, true)
+    };
+    var pattern = correctPattern(q, 'xapi');
+    if (pattern !== null && q.scored) def.correctResponsesPattern = [pattern];
+    if (q.choices && q.choices.length) def.choices = q.choices.map(function (c) { return { id: c.id, description: ls(c.text) }; });
+    if (q.type === 'matching') {
+      def.source = q.pairs.map(function (p) { return { id: p.id, description: ls(p.left) }; });
+      def.target = q.options.map(function (o, i) { return { id: 'o' + (i + 1), description: ls(o) }; });
+    }
+    if (q.type === 'likert' && q.scale) {
+      def.scale = q.scale.labels.map(function (l, i) { return { id: String(q.scale.min + i), description: ls(l) }; });
+    }
+    return { objectType: 'Activity', id: this.module.activity_id + '/' + encodeURI(rel.replace(/\.html$/, '')) + '/' + q.id, definition: def };
+  };
+
+  Player.prototype.xapiSend = function (verb, object, result, where) {
+    if (!this.xapi) return null;
+    var module = this.moduleActivity();
+    var course = this.config.course;
+    var grouping = [{ objectType: 'Activity', id: this.module.activity_id + '/attempt/' + this.registration, definition: { type: ACT + 'attempt' } }];
+    if (course && course.iri) {
+      var cdef = { type: ACT + 'course' };
+      if (course.title) { cdef.name = {}; cdef.name[this.lang] = course.title; }
+      grouping.push({ objectType: 'Activity', id: course.iri, definition: cdef });
+    }
+    var parent;
+    if (where.parent === 'module') parent = [module];
+    else if (where.parent === 'course') parent = course && course.iri ? [{ objectType: 'Activity', id: course.iri }] : undefined;
+    else parent = [where.parent];
+    if (where.parent !== 'module' && where.parent !== 'course') grouping.unshift(module);
+    var stmt = {
+      verb: { id: VERB + verb, display: { 'en-US': verb } },
+      object: object,
+      context: {
+        registration: this.registration,
+        language: this.lang,
+        contextActivities: { grouping: grouping, category: [{ objectType: 'Activity', id: SCORM_PROFILE, definition: { type: ACT + 'profile' } }] }
+      }
+    };
+    if (parent) stmt.context.contextActivities.parent = parent;
+    if (result) {
+      var r = {};
+      Object.keys(result).forEach(function (k) { if (result[k] !== undefined) r[k] = result[k]; });
+      stmt.result = r;
+    }
+    return this.xapi.send(stmt);
+  };
+
+  // ------------------------------------------------------------ boot
+
+  function boot() {
+    var body = document.body;
+    if (!body) return;
+    if (body.classList.contains('kmh-launch')) {
+      var player = new Player(document, false);
+      window.kmhPlayer = player;
+      player.start();
+      return;
+    }
+    // Inside the player's frame the player attaches to this page on load.
+    try { if (window.parent !== window && window.parent.kmhPlayer) return; } catch (e) { /* cross-origin parent */ }
+    var local = new Player(document, true);
+    local.start().then(function () { local.attach(window); });
+  }
+  boot();
+})();

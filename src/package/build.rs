@@ -41,10 +41,48 @@ pub struct BuildOptions {
     pub out_dir: PathBuf,
     /// xAPI endpoint written to `kmh-runtime.json` for the runtime.
     pub lrs: Option<String>,
+    /// The package credential written to `kmh-runtime.json` with the
+    /// endpoint (issued by `kmh package --lrs-data`, see [`activity_prefixes`]).
+    pub lrs_credential: Option<LrsCredential>,
     /// Languages of a course to build (`None` = all).
     pub languages: Option<Vec<String>>,
     /// One zip per module instead of one per course and language.
     pub per_module: bool,
+}
+
+/// A package credential: it may only write statements and State about the
+/// package's own activities (the LRS enforces it) and can be revoked with
+/// `kmh creds revoke KEY`.
+#[derive(Debug, Clone, Serialize)]
+pub struct LrsCredential {
+    pub key: String,
+    pub secret: String,
+}
+
+/// The activity IRI prefixes a package credential for `source_path` is
+/// limited to: the activity id of every module that would be packaged
+/// (statements about pages, quizzes and objectives have ids below it).
+pub fn activity_prefixes(
+    source_path: &Path,
+    languages: Option<&[String]>,
+) -> Result<Vec<String>, PackageError> {
+    let (src, _) = source::load(source_path, languages)?;
+    let mut out = BTreeSet::new();
+    match &src {
+        Source::Course(c) => {
+            for lang in &c.languages {
+                for entry in &lang.entries {
+                    if let LanguageEntry::Module(m) = entry {
+                        out.insert(activity_id(Some(&c.course), &m.header.id));
+                    }
+                }
+            }
+        }
+        Source::Module { module, course } => {
+            out.insert(activity_id(course.as_ref(), &module.header.id));
+        }
+    }
+    Ok(out.into_iter().collect())
 }
 
 /// One written package.
@@ -203,7 +241,12 @@ pub fn build(
         for &target in &targets {
             let name = format!("{}-{}.zip", unit.stem, target.name());
             progress(Progress::Building(name.clone()));
-            let files = package_files(unit, target, opts.lrs.as_deref())?;
+            let lrs = opts.lrs.as_deref().map(|endpoint| LrsConfig {
+                endpoint,
+                key: opts.lrs_credential.as_ref().map(|c| c.key.as_str()),
+                secret: opts.lrs_credential.as_ref().map(|c| c.secret.as_str()),
+            });
+            let files = package_files(unit, target, lrs)?;
             self_check(&name, &files)?;
             let bytes =
                 zipper::zip_files(&files, zipper::timestamp()).map_err(|e| PackageError::Zip {
@@ -265,7 +308,11 @@ fn module_unit<'a>(
 }
 
 /// Every file of one zip, keyed by package path.
-fn package_files(unit: &Unit, target: Target, lrs: Option<&str>) -> Result<Files, PackageError> {
+fn package_files(
+    unit: &Unit,
+    target: Target,
+    lrs: Option<LrsConfig>,
+) -> Result<Files, PackageError> {
     let mut files = Files::new();
     for m in &unit.modules {
         files.extend(m.files.iter().map(|(k, v)| (k.clone(), v.clone())));
@@ -357,8 +404,9 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), PackageError> {
 }
 
 /// `kmh-runtime.json`: what the content runtime needs to know about the
-/// package it runs in (`schemas/kmh-runtime.schema.json`). Credentials are
-/// deliberately absent: a package never carries an all-powerful secret.
+/// package it runs in (`schemas/kmh-runtime.schema.json`). It never holds
+/// an all-powerful secret: at most the package credential of
+/// [`LrsCredential`], limited to the package's own activities.
 #[derive(Serialize)]
 struct RuntimeConfig<'a> {
     format: &'static str,
@@ -380,6 +428,10 @@ struct CourseConfig<'a> {
 #[derive(Serialize)]
 struct LrsConfig<'a> {
     endpoint: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -389,8 +441,11 @@ struct ModuleConfig<'a> {
     title: &'a str,
     kind: &'static str,
     launch: &'a str,
+    overview: &'a str,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pages: Vec<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    quizzes: Vec<&'a render::QuizStep>,
     #[serde(skip_serializing_if = "Option::is_none")]
     version: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -418,7 +473,11 @@ fn activity_id(course: Option<&Course>, module: &str) -> String {
     }
 }
 
-fn runtime_config<'a>(unit: &'a Unit, target: Target, lrs: Option<&'a str>) -> RuntimeConfig<'a> {
+fn runtime_config<'a>(
+    unit: &'a Unit,
+    target: Target,
+    lrs: Option<LrsConfig<'a>>,
+) -> RuntimeConfig<'a> {
     let modules = unit
         .modules
         .iter()
@@ -435,7 +494,9 @@ fn runtime_config<'a>(unit: &'a Unit, target: Target, lrs: Option<&'a str>) -> R
                         source::Kind::Survey => "survey",
                     },
                     launch: &r.launch,
+                    overview: &r.overview,
                     pages: r.pages.iter().map(String::as_str).collect(),
+                    quizzes: r.quizzes.iter().collect(),
                     version: Some(&m.header.version),
                     mastery_score: m.header.mastery_score,
                     completion: Some(m.completion),
@@ -456,7 +517,9 @@ fn runtime_config<'a>(unit: &'a Unit, target: Target, lrs: Option<&'a str>) -> R
                     title: &r.title,
                     kind: "external",
                     launch: &r.launch,
+                    overview: &r.overview,
                     pages: vec![],
+                    quizzes: vec![],
                     version: None,
                     mastery_score: None,
                     completion: None,
@@ -477,7 +540,7 @@ fn runtime_config<'a>(unit: &'a Unit, target: Target, lrs: Option<&'a str>) -> R
             version: &c.version,
             title: c.title.get(&unit.language).map(String::as_str),
         }),
-        lrs: lrs.map(|endpoint| LrsConfig { endpoint }),
+        lrs,
         modules,
     }
 }

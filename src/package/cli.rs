@@ -23,9 +23,27 @@ pub struct PackageArgs {
     pub out: PathBuf,
 
     /// xAPI endpoint of the LRS the content reports to, written to the
-    /// package's kmh-runtime.json (no credentials are stored).
+    /// package's kmh-runtime.json.
     #[arg(long, env = "KMH_LRS", value_name = "URL")]
     pub lrs: Option<String>,
+
+    /// Data folder of that LRS (`kmh serve --data`): issue a package
+    /// credential there (directly, or through the running server) and write
+    /// its key and secret into kmh-runtime.json. The credential may only
+    /// write statements and State about this package's own activities;
+    /// revoke it with `kmh creds revoke KEY`.
+    #[arg(long, env = "KMH_LRS_DATA", value_name = "DIR", requires = "lrs")]
+    pub lrs_data: Option<PathBuf>,
+
+    /// Browser origin (the LMS's) allowed to use the package credential;
+    /// repeat or separate with commas (default: any origin).
+    #[arg(
+        long,
+        env = "KMH_LRS_ORIGIN",
+        value_delimiter = ',',
+        requires = "lrs_data"
+    )]
+    pub lrs_origin: Vec<String>,
 
     /// Build only these languages of a course; repeat or separate with commas.
     #[arg(long, env = "KMH_LANG", value_delimiter = ',')]
@@ -59,10 +77,29 @@ pub struct ValidateArgs {
 /// Runs `kmh package`; returns the process exit code (1: errors in the
 /// sources, reported on stderr with file and line).
 pub fn run_package(args: &PackageArgs) -> Result<i32, PackageError> {
+    let lrs_credential = match (&args.lrs, &args.lrs_data) {
+        (Some(lrs), Some(data)) => {
+            build::check_lrs(lrs)?;
+            let languages = (!args.lang.is_empty()).then_some(args.lang.as_slice());
+            let activities = match build::activity_prefixes(&args.source, languages) {
+                Ok(a) => a,
+                // The build reports the sources' problems with file and line.
+                Err(PackageError::Source(_)) => vec![],
+                Err(e) => return Err(e),
+            };
+            if activities.is_empty() {
+                None
+            } else {
+                Some(issue_credential(data, &args.lrs_origin, activities)?)
+            }
+        }
+        _ => None,
+    };
     let opts = BuildOptions {
         targets: args.target.clone(),
         out_dir: args.out.clone(),
         lrs: args.lrs.clone(),
+        lrs_credential: lrs_credential.clone(),
         languages: (!args.lang.is_empty()).then(|| args.lang.clone()),
         per_module: args.per_module,
     };
@@ -141,7 +178,41 @@ pub fn run_package(args: &PackageArgs) -> Result<i32, PackageError> {
     if outcome.built.len() > 1 {
         println!("  {:<width$}  {:>10}", "total", human_size(total));
     }
+    if let Some(c) = &lrs_credential {
+        println!(
+            "Package credential {} (statements/write, state; only this package's activities) is in kmh-runtime.json; revoke it with: kmh creds revoke {}",
+            c.key, c.key
+        );
+    } else if args.lrs.is_some() {
+        eprintln!(
+            "kmh package: no --lrs-data, so the package carries no LRS credential: it reports by xAPI only when launched with xAPI launch parameters (endpoint, auth, actor)"
+        );
+    }
     Ok(0)
+}
+
+/// Issues the package credential (`statements/write` + `state`, limited to
+/// the package's activities and the given origins).
+fn issue_credential(
+    data: &std::path::Path,
+    origins: &[String],
+    activities: Vec<String>,
+) -> Result<build::LrsCredential, PackageError> {
+    let label = format!("package: {}", activities.join(" "));
+    let issued = crate::cli::creds::add(
+        data,
+        crate::lrs::admin::NewCredential {
+            scopes: vec!["statements/write".into(), "state".into()],
+            origins: origins.to_vec(),
+            activities,
+            label,
+        },
+    )
+    .map_err(|e| PackageError::Usage(format!("--lrs-data {}: {e:#}", data.display())))?;
+    Ok(build::LrsCredential {
+        key: issued.info.key,
+        secret: issued.secret,
+    })
 }
 
 fn human_size(bytes: u64) -> String {

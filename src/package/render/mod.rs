@@ -26,11 +26,24 @@ pub type Files = BTreeMap<String, Vec<u8>>;
 pub struct RenderedModule {
     pub id: String,
     pub title: String,
-    /// Package path of the page the SCO launches.
+    /// Package path of the page the SCO launches (`<module>/launch.html`,
+    /// which shows the pages in a frame; an external activity's own page).
     pub launch: String,
+    /// Package path of the first page shown (the module's overview).
+    pub overview: String,
     /// Package paths of the steps, in order (for the runtime config).
     pub pages: Vec<String>,
+    /// The quiz steps among `pages`, for the runtime's completion rules.
+    pub quizzes: Vec<QuizStep>,
     pub files: Files,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct QuizStep {
+    /// Package path of the quiz page.
+    pub page: String,
+    /// False for surveys: they complete the module but give no score.
+    pub scored: bool,
 }
 
 /// Renders one module into `<module-id>/…`.
@@ -48,6 +61,8 @@ pub fn render_module(
     // Pass 1: each step's main content and title (titles feed every
     // page's table of contents, so all are needed before any page).
     let mut mains = Vec::new();
+    // Parallel to `mains`: whether a quiz step is scored (None: a page).
+    let mut quiz_flags: Vec<Option<bool>> = Vec::new();
     let mut references: VecDeque<(PathBuf, String)> = VecDeque::new();
     for step in &module.steps {
         match &step.content {
@@ -62,6 +77,7 @@ pub fn render_module(
                 let r = render_markdown(text, &ctx, diags);
                 references.extend(r.references);
                 mains.push(("page", r.title.unwrap_or_default(), r.html));
+                quiz_flags.push(None);
             }
             StepContent::Quiz(q) => {
                 let id = step
@@ -78,7 +94,10 @@ pub fn render_module(
                     strings: s,
                 };
                 match quiz::render(&qp) {
-                    Ok(html) => mains.push(("quiz", q.title.clone(), html)),
+                    Ok(html) => {
+                        mains.push(("quiz", q.title.clone(), html));
+                        quiz_flags.push(Some(q.scored));
+                    }
                     Err(e) => diags.error(
                         &step.source,
                         None,
@@ -102,6 +121,7 @@ pub fn render_module(
 
     let mut files = Files::new();
     let mut pages = Vec::new();
+    let mut quizzes = Vec::new();
     let page_for = |out: &str, title: &str, kind: &str, main: &str, current: usize| {
         page::render(&Page {
             lang: &h.language,
@@ -121,6 +141,11 @@ pub fn render_module(
     };
 
     let index = format!("{prefix}index.html");
+    let launch = format!("{prefix}launch.html");
+    files.insert(
+        launch.clone(),
+        page::render_launch(&h.language, s, &launch, &h.title, &h.id, &index).into_bytes(),
+    );
     files.insert(
         index.clone(),
         page_for(&index, &h.title, "overview", &overview(module, s, &toc), 0).into_bytes(),
@@ -132,6 +157,12 @@ pub fn render_module(
             page_for(out, title, kind, main, i + 1).into_bytes(),
         );
         pages.push(out.clone());
+        if let Some(scored) = quiz_flags[i] {
+            quizzes.push(QuizStep {
+                page: out.clone(),
+                scored,
+            });
+        }
     }
 
     // Handouts and media: every file of the module folder, then whatever
@@ -195,8 +226,10 @@ pub fn render_module(
     Some(RenderedModule {
         id: h.id.clone(),
         title: h.title.clone(),
-        launch: index,
+        launch,
+        overview: index,
         pages,
+        quizzes,
         files,
     })
 }
@@ -312,7 +345,9 @@ pub fn render_external(
         id: ext.id.clone(),
         title,
         launch: out.clone(),
+        overview: out.clone(),
         pages: vec![out],
+        quizzes: vec![],
         files,
     }
 }

@@ -153,6 +153,56 @@ pub fn render(p: &Page) -> String {
     h
 }
 
+/// The page an LMS launches for a module (the SCO's `href`): it holds the
+/// SCORM API connection and the xAPI session for the whole visit and shows
+/// the module's pages in a frame, because every page is its own HTML file
+/// and a SCORM session must survive page loads (SCORM 2004 RTE §3.1: one
+/// Initialize/Terminate pair per SCO launch). Without JavaScript it offers
+/// a link to the overview page.
+pub fn render_launch(
+    lang: &str,
+    s: &Strings,
+    out: &str,
+    module_title: &str,
+    module_id: &str,
+    start: &str,
+) -> String {
+    let root = root_prefix(out);
+    let start = relative_url(out, start);
+    let mut h = String::with_capacity(1024);
+    h.push_str("<!DOCTYPE html>\n");
+    h.push_str(&format!("<html lang=\"{}\">\n<head>\n", esc(lang)));
+    h.push_str("<meta charset=\"utf-8\">\n");
+    h.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+    h.push_str(&format!("<title>{}</title>\n", esc(module_title)));
+    h.push_str(&format!(
+        "<link rel=\"stylesheet\" href=\"{root}{}\">\n",
+        assets::CSS_PATH
+    ));
+    h.push_str(&format!(
+        "<script src=\"{root}{}\" defer></script>\n",
+        assets::RUNTIME_JS_PATH
+    ));
+    h.push_str("</head>\n");
+    h.push_str(&format!(
+        "<body class=\"kmh-launch\" data-kmh-module=\"{}\" data-kmh-root=\"{root}\" data-kmh-start=\"{}\">\n",
+        esc(module_id),
+        esc(&start)
+    ));
+    h.push_str("<main id=\"main\" class=\"kmh-stage\">\n");
+    h.push_str(&format!(
+        "<iframe class=\"kmh-frame\" id=\"kmh-frame\" name=\"kmh-content\" title=\"{}\"></iframe>\n",
+        esc(module_title)
+    ));
+    h.push_str(&format!(
+        "<noscript><p class=\"kmh-noscript\"><a href=\"{}\">{}</a></p></noscript>\n",
+        esc(&start),
+        esc(s.start)
+    ));
+    h.push_str("</main>\n</body>\n</html>\n");
+    h
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
