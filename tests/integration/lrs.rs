@@ -578,6 +578,16 @@ async fn oversized_requests_are_refused() {
     let many: Vec<Value> = (0..10_001).map(|_| json!({})).collect();
     let r = lrs.post(&Value::Array(many)).await;
     assert_eq!(r.status(), 413);
+    assert!(r.text().await.unwrap().contains("at most 10000"));
+    // Nesting deeper than the parser allows is refused, not a crash.
+    let deep = format!(
+        r#"{{"actor":{{"mbox":"mailto:a@example.org"}},"verb":{{"id":"http://example.org/v"}},"object":{{"id":"urn:x","definition":{{"extensions":{{"urn:e":{}1{}}}}}}}}}"#,
+        "[".repeat(300),
+        "]".repeat(300)
+    );
+    let r = lrs.req(Method::POST, "/statements").header("content-type", "application/json").body(deep).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("recursion limit"));
 }
 
 #[tokio::test]
