@@ -2,6 +2,7 @@
 //! through the real interface (a server on 127.0.0.1:0, the `kmh` binary).
 
 mod analytics;
+mod browser;
 mod cli;
 mod common;
 mod crash;
