@@ -192,3 +192,32 @@ mod tests {
         assert!(parse(b, "XyZ".into()).await.is_err());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        /// Arbitrary bodies and boundaries are parsed or refused, never a panic.
+        #[test]
+        fn any_body_is_parsed_or_refused(body in proptest::collection::vec(any::<u8>(), 0..600), boundary in "[a-zA-Z0-9-]{1,20}") {
+            let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            let _ = rt.block_on(parse(Bytes::from(body), boundary));
+        }
+
+        #[test]
+        fn mangled_valid_bodies_never_panic(cut in 0usize..200, flip in 0usize..200) {
+            let data = b"x";
+            let hash = hex::encode(Sha256::digest(data));
+            let mut body = format!(
+                "--B\r\nContent-Type: application/json\r\n\r\n{{}}\r\n--B\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: binary\r\nX-Experience-API-Hash: {hash}\r\n\r\nx\r\n--B--\r\n"
+            ).into_bytes();
+            if flip < body.len() { body[flip] ^= 0x5a; }
+            body.truncate(body.len().saturating_sub(cut));
+            let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            let _ = rt.block_on(parse(Bytes::from(body), "B".into()));
+        }
+    }
+}

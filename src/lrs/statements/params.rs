@@ -233,3 +233,30 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever a client puts in the query string, parsing answers
+        /// Ok or a 400-style error: it never panics.
+        #[test]
+        fn any_query_string_parses_or_is_refused(raw in "\\PC{0,200}") {
+            if let Ok(params) = split(&raw) {
+                let _ = parse(&params);
+            }
+        }
+
+        #[test]
+        fn known_names_with_any_values_never_panic(
+            name in proptest::sample::select(KNOWN.to_vec()),
+            value in "\\PC{0,80}",
+        ) {
+            let mut params = BTreeMap::new();
+            params.insert(name.to_owned(), value);
+            let _ = parse(&params);
+        }
+    }
+}
