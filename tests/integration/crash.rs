@@ -37,7 +37,10 @@ fn start(data: &str, creds: &mut Option<(String, String)>) -> Server {
             break;
         }
     }
-    assert!(!url.is_empty(), "kmh serve did not start (store not reopened after a crash?)");
+    assert!(
+        !url.is_empty(),
+        "kmh serve did not start (store not reopened after a crash?)"
+    );
     std::thread::spawn(move || for _ in lines {});
     Server { child, url }
 }
@@ -55,7 +58,11 @@ async fn client(url: String, key: String, secret: String, acked: Acked, batch: u
             s["id"] = json!(id);
             sent.push((id, s));
         }
-        let body = if batch == 1 { sent[0].1.clone() } else { Value::Array(sent.iter().map(|(_, s)| s.clone()).collect()) };
+        let body = if batch == 1 {
+            sent[0].1.clone()
+        } else {
+            Value::Array(sent.iter().map(|(_, s)| s.clone()).collect())
+        };
         let r = http
             .post(format!("{url}/xapi/statements"))
             .basic_auth(&key, Some(&secret))
@@ -75,10 +82,17 @@ async fn client(url: String, key: String, secret: String, acked: Acked, batch: u
 fn acknowledged_statements_survive_sigkill() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_str().unwrap().to_owned();
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     let mut creds = None;
     let acked: Acked = Arc::default();
-    let kills = std::env::var("KMH_CRASH_KILLS").ok().and_then(|k| k.parse().ok()).unwrap_or(8);
+    let kills = std::env::var("KMH_CRASH_KILLS")
+        .ok()
+        .and_then(|k| k.parse().ok())
+        .unwrap_or(8);
     for kill in 0..kills {
         let mut server = start(&data, &mut creds);
         let (key, secret) = creds.clone().expect("the first start shows a credential");
@@ -86,12 +100,22 @@ fn acknowledged_statements_survive_sigkill() {
             let clients: Vec<_> = [(1, 0), (1, 1), (25, 2), (100, 3)]
                 .into_iter()
                 .map(|(batch, seed)| {
-                    tokio::spawn(client(server.url.clone(), key.clone(), secret.clone(), acked.clone(), batch, seed + kill * 10))
+                    tokio::spawn(client(
+                        server.url.clone(),
+                        key.clone(),
+                        secret.clone(),
+                        acked.clone(),
+                        batch,
+                        seed + kill * 10,
+                    ))
                 })
                 .collect();
             // Let writes flow, then pull the plug mid-stream.
             tokio::time::sleep(Duration::from_millis(300 + 97 * (kill as u64 % 5))).await;
-            Command::new("kill").args(["-KILL", &server.child.id().to_string()]).status().unwrap();
+            Command::new("kill")
+                .args(["-KILL", &server.child.id().to_string()])
+                .status()
+                .unwrap();
             for c in clients {
                 let _ = c.await;
             }
@@ -103,7 +127,11 @@ fn acknowledged_statements_survive_sigkill() {
     let mut server = start(&data, &mut creds);
     let (key, secret) = creds.clone().unwrap();
     let acked = acked.lock().unwrap().clone();
-    assert!(acked.len() > 100, "the clients got too few statements in ({}) to prove anything", acked.len());
+    assert!(
+        acked.len() > 100,
+        "the clients got too few statements in ({}) to prove anything",
+        acked.len()
+    );
     let http = reqwest::blocking::Client::new();
     for (id, sent) in &acked {
         let got: Value = http
@@ -117,10 +145,19 @@ fn acknowledged_statements_survive_sigkill() {
         // Every property sent comes back as sent (the test statements
         // already use arrays for context activities).
         for (k, v) in sent.as_object().unwrap() {
-            assert_eq!(&got[k], v, "statement {id}, property {k}, after {kills} SIGKILLs");
+            assert_eq!(
+                &got[k], v,
+                "statement {id}, property {k}, after {kills} SIGKILLs"
+            );
         }
     }
-    Command::new("kill").args(["-TERM", &server.child.id().to_string()]).status().unwrap();
+    Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(server.child.wait().unwrap().success());
-    eprintln!("{} acknowledged statements intact after {kills} SIGKILLs", acked.len());
+    eprintln!(
+        "{} acknowledged statements intact after {kills} SIGKILLs",
+        acked.len()
+    );
 }

@@ -585,7 +585,13 @@ async fn oversized_requests_are_refused() {
         "[".repeat(300),
         "]".repeat(300)
     );
-    let r = lrs.req(Method::POST, "/statements").header("content-type", "application/json").body(deep).send().await.unwrap();
+    let r = lrs
+        .req(Method::POST, "/statements")
+        .header("content-type", "application/json")
+        .body(deep)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
     assert!(r.text().await.unwrap().contains("recursion limit"));
 }
