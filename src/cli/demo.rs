@@ -61,10 +61,13 @@ pub struct DemoArgs {
 }
 
 pub fn run(args: DemoArgs) -> anyhow::Result<()> {
+    // "Now" is the start of today (UTC), so that the same seed sends the
+    // same statements all day long and sending them again is a no-op.
+    let now = crate::store::now_ms();
     let cfg = Config {
         learners: args.learners,
         seed: args.seed,
-        now_ms: crate::store::now_ms(),
+        now_ms: now - now.rem_euclid(86_400_000),
     };
     if let Some(url) = &args.url {
         let runtime = tokio::runtime::Runtime::new()?;
