@@ -31,6 +31,7 @@ fn main() {
         targets: vec![Target::Scorm12, Target::Scorm2004],
         out_dir: out.path().to_path_buf(),
         lrs: None,
+        lrs_credential: None,
         languages: None,
         per_module: false,
     };
