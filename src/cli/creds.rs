@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
-use super::serve::{ADMIN_TOKEN_FILE, SERVER_FILE};
+use super::server::admin_call;
 use crate::lrs::admin::{CredentialInfo, IssuedCredential, NewCredential};
 use crate::lrs::credentials::{self, Scope};
 use crate::store::{Store, StoreError};
@@ -82,35 +82,17 @@ pub fn add(data: &Path, request: NewCredential) -> anyhow::Result<IssuedCredenti
             })
         }
         Err(StoreError::Locked(_)) => {
-            let (url, token) = server_contact(data)?;
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            runtime.block_on(async {
-                let response = reqwest::Client::new()
-                    .post(format!("{url}/admin/credentials"))
-                    .bearer_auth(&token)
-                    .json(&request)
-                    .send()
-                    .await
-                    .with_context(|| format!("reaching the running server at {url}"))?;
-                let status = response.status();
-                let text = response.text().await?;
-                if !status.is_success() {
-                    bail!("the server answered {status}: {}", error_message(&text));
-                }
-                Ok(serde_json::from_str(&text)?)
-            })
+            let body = serde_json::to_vec(&request)?;
+            let answer = admin_call(
+                data,
+                reqwest::Method::POST,
+                "/credentials",
+                Some((body, "application/json")),
+            )?;
+            Ok(serde_json::from_slice(&answer)?)
         }
         Err(e) => Err(e).with_context(|| format!("opening the store in {}", data.display())),
     }
-}
-
-fn error_message(text: &str) -> String {
-    serde_json::from_str::<serde_json::Value>(text)
-        .ok()
-        .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned))
-        .unwrap_or_else(|| text.to_owned())
 }
 
 pub fn run(args: CredsArgs) -> anyhow::Result<()> {
@@ -136,9 +118,12 @@ pub fn run(args: CredsArgs) -> anyhow::Result<()> {
                     .iter()
                     .map(CredentialInfo::from)
                     .collect(),
-                Err(StoreError::Locked(_)) => {
-                    serde_json::from_str(&remote(&args.data, reqwest::Method::GET, "")?)?
-                }
+                Err(StoreError::Locked(_)) => serde_json::from_slice(&admin_call(
+                    &args.data,
+                    reqwest::Method::GET,
+                    "/credentials",
+                    None,
+                )?)?,
                 Err(e) => {
                     return Err(e)
                         .with_context(|| format!("opening the store in {}", args.data.display()));
@@ -154,7 +139,12 @@ pub fn run(args: CredsArgs) -> anyhow::Result<()> {
                     }
                 }
                 Err(StoreError::Locked(_)) => {
-                    remote(&args.data, reqwest::Method::DELETE, &format!("/{key}"))?;
+                    admin_call(
+                        &args.data,
+                        reqwest::Method::DELETE,
+                        &format!("/credentials/{key}"),
+                        None,
+                    )?;
                 }
                 Err(e) => {
                     return Err(e)
@@ -165,51 +155,6 @@ pub fn run(args: CredsArgs) -> anyhow::Result<()> {
             Ok(())
         }
     }
-}
-
-/// Calls the admin endpoint of the `kmh serve` that holds `data`; answers
-/// the response body, or an error with the server's message.
-fn remote(data: &Path, method: reqwest::Method, path: &str) -> anyhow::Result<String> {
-    let (url, token) = server_contact(data)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async {
-        let response = reqwest::Client::new()
-            .request(method, format!("{url}/admin/credentials{path}"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .with_context(|| format!("reaching the running server at {url}"))?;
-        let status = response.status();
-        let text = response.text().await?;
-        if !status.is_success() {
-            bail!("the server answered {status}: {}", error_message(&text));
-        }
-        Ok(text)
-    })
-}
-
-fn server_contact(data: &Path) -> anyhow::Result<(String, String)> {
-    let server = std::fs::read(data.join(SERVER_FILE)).with_context(|| {
-        format!(
-            "{} is locked by another process, but it left no {SERVER_FILE}",
-            data.display()
-        )
-    })?;
-    let server: serde_json::Value = serde_json::from_slice(&server)?;
-    let url = server
-        .get("url")
-        .and_then(|u| u.as_str())
-        .context("server.json has no url")?
-        .to_owned();
-    let token = std::fs::read_to_string(data.join(ADMIN_TOKEN_FILE)).with_context(|| {
-        format!(
-            "reading {} (only the data folder's owner may)",
-            ADMIN_TOKEN_FILE
-        )
-    })?;
-    Ok((url, token.trim().to_owned()))
 }
 
 fn print_issued(issued: &IssuedCredential, json: bool) -> anyhow::Result<()> {

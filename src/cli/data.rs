@@ -7,10 +7,10 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::serve::{ADMIN_TOKEN_FILE, SERVER_FILE};
+use super::server::admin_call;
 use crate::lrs::import::ImportReport;
 use crate::lrs::{AppState, Config};
 use crate::store::{Store, StoreError, Writer};
@@ -50,49 +50,6 @@ fn with_local_store<T>(
     }
 }
 
-fn remote(
-    data: &Path,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Vec<u8>>,
-) -> anyhow::Result<Vec<u8>> {
-    let server: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(data.join(SERVER_FILE)).with_context(|| {
-            format!("{} is locked, but no server file is there", data.display())
-        })?)?;
-    let url = server
-        .get("url")
-        .and_then(|u| u.as_str())
-        .context("server.json has no url")?
-        .to_owned();
-    let token =
-        std::fs::read_to_string(data.join(ADMIN_TOKEN_FILE)).context("reading the admin token")?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async {
-        let mut req = reqwest::Client::new()
-            .request(method, format!("{url}/admin{path}"))
-            .bearer_auth(token.trim());
-        if let Some(b) = body {
-            req = req.body(b);
-        }
-        let r = req
-            .send()
-            .await
-            .with_context(|| format!("reaching the running server at {url}"))?;
-        let status = r.status();
-        let bytes = r.bytes().await?.to_vec();
-        if !status.is_success() {
-            bail!(
-                "the server answered {status}: {}",
-                String::from_utf8_lossy(&bytes)
-            );
-        }
-        Ok(bytes)
-    })
-}
-
 pub fn backup(args: DataArgs) -> anyhow::Result<()> {
     let bar = spinner("backing up");
     let file =
@@ -104,7 +61,7 @@ pub fn backup(args: DataArgs) -> anyhow::Result<()> {
     let stats = match local {
         Some(stats) => stats,
         None => {
-            let bytes = remote(&args.data, reqwest::Method::GET, "/backup", None)?;
+            let bytes = admin_call(&args.data, reqwest::Method::GET, "/backup", None)?;
             out.write_all(&bytes)?;
             crate::store::DumpStats {
                 bytes: bytes.len() as u64,
@@ -165,7 +122,7 @@ pub fn export(args: DataArgs) -> anyhow::Result<()> {
     let n = match local {
         Some(n) => n,
         None => {
-            let bytes = remote(&args.data, reqwest::Method::GET, "/export", None)?;
+            let bytes = admin_call(&args.data, reqwest::Method::GET, "/export", None)?;
             out.write_all(&bytes)?;
             bytes.iter().filter(|b| **b == b'\n').count() as u64
         }
@@ -206,12 +163,13 @@ pub fn import(args: DataArgs) -> anyhow::Result<()> {
         Err(StoreError::Locked(_)) => {
             let body = std::fs::read(&args.file)
                 .with_context(|| format!("reading {}", args.file.display()))?;
-            serde_json::from_slice(&remote(
+            let answer = admin_call(
                 &args.data,
                 reqwest::Method::POST,
                 "/import",
-                Some(body),
-            )?)?
+                Some((body, "application/x-ndjson")),
+            )?;
+            serde_json::from_slice(&answer)?
         }
         Err(e) => {
             return Err(e).with_context(|| format!("opening the store in {}", args.data.display()));

@@ -6,6 +6,7 @@ pub mod data;
 pub mod demo;
 pub mod report;
 pub mod serve;
+pub mod server;
 
 use clap::{Parser, Subcommand};
 

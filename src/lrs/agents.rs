@@ -29,6 +29,19 @@ fn may_read(auth: &Auth) -> Result<(), ApiError> {
     }
 }
 
+/// The value of the one parameter `name` that GET `endpoint` takes.
+fn only_param(query: Option<&str>, endpoint: &str, name: &str) -> Result<String, ApiError> {
+    let mut params = params_split(query.unwrap_or(""))?;
+    if let Some(other) = params.keys().find(|k| k.as_str() != name) {
+        return Err(ApiError::BadRequest(format!(
+            "GET {endpoint} takes only {name}, not {other}"
+        )));
+    }
+    params
+        .remove(name)
+        .ok_or_else(|| ApiError::BadRequest(format!("the {name} parameter is required")))
+}
+
 /// GET /agents?agent=…: a Person with every name and identifier known.
 pub async fn agents(
     State(state): State<AppState>,
@@ -36,16 +49,8 @@ pub async fn agents(
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     may_read(&auth)?;
-    let params = params_split(q.as_deref().unwrap_or(""))?;
-    if let Some(other) = params.keys().find(|k| k.as_str() != "agent") {
-        return Err(ApiError::BadRequest(format!(
-            "GET /agents takes only agent, not {other}"
-        )));
-    }
-    let raw = params
-        .get("agent")
-        .ok_or_else(|| ApiError::BadRequest("the agent parameter is required".into()))?;
-    let agent: Value = serde_json::from_str(raw)
+    let raw = only_param(q.as_deref(), "/agents", "agent")?;
+    let agent: Value = serde_json::from_str(&raw)
         .map_err(|e| ApiError::BadRequest(format!("agent is not valid JSON: {e}")))?;
     validate::agent(&agent, "agent").map_err(ApiError::Invalid)?;
     let identity = ifi::identity(&agent).ok_or_else(|| {
@@ -81,16 +86,7 @@ pub async fn activities(
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     may_read(&auth)?;
-    let params = params_split(q.as_deref().unwrap_or(""))?;
-    if let Some(other) = params.keys().find(|k| k.as_str() != "activityId") {
-        return Err(ApiError::BadRequest(format!(
-            "GET /activities takes only activityId, not {other}"
-        )));
-    }
-    let id = params
-        .get("activityId")
-        .ok_or_else(|| ApiError::BadRequest("the activityId parameter is required".into()))?
-        .clone();
+    let id = only_param(q.as_deref(), "/activities", "activityId")?;
     if !validate::iri(&id) {
         return Err(ApiError::BadRequest(format!(
             "activityId must be an IRI, not {id:?}"

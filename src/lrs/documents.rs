@@ -22,7 +22,7 @@ use crate::xapi::{Version, ifi, validate};
 
 /// Which resource a request is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Resource {
+pub enum Resource {
     State,
     ActivityProfile,
     AgentProfile,
@@ -160,45 +160,11 @@ fn required_agent(params: &BTreeMap<String, String>) -> Result<String, ApiError>
     })
 }
 
-pub async fn state(
-    st: State<AppState>,
-    v: Extension<Version>,
-    auth: Auth,
-    method: Method,
-    q: RawQuery,
-    h: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    handle(Resource::State, st, v, auth, method, q, h, body).await
-}
-
-pub async fn activity_profile(
-    st: State<AppState>,
-    v: Extension<Version>,
-    auth: Auth,
-    method: Method,
-    q: RawQuery,
-    h: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    handle(Resource::ActivityProfile, st, v, auth, method, q, h, body).await
-}
-
-pub async fn agent_profile(
-    st: State<AppState>,
-    v: Extension<Version>,
-    auth: Auth,
-    method: Method,
-    q: RawQuery,
-    h: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    handle(Resource::AgentProfile, st, v, auth, method, q, h, body).await
-}
-
+/// Every document request; the route says which resource it is for with a
+/// [`Resource`] extension.
 #[allow(clippy::too_many_arguments)]
-async fn handle(
-    resource: Resource,
+pub async fn handle(
+    Extension(resource): Extension<Resource>,
     State(state): State<AppState>,
     Extension(version): Extension<Version>,
     auth: Auth,

@@ -21,11 +21,11 @@ use std::future::Future;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Method, header};
 use axum::middleware;
 use axum::routing::{any, get};
+use axum::{Extension, Router};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -103,9 +103,18 @@ pub fn router(state: AppState) -> Router {
             statements::consistent_through,
         ));
     let documents = Router::new()
-        .route("/xapi/activities/state", any(documents::state))
-        .route("/xapi/activities/profile", any(documents::activity_profile))
-        .route("/xapi/agents/profile", any(documents::agent_profile))
+        .route(
+            "/xapi/activities/state",
+            any(documents::handle).layer(Extension(documents::Resource::State)),
+        )
+        .route(
+            "/xapi/activities/profile",
+            any(documents::handle).layer(Extension(documents::Resource::ActivityProfile)),
+        )
+        .route(
+            "/xapi/agents/profile",
+            any(documents::handle).layer(Extension(documents::Resource::AgentProfile)),
+        )
         .route("/xapi/agents", get(agents::agents))
         .route("/xapi/activities", get(agents::activities))
         .layer(middleware::from_fn_with_state(

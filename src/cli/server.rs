@@ -1,0 +1,67 @@
+//! Reaching a running `kmh serve` from another `kmh` command. The server
+//! holds the store's lock, so commands that need the store while it runs
+//! call its admin endpoints instead, with the URL and bearer token it wrote
+//! into the data folder (the token file is readable only by its owner).
+
+use std::path::Path;
+
+use anyhow::{Context, bail};
+
+use super::serve::{ADMIN_TOKEN_FILE, SERVER_FILE};
+
+/// The URL and admin token of the server that holds `data`.
+pub fn server_contact(data: &Path) -> anyhow::Result<(String, String)> {
+    let server = std::fs::read(data.join(SERVER_FILE)).with_context(|| {
+        format!(
+            "{} is locked by another process, but it left no {SERVER_FILE}",
+            data.display()
+        )
+    })?;
+    let server: serde_json::Value = serde_json::from_slice(&server)?;
+    let url = server
+        .get("url")
+        .and_then(|u| u.as_str())
+        .with_context(|| format!("{SERVER_FILE} has no url"))?
+        .to_owned();
+    let token = std::fs::read_to_string(data.join(ADMIN_TOKEN_FILE)).with_context(|| {
+        format!("reading {ADMIN_TOKEN_FILE} (only the data folder's owner may)")
+    })?;
+    Ok((url, token.trim().to_owned()))
+}
+
+/// Calls `/admin{path}` on the server that holds `data` (with a body and
+/// its content type, if any); answers the response body,
+/// or an error carrying the server's message.
+pub fn admin_call(
+    data: &Path,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<(Vec<u8>, &str)>,
+) -> anyhow::Result<Vec<u8>> {
+    let (url, token) = server_contact(data)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let mut request = reqwest::Client::new()
+            .request(method, format!("{url}/admin{path}"))
+            .bearer_auth(&token);
+        if let Some((bytes, content_type)) = body {
+            request = request.header("Content-Type", content_type).body(bytes);
+        }
+        let response = request
+            .send()
+            .await
+            .with_context(|| format!("reaching the running server at {url}"))?;
+        let status = response.status();
+        let bytes = response.bytes().await?.to_vec();
+        if !status.is_success() {
+            let message = serde_json::from_slice::<serde_json::Value>(&bytes)
+                .ok()
+                .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned))
+                .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
+            bail!("the server answered {status}: {message}");
+        }
+        Ok(bytes)
+    })
+}
