@@ -1,5 +1,5 @@
 //! Rules of `kmh validate` on small hand-written manifests. The ADL
-//! fixtures and our own packages are exercised in `tests/package.rs`.
+//! fixtures and our own packages are exercised in `tests/integration/package.rs`.
 
 use std::collections::BTreeSet;
 
