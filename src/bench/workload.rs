@@ -61,7 +61,11 @@ impl Workload {
         let module = activity % 8;
         let verb = VERBS[((r >> 40) % VERBS.len() as u64) as usize];
         let country = COUNTRIES[(learner % COUNTRIES.len() as u64) as usize];
-        let lang = if learner % 3 == 0 { "fr" } else { "en" };
+        let lang = if learner.is_multiple_of(3) {
+            "fr"
+        } else {
+            "en"
+        };
         json!({
             "id": Uuid::new_v4().to_string(),
             "actor": {"objectType": "Agent", "name": format!("Learner {learner}"),
@@ -77,7 +81,7 @@ impl Workload {
                                       "choices": [{"id": "a", "description": {"en": "Economic only"}},
                                                   {"id": "b", "description": {"en": "Economic, social and psychosocial"}},
                                                   {"id": "c", "description": {"en": "Legal and political"}}]}},
-            "result": {"success": r % 4 != 0, "completion": true, "response": "b",
+            "result": {"success": !r.is_multiple_of(4), "completion": true, "response": "b",
                        "score": {"scaled": (r % 100) as f64 / 100.0, "raw": r % 100, "min": 0, "max": 100},
                        "duration": format!("PT{}M{}S", r % 50, r % 60)},
             "context": {"registration": Uuid::from_u64_pair(learner, 7).to_string(),

@@ -63,10 +63,10 @@ pub async fn agents(
     let mut person = Map::new();
     person.insert("objectType".into(), json!("Person"));
     let mut all_names: Vec<Value> = names.into_iter().map(Value::String).collect();
-    if let Some(name) = agent.get("name") {
-        if !all_names.contains(name) {
-            all_names.push(name.clone());
-        }
+    if let Some(name) = agent.get("name")
+        && !all_names.contains(name)
+    {
+        all_names.push(name.clone());
     }
     if !all_names.is_empty() {
         person.insert("name".into(), Value::Array(all_names));

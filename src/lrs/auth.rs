@@ -76,13 +76,12 @@ impl FromRequestParts<AppState> for Auth {
             .headers
             .get(header::ORIGIN)
             .and_then(|v| v.to_str().ok())
+            && !credential.allows_origin(origin)
         {
-            if !credential.allows_origin(origin) {
-                return Err(ApiError::Forbidden(format!(
-                    "credential {} may not be used from origin {origin}",
-                    credential.key
-                )));
-            }
+            return Err(ApiError::Forbidden(format!(
+                "credential {} may not be used from origin {origin}",
+                credential.key
+            )));
         }
         Ok(Auth { credential })
     }

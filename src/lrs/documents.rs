@@ -279,14 +279,13 @@ impl Write<'_> {
                 ));
             }
         }
-        if let Some(if_none) = header_str(self.headers, header::IF_NONE_MATCH) {
-            if let Some(doc) = current {
-                if if_none.trim() == "*" || etag_list_matches(if_none, &doc.sha1) {
-                    return Err(ApiError::PreconditionFailed(
-                        "If-None-Match: the document already exists".into(),
-                    ));
-                }
-            }
+        if let Some(if_none) = header_str(self.headers, header::IF_NONE_MATCH)
+            && let Some(doc) = current
+            && (if_none.trim() == "*" || etag_list_matches(if_none, &doc.sha1))
+        {
+            return Err(ApiError::PreconditionFailed(
+                "If-None-Match: the document already exists".into(),
+            ));
         }
         Ok(())
     }

@@ -337,10 +337,10 @@ fn load_voided(ks: &Keyspaces) -> Result<HashSet<u64>> {
     let mut set = HashSet::new();
     for row in ks.voided.iter() {
         let (target, _) = row.into_inner()?;
-        if let Some(by_id) = ks.by_id.get(&target)? {
-            if let Some(seq) = keys::seq_from(&by_id) {
-                set.insert(seq);
-            }
+        if let Some(by_id) = ks.by_id.get(&target)?
+            && let Some(seq) = keys::seq_from(&by_id)
+        {
+            set.insert(seq);
         }
     }
     Ok(set)

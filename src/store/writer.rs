@@ -204,10 +204,10 @@ fn commit_group(store: &Store, group: Vec<Request>, caches: &mut Caches) {
     match committed {
         Ok(()) => {
             projection.publish();
-            if !newly_voided.is_empty() {
-                if let Ok(mut set) = inner.voided.write() {
-                    set.extend(newly_voided);
-                }
+            if !newly_voided.is_empty()
+                && let Ok(mut set) = inner.voided.write()
+            {
+                set.extend(newly_voided);
             }
             if next_seq > 0 {
                 inner.last_seq.fetch_max(next_seq - 1, Ordering::AcqRel);
@@ -426,12 +426,11 @@ fn keys_of_target(
     let statement: Value = serde_json::from_slice(&found.json)
         .map_err(|e| StoreError::Corrupt(format!("statement {id}: {e}")))?;
     let mut keys = IndexKeys::of(&statement);
-    if depth < 8 {
-        if let Some(next) = statement_ref_target(&statement).and_then(|t| Uuid::parse_str(t).ok()) {
-            if let Some(more) = keys_of_target(store, staged, next, depth + 1)? {
-                keys.inherit(&more);
-            }
-        }
+    if depth < 8
+        && let Some(next) = statement_ref_target(&statement).and_then(|t| Uuid::parse_str(t).ok())
+        && let Some(more) = keys_of_target(store, staged, next, depth + 1)?
+    {
+        keys.inherit(&more);
     }
     Ok(Some(keys))
 }
@@ -475,13 +474,13 @@ fn collect_definitions<'a>(
         match object.get("objectType").and_then(Value::as_str) {
             None | Some("Activity") => visit(object),
             Some("SubStatement") => {
-                if let Some(o) = object.get("object") {
-                    if matches!(
+                if let Some(o) = object.get("object")
+                    && matches!(
                         o.get("objectType").and_then(Value::as_str),
                         None | Some("Activity")
-                    ) {
-                        visit(o);
-                    }
+                    )
+                {
+                    visit(o);
                 }
             }
             _ => {}
@@ -505,11 +504,11 @@ fn collect_definitions<'a>(
             if subsumes(known, def) {
                 continue;
             }
-        } else if let Some(known) = caches.definitions.get(id) {
-            if subsumes(known, def) {
-                defs.insert(id.to_owned(), (known.clone(), false));
-                continue;
-            }
+        } else if let Some(known) = caches.definitions.get(id)
+            && subsumes(known, def)
+        {
+            defs.insert(id.to_owned(), (known.clone(), false));
+            continue;
         }
         let (current, changed) = match defs.get(id) {
             Some((d, changed)) => (Some(d.clone()), *changed),
@@ -579,13 +578,13 @@ fn collect_names(
                 .flatten(),
         );
     }
-    if let Some(object) = statement.get("object") {
-        if matches!(
+    if let Some(object) = statement.get("object")
+        && matches!(
             object.get("objectType").and_then(Value::as_str),
             Some("Agent") | Some("Group")
-        ) {
-            agents.push(object);
-        }
+        )
+    {
+        agents.push(object);
     }
     for agent in agents {
         let (Some(identity), Some(name)) = (
@@ -601,11 +600,11 @@ fn collect_names(
             };
             names.insert(identity.clone(), (known, false));
         }
-        if let Some((list, changed)) = names.get_mut(&identity) {
-            if !list.iter().any(|n| n == name) {
-                list.push(name.to_owned());
-                *changed = true;
-            }
+        if let Some((list, changed)) = names.get_mut(&identity)
+            && !list.iter().any(|n| n == name)
+        {
+            list.push(name.to_owned());
+            *changed = true;
         }
     }
     Ok(())

@@ -9,10 +9,10 @@ use serde_json::{Map, Value};
 /// SubStatement object.
 pub fn context_activities_as_arrays(statement: &mut Map<String, Value>) {
     wrap(statement.get_mut("context"));
-    if let Some(Value::Object(object)) = statement.get_mut("object") {
-        if object.get("objectType").and_then(Value::as_str) == Some("SubStatement") {
-            wrap(object.get_mut("context"));
-        }
+    if let Some(Value::Object(object)) = statement.get_mut("object")
+        && object.get("objectType").and_then(Value::as_str) == Some("SubStatement")
+    {
+        wrap(object.get_mut("context"));
     }
 }
 

@@ -370,7 +370,10 @@ async fn agents_and_activities_resources() {
     );
 }
 
-fn multipart(parts: &[(&str, &[(&str, String)], &[u8])]) -> (String, Vec<u8>) {
+/// One part of a multipart body: its Content-Type, other headers, data.
+type PartSpec<'a> = (&'a str, &'a [(&'a str, String)], &'a [u8]);
+
+fn multipart(parts: &[PartSpec]) -> (String, Vec<u8>) {
     let boundary = "----kmh-test-boundary";
     let mut body = Vec::new();
     for (content_type, headers, data) in parts {

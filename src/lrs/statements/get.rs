@@ -80,10 +80,10 @@ pub async fn get(
                     return Err(ApiError::NotFound(format!("no {what} with id {id}")));
                 }
             };
-            if let Some(key) = &mine {
-                if !written_by(&statement, key) {
-                    return Err(ApiError::NotFound(format!("no statement with id {id}")));
-                }
+            if let Some(key) = &mine
+                && !written_by(&statement, key)
+            {
+                return Err(ApiError::NotFound(format!("no statement with id {id}")));
             }
             let stored_ms = statement.stored_ms();
             let parts = attachment_parts(&store, view, std::slice::from_ref(&statement))?;
@@ -264,10 +264,10 @@ fn respond(
         );
         r
     };
-    if let Some(ms) = stored_ms {
-        if let Ok(v) = HeaderValue::from_str(&http_date(ms)) {
-            response.headers_mut().insert(header::LAST_MODIFIED, v);
-        }
+    if let Some(ms) = stored_ms
+        && let Ok(v) = HeaderValue::from_str(&http_date(ms))
+    {
+        response.headers_mut().insert(header::LAST_MODIFIED, v);
     }
     Ok(response)
 }

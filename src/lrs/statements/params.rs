@@ -170,10 +170,10 @@ fn boolean(params: &BTreeMap<String, String>, name: &str) -> Result<bool, ApiErr
 }
 
 fn uuid(name: &str, value: &str) -> Result<Uuid, ApiError> {
-    if validate::is_uuid(value) {
-        if let Ok(id) = Uuid::parse_str(value) {
-            return Ok(id);
-        }
+    if validate::is_uuid(value)
+        && let Ok(id) = Uuid::parse_str(value)
+    {
+        return Ok(id);
     }
     Err(ApiError::BadRequest(format!(
         "{name} must be a UUID, not {value:?}"

@@ -244,12 +244,11 @@ pub(crate) fn prepare(
             )));
         }
         normalize::context_activities_as_arrays(&mut json);
-        if version == Version::V2_0_0 {
-            if let Some(Value::String(ts)) = json.get("timestamp") {
-                if let Some(utc) = normalize::timestamp_utc(ts) {
-                    json.insert("timestamp".into(), Value::String(utc));
-                }
-            }
+        if version == Version::V2_0_0
+            && let Some(Value::String(ts)) = json.get("timestamp")
+            && let Some(utc) = normalize::timestamp_utc(ts)
+        {
+            json.insert("timestamp".into(), Value::String(utc));
         }
         json.insert("authority".into(), authority.clone());
         if !json.contains_key("version") {
