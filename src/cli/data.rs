@@ -144,6 +144,7 @@ pub fn import(args: DataArgs) -> anyhow::Result<()> {
                 public_url: "urn:kmh:import".into(),
                 admin_token: String::new(),
                 default_version: crate::xapi::Version::V1_0_3,
+                rate_limit: 0,
             };
             let state = AppState::new(store, writer, config)?;
             let file = File::open(&args.file)

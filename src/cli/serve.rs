@@ -23,6 +23,10 @@ pub struct ServeArgs {
     /// (which are refused with 400, as every xAPI request must name one).
     #[arg(long, env = "KMH_XAPI_DEFAULT_VERSION", value_enum, default_value_t = DefaultVersion::V1_0_3)]
     pub default_version: DefaultVersion,
+    /// Requests per second each credential may make (a burst of twice that
+    /// is allowed); beyond it, 429 with Retry-After. 0 turns the limit off.
+    #[arg(long, env = "KMH_RATE_LIMIT", default_value_t = 0)]
+    pub rate_limit: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -80,6 +84,7 @@ async fn serve(args: &ServeArgs, store: Store, writer: Writer) -> anyhow::Result
         public_url: args.public_url.clone().unwrap_or_else(|| url.clone()),
         admin_token,
         default_version: args.default_version.into(),
+        rate_limit: args.rate_limit,
     };
     let state = AppState::new(store, writer, config)?;
     println!("kmh serve: listening on {url}");

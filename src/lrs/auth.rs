@@ -83,6 +83,14 @@ impl FromRequestParts<AppState> for Auth {
                 credential.key
             )));
         }
+        if let Some(limiter) = &state.limiter {
+            limiter
+                .take(&credential.key)
+                .map_err(|retry_after| ApiError::TooManyRequests {
+                    key: credential.key.clone(),
+                    retry_after,
+                })?;
+        }
         Ok(Auth { credential })
     }
 }

@@ -14,6 +14,7 @@ pub mod credentials;
 mod documents;
 pub mod error;
 pub mod import;
+mod limit;
 mod statements;
 mod version;
 
@@ -51,6 +52,8 @@ pub struct Config {
     pub admin_token: String,
     /// The version answered when a request names none (errors, `/about`).
     pub default_version: crate::xapi::Version,
+    /// Requests per second allowed to each credential; 0 means no limit.
+    pub rate_limit: u32,
 }
 
 /// What every handler shares.
@@ -60,6 +63,7 @@ pub struct AppState {
     pub writer: Writer,
     pub credentials: Arc<RwLock<CredentialSet>>,
     pub config: Arc<Config>,
+    limiter: Option<Arc<limit::RateLimiter>>,
 }
 
 impl AppState {
@@ -70,6 +74,7 @@ impl AppState {
             store,
             writer,
             credentials: Arc::new(RwLock::new(set)),
+            limiter: limit::RateLimiter::new(config.rate_limit).map(Arc::new),
             config: Arc::new(config),
         })
     }

@@ -89,8 +89,13 @@ struct Server {
 
 /// Starts `kmh serve` on a free port and reads what it prints on start-up.
 fn serve(data: &str) -> Server {
+    serve_with(data, &[])
+}
+
+fn serve_with(data: &str, extra: &[&str]) -> Server {
     let mut child = kmh()
         .args(["serve", "--listen", "127.0.0.1:0", "--data", data])
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -275,4 +280,36 @@ fn backup_while_serving_restore_export_and_import() {
         !ok && out.contains("2 rejected") && err.contains("line 1") && err.contains("line 2"),
         "{out}{err}"
     );
+}
+
+#[test]
+fn a_credential_over_its_rate_limit_gets_429_with_retry_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = serve_with(dir.path().to_str().unwrap(), &["--rate-limit", "2"]);
+    let client = reqwest::blocking::Client::new();
+    let statuses: Vec<(u16, Option<String>)> = (0..8)
+        .map(|_| {
+            let r = client
+                .get(format!("{}/xapi/statements", server.url))
+                .basic_auth(&server.key, Some(&server.secret))
+                .header("X-Experience-API-Version", "1.0.3")
+                .send()
+                .unwrap();
+            let retry = r
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().to_owned());
+            (r.status().as_u16(), retry)
+        })
+        .collect();
+    assert_eq!(statuses[0].0, 200);
+    let limited: Vec<_> = statuses.iter().filter(|(s, _)| *s == 429).collect();
+    assert!(!limited.is_empty(), "{statuses:?}");
+    assert!(
+        limited
+            .iter()
+            .all(|(_, retry)| retry.as_deref() == Some("1")),
+        "{statuses:?}"
+    );
+    assert!(sigterm(&mut server.child).success());
 }

@@ -39,6 +39,7 @@ impl Lrs {
             public_url: url.clone(),
             admin_token: "test-admin-token".into(),
             default_version: kmh::xapi::Version::V1_0_3,
+            rate_limit: 0,
         };
         let state = AppState::new(store, writer, config).unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
