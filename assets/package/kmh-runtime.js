@@ -70,6 +70,30 @@
   function cmiTime(d) { return d.toTimeString().slice(0, 8); }
   function storage() { try { var k = '__kmh'; localStorage.setItem(k, k); localStorage.removeItem(k); return localStorage; } catch (e) { return null; } }
   function round4(x) { return Math.round(x * 10000) / 10000; }
+  // Seeded PRNG (FNV-1a of the seed string, then mulberry32): a quiz with
+  // `shuffle: yes` shows the same order for the same attempt (registration),
+  // so a learner who resumes sees the choices where they left them.
+  function seeded(seed) {
+    var h = 0x811c9dc5;
+    for (var i = 0; i < seed.length; i++) { h ^= seed.charCodeAt(i); h = Math.imul(h, 0x01000193) >>> 0; }
+    return function () {
+      h = (h + 0x6d2b79f5) >>> 0;
+      var t = h;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+  function shuffleNodes(nodes, random) {
+    nodes = Array.prototype.slice.call(nodes);
+    if (nodes.length < 2) return;
+    var parent = nodes[0].parentNode, anchor = nodes[nodes.length - 1].nextSibling;
+    for (var i = nodes.length - 1; i > 0; i--) {
+      var j = Math.floor(random() * (i + 1));
+      var x = nodes[i]; nodes[i] = nodes[j]; nodes[j] = x;
+    }
+    nodes.forEach(function (n) { parent.insertBefore(n, anchor); });
+  }
 
   // ------------------------------------------------------------ SCORM
 
@@ -135,6 +159,8 @@
     this.memory = [];
     this.memoryState = {};
     this.busy = false;
+    this.refused = false; // the LRS refused the credential (401/403): stop for this visit
+    this.probeUrl = null; // a request the credential may always make (its own State)
     this.delay = 1000;
     this.timer = null;
     var self = this;
@@ -172,20 +198,44 @@
     this.save(this.stateKey, s);
     this.flush();
   };
-  Xapi.prototype.getState = function (activityId, stateId) {
-    var url = this.endpoint + 'activities/state?activityId=' + encodeURIComponent(activityId) +
+  Xapi.prototype.stateUrl = function (activityId, stateId) {
+    return this.endpoint + 'activities/state?activityId=' + encodeURIComponent(activityId) +
       '&agent=' + encodeURIComponent(JSON.stringify(this.actor)) + '&stateId=' + encodeURIComponent(stateId);
+  };
+  Xapi.prototype.getState = function (activityId, stateId) {
+    var url = this.stateUrl(activityId, stateId);
+    // A version still waiting to be sent is newer than the LRS's.
+    var pending = this.load(this.stateKey, {})[url];
+    if (pending) return Promise.resolve(pending);
+    if (this.refused) return Promise.resolve(null);
     return fetch(url, { headers: this.headers() }).then(function (r) { return r.ok ? r.json() : null; }).catch(function () { return null; });
+  };
+  // A 401, or a 403 that the credential also gets for a request it is
+  // always allowed (reading its own State): the credential is revoked or
+  // not valid from here. Sending stops for this visit and the queue stays
+  // in storage (nothing is dropped; a later visit tries once again).
+  Xapi.prototype.credentialRefused = function (status) {
+    var self = this;
+    if (status !== 401 && status !== 403) return Promise.resolve(false);
+    var probe = status === 401 || !this.probeUrl ? Promise.resolve(status)
+      : fetch(this.probeUrl, { headers: this.headers() }).then(function (r) { return r.status; }, function () { return 0; });
+    return probe.then(function (st) {
+      if (st !== 401 && st !== 403) return false;
+      if (!self.refused && window.console) console.warn('kmh: the LRS refuses this package\'s credential (' + st + '); statements stay queued');
+      self.refused = true;
+      if (self.timer) { clearTimeout(self.timer); self.timer = null; }
+      return true;
+    });
   };
   Xapi.prototype.retryLater = function () {
     var self = this;
-    if (this.timer) return;
+    if (this.timer || this.refused) return;
     this.timer = setTimeout(function () { self.timer = null; self.flush(); }, this.delay);
     this.delay = Math.min(this.delay * 2, 10000);
   };
   Xapi.prototype.flush = function (keepalive) {
     var self = this;
-    if (this.busy && !keepalive) return Promise.resolve();
+    if ((this.busy && !keepalive) || this.refused) return Promise.resolve();
     var q = this.load(this.key, []);
     var states = this.load(this.stateKey, {});
     var urls = Object.keys(states);
@@ -206,12 +256,13 @@
         .then(function (r) {
           if (r.ok) return self.acknowledged(batch);
           if (r.status >= 500 || r.status === 429) throw new Error('LRS ' + r.status);
-          if (batch.length > 1 && r.status !== 401) {
+          return self.credentialRefused(r.status).then(function (refused) {
+            if (refused) return;
             // One bad statement must not hold back the others: send one by one.
-            return self.oneByOne(batch);
-          }
-          if (window.console) console.warn('kmh: the LRS refused a statement (' + r.status + '); dropped');
-          return self.acknowledged(batch);
+            if (batch.length > 1) return self.oneByOne(batch);
+            if (window.console) console.warn('kmh: the LRS refused a statement (' + r.status + '); dropped');
+            return self.acknowledged(batch);
+          });
         })
         .then(function () { done(); self.delay = 1000; return self.flush(); },
           function () { done(); self.retryLater(); });
@@ -220,7 +271,11 @@
     var doc = states[url];
     return fetch(url, { method: 'PUT', headers: this.headers('application/json'), body: JSON.stringify(doc) })
       .then(function (r) {
-        if (r.status >= 500) throw new Error('LRS ' + r.status);
+        if (r.status >= 500 || r.status === 429) throw new Error('LRS ' + r.status);
+        return self.credentialRefused(r.status);
+      })
+      .then(function (refused) {
+        if (refused) return;
         var now = self.load(self.stateKey, {});
         if (JSON.stringify(now[url]) === JSON.stringify(doc)) delete now[url];
         self.save(self.stateKey, now);
@@ -232,9 +287,13 @@
     var stmt = batch[0];
     return fetch(this.endpoint + 'statements', { method: 'POST', headers: this.headers('application/json'), body: JSON.stringify([stmt]) })
       .then(function (r) {
-        if (r.status >= 500) throw new Error('LRS ' + r.status);
-        if (!r.ok && window.console) console.warn('kmh: the LRS refused statement ' + stmt.id + ' (' + r.status + '); dropped');
-        return self.acknowledged([stmt]);
+        if (r.status >= 500 || r.status === 429) throw new Error('LRS ' + r.status);
+        return (r.ok ? Promise.resolve(false) : self.credentialRefused(r.status)).then(function (refused) {
+          if (refused) return;
+          if (!r.ok && window.console) console.warn('kmh: the LRS refused statement ' + stmt.id + ' (' + r.status + '); dropped');
+          self.acknowledged([stmt]);
+          if (batch.length > 1) return self.oneByOne(batch.slice(1));
+        });
       });
   };
   Xapi.prototype.acknowledged = function (batch) {
@@ -257,7 +316,9 @@
     }
     var letters = 'abcdefghijklmnopqrstuvwxyz';
     if (q.type === 'single' || q.type === 'multiple') {
-      var picked = checked(q.name);
+      var ids = q.choices.map(function (c) { return c.id; });
+      // In the model's order, whatever order the choices were shown in.
+      var picked = checked(q.name).sort(function (x, y) { return ids.indexOf(x) - ids.indexOf(y); });
       r.answered = picked.length > 0;
       var want = q.choices.filter(function (c) { return c.correct; }).map(function (c) { return c.id; });
       r.correct = picked.length === want.length && picked.every(function (p) { return want.indexOf(p) >= 0; });
@@ -414,7 +475,10 @@
         objectType: 'Agent', name: learner.name || undefined, account: { homePage: homePage, name: learner.id }
       });
     }
-    if (this.xapi) this.xapi.flush();
+    if (this.xapi) {
+      this.xapi.probeUrl = this.xapi.stateUrl(this.module.activity_id, 'urn:kmh:state:bookmark');
+      this.xapi.flush();
+    }
 
     var ready = Promise.resolve();
     if (this.standalone && !location0) {
@@ -514,6 +578,22 @@
       } else if (!model.scored && qs.n > 0) parts.push(t.thanks);
       if (left() !== Infinity && qs.n > 0) parts.push(left() > 0 && !(last && last.passed) ? t.attemptsLeft.replace('{n}', left()) : (left() > 0 ? '' : t.noAttempts));
       result.textContent = parts.filter(Boolean).join(' · ');
+    }
+    if (model.shuffle) {
+      // Same order for the same attempt; values (choice ids) are unchanged,
+      // so scoring and the reported responses do not depend on it.
+      var seed = (this.registration || uuid()) + '|' + model.id + '|';
+      model.questions.forEach(function (q) {
+        var fs = doc.getElementById(q.name);
+        if (!fs) return;
+        if (q.type === 'single' || q.type === 'multiple') shuffleNodes(fs.querySelectorAll('.kmh-choice'), seeded(seed + q.id));
+        if (q.type === 'matching') {
+          Array.prototype.forEach.call(fs.querySelectorAll('select'), function (sel) {
+            shuffleNodes(Array.prototype.filter.call(sel.options, function (o) { return o.value !== ''; }), seeded(seed + q.id));
+          });
+        }
+      });
+      form.setAttribute('data-kmh-shuffled', 'true');
     }
     if (button) button.hidden = false;
     if (qs.n > 0) summary(qs.last);

@@ -131,9 +131,9 @@ export async function adminCredential(dataDir) {
   return { key: out.key ?? out.info?.key, secret: out.secret };
 }
 
-export function buildPackage(lrsUrl, dataDir, target) {
+export function buildPackage(lrsUrl, dataDir, target, { lang = 'en', source = path.join(repo, 'tests/fixtures/package/demo-course') } = {}) {
   const out = tmpdir('kmh-pkg-');
-  kmh(['package', path.join(repo, 'tests/fixtures/package/demo-course'), '--target', target, '--lang', 'en',
+  kmh(['package', source, '--target', target, '--lang', lang,
     '--out', out, '--lrs', lrsUrl, '--lrs-data', dataDir]);
   const zip = fs.readdirSync(out).find((f) => f.endsWith('.zip'));
   const dir = path.join(out, 'unpacked');
