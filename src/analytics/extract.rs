@@ -124,7 +124,7 @@ const MAX_ATTR_CHARS: usize = 100;
 
 /// Reads a stored statement. `intern` shares repeated strings.
 pub fn extract(statement: &Value, intern: &mut dyn FnMut(&str) -> Str) -> Option<Fact> {
-    let verb = Verb::from_iri(statement.pointer("/verb/id")?.as_str()?);
+    let verb = Verb::from_iri(statement.get("verb")?.get("id")?.as_str()?);
     if verb == Verb::Voided {
         return None;
     }
@@ -305,7 +305,10 @@ fn context_activities<'a>(context: Option<&'a Value>, kind: &str) -> Vec<&'a Val
 }
 
 fn activity_type(activity: &Value) -> Option<&str> {
-    activity.pointer("/definition/type").and_then(Value::as_str)
+    activity
+        .get("definition")
+        .and_then(|d| d.get("type"))
+        .and_then(Value::as_str)
 }
 
 fn is_attempt_or_profile(activity: &Value) -> bool {
@@ -319,7 +322,9 @@ fn is_attempt_or_profile(activity: &Value) -> bool {
 }
 
 fn is_interaction(object: &Value) -> bool {
-    object.pointer("/definition/interactionType").is_some()
+    object
+        .get("definition")
+        .is_some_and(|d| d.get("interactionType").is_some())
         || activity_type(object).is_some_and(|t| INTERACTION_TYPES.contains(&t))
 }
 

@@ -91,7 +91,7 @@ pub struct Enrolment {
 }
 
 /// A learner's progress in one module (one SCO).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct ModuleProgress {
     pub module: Str,
     pub first_ms: i64,
@@ -115,7 +115,7 @@ pub struct ModuleProgress {
 }
 
 /// A learner's answers to one question.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct QuestionStat {
     pub question: Str,
     pub module: Str,
@@ -130,6 +130,43 @@ pub struct QuestionStat {
     pub last_success: Option<bool>,
     pub last_scaled: Option<f64>,
     pub last_response: Option<Str>,
+}
+
+// Equality compares shared strings by address first: the writer compares
+// every row it may rewrite, for every group commit.
+impl PartialEq for ModuleProgress {
+    fn eq(&self, o: &Self) -> bool {
+        same(&self.module, &o.module)
+            && self.first_ms == o.first_ms
+            && self.last_ms == o.last_ms
+            && self.attempts == o.attempts
+            && self.time_ms == o.time_ms
+            && self.completed_ms == o.completed_ms
+            && self.passed_ms == o.passed_ms
+            && self.success == o.success
+            && self.success_ms == o.success_ms
+            && self.best_score == o.best_score
+            && self.latest_score == o.latest_score
+            && self.score_ms == o.score_ms
+            && same_opt(&self.page, &o.page)
+            && self.page_ms == o.page_ms
+    }
+}
+
+impl PartialEq for QuestionStat {
+    fn eq(&self, o: &Self) -> bool {
+        same(&self.question, &o.question)
+            && same(&self.module, &o.module)
+            && same_opt(&self.kind, &o.kind)
+            && self.tag == o.tag
+            && self.attempts == o.attempts
+            && self.graded == o.graded
+            && self.correct == o.correct
+            && self.last_ms == o.last_ms
+            && self.last_success == o.last_success
+            && self.last_scaled == o.last_scaled
+            && same_opt(&self.last_response, &o.last_response)
+    }
 }
 
 /// Longest answer text kept (free-text survey answers).
@@ -216,7 +253,7 @@ impl Enrolment {
             }
             (_, Some(m)) => m.clone(),
         };
-        let idx = match self.modules.iter().position(|m| m.module == module) {
+        let idx = match find(&self.modules, |m| &m.module, &module) {
             Some(i) => i,
             None => {
                 self.modules
@@ -273,7 +310,7 @@ impl Enrolment {
     }
 
     fn apply_answer(&mut self, question: &Str, module: &Str, f: &Fact) {
-        let idx = match self.questions.iter().position(|q| &q.question == question) {
+        let idx = match find(&self.questions, |q| &q.question, question) {
             Some(i) => i,
             None => {
                 self.questions.push(QuestionStat {
@@ -386,6 +423,28 @@ impl ModuleProgress {
     }
 }
 
+/// The position of the row named `name`. Every string in the read models
+/// is shared from one pool, so the same address almost always finds it;
+/// the text is compared only when that fails.
+fn find<T>(rows: &[T], key: impl Fn(&T) -> &Str, name: &Str) -> Option<usize> {
+    rows.iter()
+        .position(|r| Arc::ptr_eq(key(r), name))
+        .or_else(|| rows.iter().position(|r| key(r) == name))
+}
+
+/// Same string: same address, or same text.
+fn same(a: &Str, b: &Str) -> bool {
+    Arc::ptr_eq(a, b) || a == b
+}
+
+fn same_opt(a: &Option<Str>, b: &Option<Str>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => same(a, b),
+        (None, None) => true,
+        _ => false,
+    }
+}
+
 fn min_opt(current: Option<i64>, at: i64) -> Option<i64> {
     Some(current.map_or(at, |c| c.min(at)))
 }
@@ -457,8 +516,8 @@ pub fn row_changes(
             // at the same position is almost always the one to compare.
             for (i, m) in a.modules.iter().enumerate() {
                 let old = b.and_then(|b| match b.modules.get(i) {
-                    Some(x) if x.module == m.module => Some(x),
-                    _ => b.modules.iter().find(|x| x.module == m.module),
+                    Some(x) if same(&x.module, &m.module) => Some(x),
+                    _ => find(&b.modules, |x| &x.module, &m.module).map(|j| &b.modules[j]),
                 });
                 if old != Some(m) {
                     out.push((
@@ -469,8 +528,8 @@ pub fn row_changes(
             }
             for (i, q) in a.questions.iter().enumerate() {
                 let old = b.and_then(|b| match b.questions.get(i) {
-                    Some(x) if x.question == q.question => Some(x),
-                    _ => b.questions.iter().find(|x| x.question == q.question),
+                    Some(x) if same(&x.question, &q.question) => Some(x),
+                    _ => find(&b.questions, |x| &x.question, &q.question).map(|j| &b.questions[j]),
                 });
                 if old != Some(q) {
                     out.push((
@@ -482,15 +541,18 @@ pub fn row_changes(
             // Rows only disappear when a voiding rebuilt the enrolment.
             if let Some(b) = b {
                 for (i, m) in b.modules.iter().enumerate() {
-                    let kept = a.modules.get(i).is_some_and(|x| x.module == m.module)
-                        || a.modules.iter().any(|x| x.module == m.module);
+                    let kept = a.modules.get(i).is_some_and(|x| same(&x.module, &m.module))
+                        || find(&a.modules, |x| &x.module, &m.module).is_some();
                     if !kept {
                         out.push((sub_key(key, ROW_MODULE, &m.module), None));
                     }
                 }
                 for (i, q) in b.questions.iter().enumerate() {
-                    let kept = a.questions.get(i).is_some_and(|x| x.question == q.question)
-                        || a.questions.iter().any(|x| x.question == q.question);
+                    let kept = a
+                        .questions
+                        .get(i)
+                        .is_some_and(|x| same(&x.question, &q.question))
+                        || find(&a.questions, |x| &x.question, &q.question).is_some();
                     if !kept {
                         out.push((sub_key(key, ROW_QUESTION, &q.question), None));
                     }

@@ -10,6 +10,7 @@
 //! subtracted.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 
 use serde_json::Value;
@@ -27,19 +28,45 @@ pub trait StatementSource {
     fn statements_of_actor(&self, identity: &str) -> Result<Vec<(u64, Value)>, String>;
 }
 
+/// A fast hash for the string pool (FxHash's multiply-rotate): the keys
+/// are IRIs and identities the LRS stored, and SipHash's protection
+/// against chosen collisions is not worth its cost on every statement.
+#[derive(Default, Clone, Copy)]
+pub struct FastHasher(u64);
+
+impl Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let word = u64::from_le_bytes(c.try_into().unwrap_or_default());
+            self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ b as u64).wrapping_mul(K);
+        }
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type Pool = HashSet<Str, BuildHasherDefault<FastHasher>>;
+type Fast<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
+
 /// Every enrolment, shared by queries and the writer.
 pub struct State {
     salt: [u8; 16],
-    pub(crate) enrolments: HashMap<EnrolKey, Arc<Enrolment>>,
-    strings: HashSet<Str>,
+    pub(crate) enrolments: Fast<EnrolKey, Arc<Enrolment>>,
+    strings: Pool,
 }
 
 impl State {
     pub fn new(salt: [u8; 16]) -> State {
         State {
             salt,
-            enrolments: HashMap::new(),
-            strings: HashSet::new(),
+            enrolments: Fast::default(),
+            strings: Pool::default(),
         }
     }
 
@@ -124,8 +151,8 @@ struct Logged {
 pub struct Group<'a> {
     lock: &'a RwLock<State>,
     base: Option<RwLockReadGuard<'a, State>>,
-    new_strings: HashSet<Str>,
-    drafts: HashMap<EnrolKey, Draft>,
+    new_strings: Pool,
+    drafts: Fast<EnrolKey, Draft>,
     /// This group's facts, for a rebuild if one of them is voided.
     log: Vec<Logged>,
     voided: HashSet<u64>,
@@ -137,8 +164,8 @@ impl<'a> Group<'a> {
         Group {
             lock,
             base: lock.read().ok(),
-            new_strings: HashSet::new(),
-            drafts: HashMap::new(),
+            new_strings: Pool::default(),
+            drafts: Fast::default(),
             log: Vec::new(),
             voided: HashSet::new(),
             rebuild: HashMap::new(),
@@ -288,7 +315,9 @@ impl<'a> Group<'a> {
 
 /// The id a voiding statement targets.
 fn voiding_target(statement: &Value) -> Option<Uuid> {
-    if statement.pointer("/verb/id").and_then(Value::as_str) != Some(crate::xapi::VOIDED) {
+    // (`Value::pointer` allocates; this runs for every statement.)
+    let verb = statement.get("verb").and_then(|v| v.get("id"));
+    if verb.and_then(Value::as_str) != Some(crate::xapi::VOIDED) {
         return None;
     }
     crate::xapi::keys::statement_ref_target(statement).and_then(|t| Uuid::parse_str(t).ok())

@@ -284,3 +284,146 @@ fn a_statement_voided_before_it_arrived_is_skipped() {
     g.publish();
     assert!(lock.read().unwrap().is_empty());
 }
+
+/// Statements shaped like `kmh bench`'s workload: learners of an LMS
+/// answering questions of the course's modules, every verb of the SCORM
+/// profile, context with registration and kmh extensions.
+fn bench_like(n: u64) -> Value {
+    let mut x = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    x ^= x >> 30;
+    x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x ^= x >> 27;
+    let learner = x % 5000;
+    let activity = (x >> 20) % 400;
+    let module = activity % 8;
+    let verbs = [
+        "initialized",
+        "answered",
+        "completed",
+        "passed",
+        "failed",
+        "terminated",
+    ];
+    let verb = verbs[((x >> 40) % 6) as usize];
+    json!({
+        "id": Uuid::from_u64_pair(n, x).to_string(),
+        "actor": {"objectType": "Agent", "name": format!("Learner {learner}"),
+                  "account": {"homePage": "https://elearning.example.org", "name": format!("learner-{learner}")}},
+        "verb": {"id": format!("http://adlnet.gov/expapi/verbs/{verb}")},
+        "object": {"objectType": "Activity", "id": format!("{COURSE}/s0{module}/q{activity}"),
+                   "definition": {"type": "http://adlnet.gov/expapi/activities/cmi.interaction",
+                                  "interactionType": "choice"}},
+        "result": {"success": x % 4 != 0, "completion": true, "response": "b",
+                   "score": {"scaled": (x % 100) as f64 / 100.0}, "duration": "PT12M30S"},
+        "context": {"registration": Uuid::from_u64_pair(learner, 7).to_string(), "language": "fr",
+                    "contextActivities": {"parent": [{"id": format!("{COURSE}/s0{module}")}],
+                                          "grouping": [{"id": COURSE}]},
+                    "extensions": {"urn:kmh:ext:country": "SN", "urn:kmh:ext:cohort": "2026-3"}},
+        "timestamp": "2026-11-20T10:15:30.250Z",
+    })
+}
+
+/// The CPU the read models add to each stored statement: project, diff
+/// and encode the changed rows, publish. Run with
+/// `cargo test --release --lib analytics::tests::projection_cost -- --ignored --nocapture`.
+#[test]
+#[ignore = "benchmark; run in release with --ignored --nocapture"]
+fn projection_cost() {
+    let source = Fake::default();
+    let lock = RwLock::new(State::new([7; 16]));
+    let group = |from: u64, to: u64| {
+        let mut rows = 0;
+        for start in (from..to).step_by(100) {
+            let mut g = Group::new(&lock);
+            for n in start..(start + 100).min(to) {
+                g.project(&bench_like(n), n, false, &source).unwrap();
+            }
+            rows += g.finish(&source).unwrap().len();
+            g.publish();
+        }
+        rows
+    };
+    // CPU time of this thread (the machine is shared: wall time is not
+    // the cost), from /proc, in seconds.
+    let cpu = || -> f64 {
+        let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
+        let fields: Vec<&str> = stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .collect();
+        let ticks: f64 = fields
+            .get(11..13)
+            .map(|f| f.iter().filter_map(|x| x.parse::<f64>().ok()).sum())
+            .unwrap_or(0.0);
+        ticks / 100.0
+    };
+    // Statements are built outside the timed part by doing it twice.
+    let (warm, timed) = (300_000u64, 200_000u64);
+    group(0, warm);
+    let t = cpu();
+    for n in warm..warm + timed {
+        std::hint::black_box(bench_like(n));
+    }
+    let making = cpu() - t;
+    let t = cpu();
+    let rows = group(warm, warm + timed);
+    let total = cpu() - t - making;
+    let state = lock.read().unwrap();
+    eprintln!(
+        "projection: {:.2} µs of CPU per statement ({} rows written per 100 statements; {} enrolments after {} statements)",
+        total * 1e6 / timed as f64,
+        rows * 100 / timed as usize,
+        state.len(),
+        warm + timed
+    );
+}
+
+#[test]
+#[ignore = "benchmark; run in release with --ignored --nocapture"]
+fn projection_cost_parts() {
+    let statements: Vec<Value> = (0..50_000).map(bench_like).collect();
+    let t = std::time::Instant::now();
+    let mut n = 0;
+    for s in &statements {
+        n += super::extract::extract(s, &mut |x| Str::from(x)).is_some() as usize;
+    }
+    eprintln!(
+        "extract: {:.2} µs ({n})",
+        t.elapsed().as_secs_f64() * 1e6 / 50_000.0
+    );
+    let t = std::time::Instant::now();
+    for s in &statements {
+        std::hint::black_box(crate::xapi::ifi::identity(&s["actor"]));
+    }
+    eprintln!(
+        "identity: {:.2} µs",
+        t.elapsed().as_secs_f64() * 1e6 / 50_000.0
+    );
+    let t = std::time::Instant::now();
+    for _ in &statements {
+        std::hint::black_box(super::extract::parse_ms("2026-11-20T10:15:30.250Z"));
+    }
+    eprintln!(
+        "timestamp: {:.2} µs",
+        t.elapsed().as_secs_f64() * 1e6 / 50_000.0
+    );
+    let t = std::time::Instant::now();
+    for s in &statements {
+        std::hint::black_box(enrol_key(COURSE, s["actor"]["name"].as_str().unwrap()));
+    }
+    eprintln!(
+        "enrol_key: {:.2} µs",
+        t.elapsed().as_secs_f64() * 1e6 / 50_000.0
+    );
+    let mut state = State::new([7; 16]);
+    let t = std::time::Instant::now();
+    for s in &statements {
+        state.fold(s);
+    }
+    eprintln!(
+        "fold into state: {:.2} µs",
+        t.elapsed().as_secs_f64() * 1e6 / 50_000.0
+    );
+}
