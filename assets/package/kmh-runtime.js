@@ -15,7 +15,17 @@
  *   nothing itself: the player attaches to the page when it loads.
  *
  * Standalone launch: launch.html?endpoint=…&auth=…&actor=…[&registration=…]
- * (Tin Can launch parameters) reports by xAPI only.
+ * (Tin Can launch parameters) reports by xAPI only (no SCORM API is looked
+ * for) and resumes from the bookmark kept in the xAPI State.
+ *
+ * A quiz with `shuffle: yes` shows single/multiple choices (and matching
+ * options) in an order seeded by registration + quiz id + question id:
+ * the same order for the same attempt. Responses are reported by choice id
+ * in the source order, so scoring and reports do not depend on it.
+ *
+ * If the LRS refuses the package's credential (401, or 403 also for reading
+ * the module's own State), xAPI stops for the visit: no retries, the queue
+ * stays in storage, SCORM tracking goes on as before.
  */
 (function () {
   'use strict';

@@ -134,6 +134,9 @@ for (const [v, target, finish] of [['2004', 'scorm2004', 'Terminate'], ['12', 's
       assert.match(await contentFrame(page).locator('#q-define .kmh-feedback').textContent(), /Correct\. Yes: routine/);
       await answerQuiz(page, { levelsRight: true });
       await waitFor(async () => /100 %.*Passed/.test(await result.textContent()), 'passing score');
+      // The learner lingers until the runtime has sent what is waiting (leaving
+      // mid-send is the keepalive/re-send path, covered by the outage test).
+      await waitFor(() => page.frames().find((f) => f.url().split('?')[0].endsWith('/launch.html'))?.evaluate(() => window.kmhPlayer.xapi.pending() === 0), 'the queue to drain');
       h = await hostData(page, web.url, v);
       const cmi = h.cmi;
       assertApiDiscipline(h.log, finish);
