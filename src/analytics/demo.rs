@@ -397,7 +397,7 @@ impl Rng {
     pub fn new(seed: u64) -> Rng {
         Rng(seed ^ 0x9E37_79B9_7F4A_7C15)
     }
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -406,10 +406,10 @@ impl Rng {
     }
     /// Uniform in [0, 1).
     pub fn f(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
+        (self.next_u64() % n.max(1) as u64) as usize
     }
     pub fn chance(&mut self, p: f64) -> bool {
         self.f() < p
@@ -423,8 +423,8 @@ impl Rng {
     pub fn uuid(&mut self) -> Uuid {
         uuid::Builder::from_random_bytes({
             let mut b = [0u8; 16];
-            b[..8].copy_from_slice(&self.next().to_le_bytes());
-            b[8..].copy_from_slice(&self.next().to_le_bytes());
+            b[..8].copy_from_slice(&self.next_u64().to_le_bytes());
+            b[8..].copy_from_slice(&self.next_u64().to_le_bytes());
             b
         })
         .into_uuid()
@@ -763,7 +763,7 @@ pub fn learner_statements(cfg: &Config, n: usize) -> Vec<Value> {
         motivation: rng.normal(),
     };
     let cohort_start = cfg.cohort_start(cohort_n);
-    let mut rng2 = Rng::new(rng.next());
+    let mut rng2 = Rng::new(rng.next_u64());
     let mut b = Builder {
         rng: &mut rng2,
         learner: &learner,
@@ -803,11 +803,13 @@ pub fn learner_statements(cfg: &Config, n: usize) -> Vec<Value> {
         };
         let (score, end) = b.attempt(m, day_at, skill);
         // A failed knowledge check is often retaken the next day.
-        if let (Some(mastery), Some(s)) = (m.mastery, score) {
-            if m.kind == Kind::Lesson && s < mastery && b.rng.chance(0.7) {
-                let retry = end + DAY / 2 + b.rng.below(6 * 3600) as i64 * 1000;
-                b.attempt(m, retry, skill + 1.0);
-            }
+        if let (Some(mastery), Some(s)) = (m.mastery, score)
+            && m.kind == Kind::Lesson
+            && s < mastery
+            && b.rng.chance(0.7)
+        {
+            let retry = end + DAY / 2 + b.rng.below(6 * 3600) as i64 * 1000;
+            b.attempt(m, retry, skill + 1.0);
         }
         // Sessions follow a schedule: about two to five days apart.
         day_at += (2 + b.rng.below(4) as i64) * DAY + b.rng.below(6 * 3600) as i64 * 1000;

@@ -637,13 +637,16 @@ fn snapshot(
 }
 
 /// The course's modules and questions, from every enrolment in it.
+/// A question as first seen: IRI, module slot, kind, tag, sum of positions, learners.
+type QuestionSeen = (Arc<str>, usize, Option<Arc<str>>, Option<Tag>, f64, u32);
+
 fn outline(iri: &Arc<str>, all: &[Arc<Enrolment>], defs: &dyn Definitions, lang: &str) -> Course {
     // Modules: (IRI, graded), indexed in first-seen order, sorted below.
     let mut module_index = Index::default();
     let mut modules: Vec<(Arc<str>, bool)> = Vec::new();
     // Questions: (IRI, module slot, kind, tag, sum of positions, learners).
     let mut question_index = Index::default();
-    let mut questions: Vec<(Arc<str>, usize, Option<Arc<str>>, Option<Tag>, f64, u32)> = Vec::new();
+    let mut questions: Vec<QuestionSeen> = Vec::new();
     for e in all {
         for m in &e.modules {
             let i = module_index.get_or_add(&m.module, modules.len());
@@ -803,22 +806,21 @@ impl Selector {
     }
 
     fn accepts(&self, e: &Enrolment) -> bool {
-        if let Some(c) = &self.cohort {
-            if e.cohort.as_deref() != Some(c.as_str())
-                && !e.registrations.iter().any(|r| r.eq_ignore_ascii_case(c))
-            {
-                return false;
-            }
+        if let Some(c) = &self.cohort
+            && e.cohort.as_deref() != Some(c.as_str())
+            && !e.registrations.iter().any(|r| r.eq_ignore_ascii_case(c))
+        {
+            return false;
         }
-        if let Some(l) = &self.language {
-            if e.language.as_deref() != Some(l.as_str()) {
-                return false;
-            }
+        if let Some(l) = &self.language
+            && e.language.as_deref() != Some(l.as_str())
+        {
+            return false;
         }
-        if let Some(c) = &self.country {
-            if e.country.as_deref() != Some(c.as_str()) {
-                return false;
-            }
+        if let Some(c) = &self.country
+            && e.country.as_deref() != Some(c.as_str())
+        {
+            return false;
         }
         if self.from != i64::MIN || self.to != i64::MAX {
             let first = e.first_ms();
@@ -1034,10 +1036,10 @@ fn funnel(course: &Course, views: &[View]) -> Vec<FunnelRow> {
                 scores[i].push(s);
             }
         }
-        if let Some(i) = furthest {
-            if v.completed_at.is_none() {
-                rows[i].stopped_here += 1;
-            }
+        if let Some(i) = furthest
+            && v.completed_at.is_none()
+        {
+            rows[i].stopped_here += 1;
         }
     }
     for (i, row) in rows.iter_mut().enumerate() {
@@ -1361,7 +1363,7 @@ fn satisfaction(
             }
         }
     }
-    comments.sort_by(|a, b| b.0.cmp(&a.0));
+    comments.sort_by_key(|c| std::cmp::Reverse(c.0));
     s.comments = comments
         .into_iter()
         .take(50)

@@ -292,20 +292,22 @@ impl Enrolment {
             (&mut self.country, &f.country),
             (&mut self.language, &f.language),
         ] {
-            if let Some(v) = value {
-                if slot.as_ref() != Some(v) && (slot.is_none() || newer) {
-                    *slot = Some(v.clone());
-                    touched = true;
-                }
+            if let Some(v) = value
+                && slot.as_ref() != Some(v)
+                && (slot.is_none() || newer)
+            {
+                *slot = Some(v.clone());
+                touched = true;
             }
         }
         if touched {
             self.attrs_ms = self.attrs_ms.max(f.at_ms);
         }
-        if let Some(r) = &f.registration {
-            if self.registrations.len() < MAX_REGISTRATIONS && !self.registrations.contains(r) {
-                self.registrations.push(r.clone());
-            }
+        if let Some(r) = &f.registration
+            && self.registrations.len() < MAX_REGISTRATIONS
+            && !self.registrations.contains(r)
+        {
+            self.registrations.push(r.clone());
         }
     }
 
@@ -376,10 +378,10 @@ impl ModuleProgress {
         if matches!(f.verb, Verb::Initialized) {
             self.attempts = self.attempts.saturating_add(1);
         }
-        if matches!(f.verb, Verb::Terminated | Verb::Suspended) {
-            if let Some(d) = f.duration_ms {
-                self.time_ms = self.time_ms.saturating_add(d);
-            }
+        if matches!(f.verb, Verb::Terminated | Verb::Suspended)
+            && let Some(d) = f.duration_ms
+        {
+            self.time_ms = self.time_ms.saturating_add(d);
         }
         if matches!(f.verb, Verb::Completed | Verb::Satisfied) || f.completion == Some(true) {
             self.completed_ms = min_opt(self.completed_ms, f.at_ms);

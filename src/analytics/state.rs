@@ -265,10 +265,10 @@ impl<'a> Group<'a> {
                 if self.voided.contains(&seq) {
                     continue;
                 }
-                if let Some(f) = extract(&json, &mut |s| self.intern(s)) {
-                    if f.course == course {
-                        fresh.apply(&f);
-                    }
+                if let Some(f) = extract(&json, &mut |s| self.intern(s))
+                    && f.course == course
+                {
+                    fresh.apply(&f);
                 }
             }
             for l in &self.log {

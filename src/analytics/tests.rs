@@ -313,7 +313,7 @@ fn bench_like(n: u64) -> Value {
         "object": {"objectType": "Activity", "id": format!("{COURSE}/s0{module}/q{activity}"),
                    "definition": {"type": "http://adlnet.gov/expapi/activities/cmi.interaction",
                                   "interactionType": "choice"}},
-        "result": {"success": x % 4 != 0, "completion": true, "response": "b",
+        "result": {"success": !x.is_multiple_of(4), "completion": true, "response": "b",
                    "score": {"scaled": (x % 100) as f64 / 100.0}, "duration": "PT12M30S"},
         "context": {"registration": Uuid::from_u64_pair(learner, 7).to_string(), "language": "fr",
                     "contextActivities": {"parent": [{"id": format!("{COURSE}/s0{module}")}],

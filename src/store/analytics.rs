@@ -162,10 +162,10 @@ impl Store {
     /// per data folder.
     fn analytics_salt(&self) -> Result<[u8; 16]> {
         let meta = &self.inner.ks.meta;
-        if let Some(bytes) = meta.get(SALT_KEY)? {
-            if let Ok(salt) = <[u8; 16]>::try_from(&bytes[..]) {
-                return Ok(salt);
-            }
+        if let Some(bytes) = meta.get(SALT_KEY)?
+            && let Ok(salt) = <[u8; 16]>::try_from(&bytes[..])
+        {
+            return Ok(salt);
         }
         let mut salt = [0u8; 16];
         getrandom::fill(&mut salt)
