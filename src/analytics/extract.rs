@@ -197,11 +197,20 @@ pub fn extract(statement: &Value, intern: &mut dyn FnMut(&str) -> Str) -> Option
         .and_then(Value::as_str)
         .and_then(duration_ms);
     let is_question = matches!(target, Target::Question(_));
-    let response = if is_question {
+    // Answers are kept only where no success is reported (surveys: Likert
+    // points and free text); a scored answer's success is what counts, and
+    // keeping every response would multiply the read models' memory.
+    let response = if is_question && success.is_none() {
         result
             .and_then(|r| r.get("response"))
             .and_then(Value::as_str)
-            .map(|s| Str::from(truncate(s, MAX_RESPONSE_CHARS)))
+            .map(|s| {
+                if s.len() <= 32 {
+                    intern(s)
+                } else {
+                    Str::from(truncate(s, MAX_RESPONSE_CHARS))
+                }
+            })
     } else {
         None
     };

@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::model::{Enrolment, ModuleProgress, QuestionStat, Tag};
-use super::state::State;
+use super::state::{Fast, State};
 
 /// Activity definitions, as the LRS merged them from statements.
 pub trait Definitions {
@@ -387,8 +387,8 @@ struct QuestionMeta {
 /// content is the fallback.
 #[derive(Default)]
 struct Index {
-    by_ptr: HashMap<usize, usize>,
-    by_str: HashMap<Arc<str>, usize>,
+    by_ptr: Fast<usize, usize>,
+    by_str: Fast<Arc<str>, usize>,
 }
 
 fn addr(s: &Arc<str>) -> usize {
@@ -740,7 +740,7 @@ fn outline(iri: &Arc<str>, all: &[Arc<Enrolment>], defs: &dyn Definitions, lang:
     let questions: Vec<QuestionMeta> = qs.into_iter().map(|(q, _)| q).collect();
     // Rebuild the question index for the sorted order, keeping every
     // address seen so lookups stay fast.
-    let position: HashMap<Arc<str>, usize> = questions
+    let position: Fast<Arc<str>, usize> = questions
         .iter()
         .enumerate()
         .map(|(i, q)| (q.iri.clone(), i))

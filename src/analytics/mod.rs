@@ -66,7 +66,7 @@ pub const EXT_PAGE: &str = "urn:kmh:ext:page";
 
 /// Version of the read models' rules. A store whose read models were
 /// built by other rules rebuilds them from its statements when opened.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 #[cfg(test)]
 mod tests;

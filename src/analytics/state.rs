@@ -46,13 +46,16 @@ impl Hasher for FastHasher {
             self.0 = (self.0.rotate_left(5) ^ b as u64).wrapping_mul(K);
         }
     }
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (self.0.rotate_left(5) ^ n as u64).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
     fn finish(&self) -> u64 {
         self.0
     }
 }
 
 type Pool = HashSet<Str, BuildHasherDefault<FastHasher>>;
-type Fast<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
+pub(crate) type Fast<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 
 /// Every enrolment, shared by queries and the writer.
 pub struct State {
