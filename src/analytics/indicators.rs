@@ -448,13 +448,13 @@ impl<'a> View<'a> {
         let mut modules = vec![None; course.modules.len()];
         for p in &e.modules {
             if let Some(i) = course.module_index.get(&p.module) {
-                modules[i] = Some(p);
+                modules[i] = Some(&**p);
             }
         }
         let answers = e
             .questions
             .iter()
-            .filter_map(|q| Some((course.question_index.get(&q.question)?, q)))
+            .filter_map(|q| Some((course.question_index.get(&q.question)?, &**q)))
             .collect();
         let completed_at = e.completed_ms.or_else(|| {
             if modules.is_empty() {

@@ -86,8 +86,11 @@ pub struct Enrolment {
     /// A `completed` / `passed` statement about the course activity itself.
     pub completed_ms: Option<i64>,
     pub passed_ms: Option<i64>,
-    pub modules: Vec<ModuleProgress>,
-    pub questions: Vec<QuestionStat>,
+    /// Rows are shared with earlier versions of the enrolment: a group
+    /// commit copies only the rows it changes, and an unchanged row is
+    /// recognised by its address.
+    pub modules: Vec<Arc<ModuleProgress>>,
+    pub questions: Vec<Arc<QuestionStat>>,
 }
 
 /// A learner's progress in one module (one SCO).
@@ -211,7 +214,10 @@ impl Enrolment {
     }
 
     pub fn module(&self, iri: &str) -> Option<&ModuleProgress> {
-        self.modules.iter().find(|m| &*m.module == iri)
+        self.modules
+            .iter()
+            .find(|m| &*m.module == iri)
+            .map(|m| &**m)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -257,11 +263,11 @@ impl Enrolment {
             Some(i) => i,
             None => {
                 self.modules
-                    .push(ModuleProgress::new(module.clone(), f.at_ms));
+                    .push(Arc::new(ModuleProgress::new(module.clone(), f.at_ms)));
                 self.modules.len() - 1
             }
         };
-        let m = &mut self.modules[idx];
+        let m = Arc::make_mut(&mut self.modules[idx]);
         m.first_ms = m.first_ms.min(f.at_ms);
         m.last_ms = m.last_ms.max(f.at_ms);
         match &f.target {
@@ -315,7 +321,7 @@ impl Enrolment {
         let idx = match find(&self.questions, |q| &q.question, question) {
             Some(i) => i,
             None => {
-                self.questions.push(QuestionStat {
+                self.questions.push(Arc::new(QuestionStat {
                     question: question.clone(),
                     module: module.clone(),
                     kind: None,
@@ -327,11 +333,11 @@ impl Enrolment {
                     last_success: None,
                     last_scaled: None,
                     last_response: None,
-                });
+                }));
                 self.questions.len() - 1
             }
         };
-        let q = &mut self.questions[idx];
+        let q = Arc::make_mut(&mut self.questions[idx]);
         q.attempts = q.attempts.saturating_add(1);
         if let Some(s) = f.success {
             q.graded = q.graded.saturating_add(1);
@@ -521,7 +527,7 @@ pub fn row_changes(
                     Some(x) if same(&x.module, &m.module) => Some(x),
                     _ => find(&b.modules, |x| &x.module, &m.module).map(|j| &b.modules[j]),
                 });
-                if old != Some(m) {
+                if !old.is_some_and(|o| Arc::ptr_eq(o, m) || o == m) {
                     out.push((
                         sub_key(key, ROW_MODULE, &m.module),
                         Some(encode_module(&a.course, m)),
@@ -533,7 +539,7 @@ pub fn row_changes(
                     Some(x) if same(&x.question, &q.question) => Some(x),
                     _ => find(&b.questions, |x| &x.question, &q.question).map(|j| &b.questions[j]),
                 });
-                if old != Some(q) {
+                if !old.is_some_and(|o| Arc::ptr_eq(o, q) || o == q) {
                     out.push((
                         sub_key(key, ROW_QUESTION, &q.question),
                         Some(encode_question(&a.course, q)),
@@ -622,11 +628,11 @@ impl<'a> RowReader<'a> {
                 if kind == ROW_MODULE {
                     let m =
                         decode_module(&mut r, &course, self.intern).ok_or_else(|| bad("module"))?;
-                    e.modules.push(m);
+                    e.modules.push(Arc::new(m));
                 } else {
                     let q = decode_question(&mut r, &course, self.intern)
                         .ok_or_else(|| bad("question"))?;
-                    e.questions.push(q);
+                    e.questions.push(Arc::new(q));
                 }
                 Ok(None)
             }
