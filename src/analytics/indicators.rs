@@ -27,8 +27,8 @@ use std::sync::{Arc, RwLock};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::model::{Enrolment, ModuleProgress, QuestionStat, Tag};
-use super::state::{Fast, State};
+use super::model::{Enrolment, ModuleProgress, Tag};
+use super::state::{Catalog, Fast, State};
 
 /// Activity definitions, as the LRS merged them from statements.
 pub trait Definitions {
@@ -430,14 +430,27 @@ impl Course {
     }
 }
 
+/// One answer of a learner, copied out of its row: the indicators make
+/// several passes over the answers, and a compact array is much faster to
+/// walk than rows spread over the heap.
+struct Answer<'a> {
+    /// Index of the question in [`Course::questions`].
+    q: usize,
+    attempts: u32,
+    graded: u32,
+    correct: u32,
+    last_ms: i64,
+    scaled: Option<f64>,
+    response: Option<&'a str>,
+}
+
 /// One learner's enrolment arranged by the course's outline: computed once
 /// per query, used by every indicator.
 struct View<'a> {
     e: &'a Enrolment,
     /// Progress by module index.
     modules: Vec<Option<&'a ModuleProgress>>,
-    /// Answers, with the question's index.
-    answers: Vec<(usize, &'a QuestionStat)>,
+    answers: Vec<Answer<'a>>,
     completed_at: Option<i64>,
     passed: bool,
     first_ms: i64,
@@ -454,7 +467,17 @@ impl<'a> View<'a> {
         let answers = e
             .questions
             .iter()
-            .filter_map(|q| Some((course.question_index.get(&q.question)?, &**q)))
+            .filter_map(|q| {
+                Some(Answer {
+                    q: course.question_index.get(&q.question)?,
+                    attempts: q.attempts,
+                    graded: q.graded,
+                    correct: q.correct,
+                    last_ms: q.last_ms,
+                    scaled: q.last_scaled,
+                    response: q.last_response.as_deref(),
+                })
+            })
             .collect();
         let completed_at = e.completed_ms.or_else(|| {
             if modules.is_empty() {
@@ -491,8 +514,8 @@ impl<'a> View<'a> {
         let answers: Vec<f64> = self
             .answers
             .iter()
-            .filter(|(i, _)| course.questions[*i].module == module)
-            .filter_map(|(_, q)| q.last_scaled)
+            .filter(|a| course.questions[a.q].module == module)
+            .filter_map(|a| a.scaled)
             .collect();
         mean(&answers)
     }
@@ -610,6 +633,11 @@ fn snapshot(
         Some(c) => state.select(|e| e.course == *c),
         None => Vec::new(),
     };
+    let catalog = chosen
+        .as_ref()
+        .and_then(|c| state.catalogs.get(c))
+        .cloned()
+        .unwrap_or_default();
     drop(state);
 
     let mut courses: Vec<CourseCount> = counts
@@ -628,7 +656,7 @@ fn snapshot(
             .cmp(&a.learners)
             .then(a.named.iri.cmp(&b.named.iri))
     });
-    let course = chosen.map(|iri| outline(&iri, &all, defs, lang));
+    let course = chosen.map(|iri| outline(&iri, catalog, defs, lang));
     Ok(Snapshot {
         course,
         all,
@@ -636,137 +664,74 @@ fn snapshot(
     })
 }
 
-/// The course's modules and questions, from every enrolment in it.
-/// A question as first seen: IRI, module slot, kind, tag, sum of positions, learners.
-type QuestionSeen = (Arc<str>, usize, Option<Arc<str>>, Option<Tag>, f64, u32);
-
-fn outline(iri: &Arc<str>, all: &[Arc<Enrolment>], defs: &dyn Definitions, lang: &str) -> Course {
-    // Modules: (IRI, graded), indexed in first-seen order, sorted below.
-    let mut module_index = Index::default();
-    let mut modules: Vec<(Arc<str>, bool)> = Vec::new();
-    // Questions: (IRI, module slot, kind, tag, sum of positions, learners).
-    let mut question_index = Index::default();
-    let mut questions: Vec<QuestionSeen> = Vec::new();
-    for e in all {
-        for m in &e.modules {
-            let i = module_index.get_or_add(&m.module, modules.len());
-            if i == modules.len() {
-                modules.push((m.module.clone(), false));
-            }
-            modules[i].1 |= m.success.is_some();
-        }
-        // Position of each answer among the learner's answers in its module.
-        let mut positions: Vec<(usize, usize)> = Vec::new();
-        for q in &e.questions {
-            let mi = module_index.get_or_add(&q.module, modules.len());
-            if mi == modules.len() {
-                modules.push((q.module.clone(), false));
-            }
-            let pos = match positions.iter_mut().find(|(m, _)| *m == mi) {
-                Some((_, n)) => {
-                    *n += 1;
-                    *n - 1
-                }
-                None => {
-                    positions.push((mi, 1));
-                    0
-                }
-            };
-            let qi = question_index.get_or_add(&q.question, questions.len());
-            if qi == questions.len() {
-                questions.push((q.question.clone(), mi, None, None, 0.0, 0));
-            }
-            let entry = &mut questions[qi];
-            entry.4 += pos as f64;
-            entry.5 += 1;
-            if entry.2.is_none() {
-                entry.2 = q.kind.clone();
-            }
-            if entry.3.is_none() {
-                entry.3 = q.tag;
-            }
-        }
-    }
-    // Modules in IRI order (s00, s01, …): renumber.
-    let mut order: Vec<usize> = (0..modules.len()).collect();
-    order.sort_by(|a, b| modules[*a].0.cmp(&modules[*b].0));
-    let mut new_slot = vec![0; modules.len()];
+/// The course's modules (in IRI order: s00, s01, …) and questions (in
+/// module order, then in the order learners meet them), with titles.
+fn outline(iri: &Arc<str>, catalog: Catalog, defs: &dyn Definitions, lang: &str) -> Course {
+    let mut order: Vec<usize> = (0..catalog.modules.len()).collect();
+    order.sort_by(|a, b| catalog.modules[*a].iri.cmp(&catalog.modules[*b].iri));
+    let mut new_slot = vec![0; catalog.modules.len()];
     for (new, old) in order.iter().enumerate() {
         new_slot[*old] = new;
     }
-    let metas: Vec<ModuleMeta> = order
+    let modules: Vec<ModuleMeta> = order
         .iter()
         .map(|&old| {
-            let (m, graded) = &modules[old];
-            let id = short_id(iri, m);
-            let def = defs.definition(m);
+            let m = &catalog.modules[old];
+            let id = short_id(iri, &m.iri);
+            let def = defs.definition(&m.iri);
             let title = def
                 .as_ref()
                 .and_then(|d| lang_text(d.get("name"), lang))
                 .unwrap_or_else(|| id.clone());
             ModuleMeta {
                 role: role_of(def.as_ref(), &id),
-                iri: m.clone(),
+                iri: m.iri.clone(),
                 id,
                 title,
-                graded: *graded,
+                graded: m.graded,
             }
         })
         .collect();
     let mut module_index = Index::default();
-    for (i, m) in metas.iter().enumerate() {
+    for (i, m) in modules.iter().enumerate() {
         module_index.get_or_add(&m.iri, i);
     }
-    let mut qs: Vec<(QuestionMeta, f64)> = questions
+    let mut questions: Vec<(QuestionMeta, u32)> = catalog
+        .questions
         .into_iter()
-        .map(|(q, m, kind, tag, sum, n)| {
+        .map(|q| {
             (
                 QuestionMeta {
-                    iri: q,
-                    module: new_slot[m],
-                    kind,
-                    tag,
+                    iri: q.iri,
+                    module: new_slot[q.module],
+                    kind: q.kind,
+                    tag: q.tag,
                 },
-                sum / n.max(1) as f64,
+                q.position,
             )
         })
         .collect();
-    qs.sort_by(|a, b| {
+    questions.sort_by(|a, b| {
         a.0.module
             .cmp(&b.0.module)
-            .then(a.1.total_cmp(&b.1))
+            .then(a.1.cmp(&b.1))
             .then(a.0.iri.cmp(&b.0.iri))
     });
-    let questions: Vec<QuestionMeta> = qs.into_iter().map(|(q, _)| q).collect();
-    // Rebuild the question index for the sorted order, keeping every
-    // address seen so lookups stay fast.
-    let position: Fast<Arc<str>, usize> = questions
-        .iter()
-        .enumerate()
-        .map(|(i, q)| (q.iri.clone(), i))
-        .collect();
-    let mut sorted_index = Index::default();
-    for (ptr, old) in &question_index.by_ptr {
-        let iri = question_index
-            .by_str
-            .iter()
-            .find(|(_, i)| *i == old)
-            .map(|(s, _)| s);
-        if let Some(new) = iri.and_then(|s| position.get(s)) {
-            sorted_index.by_ptr.insert(*ptr, *new);
-        }
+    let questions: Vec<QuestionMeta> = questions.into_iter().map(|(q, _)| q).collect();
+    let mut question_index = Index::default();
+    for (i, q) in questions.iter().enumerate() {
+        question_index.get_or_add(&q.iri, i);
     }
-    sorted_index.by_str = position;
     Course {
         named: Named {
             iri: iri.to_string(),
             id: course_id(iri),
             title: title_of(defs, iri, &course_id(iri), lang),
         },
-        modules: metas,
+        modules,
         module_index,
         questions,
-        question_index: sorted_index,
+        question_index,
     }
 }
 
@@ -1059,8 +1024,8 @@ struct Scores {
 fn scores(course: &Course, v: &View, pre: usize, post: usize) -> Scores {
     // [pre, post] × [all, knowledge, skills, attitude] → (sum, n)
     let mut acc = [[(0.0f64, 0u32); 4]; 2];
-    for (qi, q) in &v.answers {
-        let meta = &course.questions[*qi];
+    for a in &v.answers {
+        let meta = &course.questions[a.q];
         let side = if meta.module == pre {
             0
         } else if meta.module == post {
@@ -1068,7 +1033,7 @@ fn scores(course: &Course, v: &View, pre: usize, post: usize) -> Scores {
         } else {
             continue;
         };
-        let Some(s) = q.last_scaled else { continue };
+        let Some(s) = a.scaled else { continue };
         acc[side][0].0 += s;
         acc[side][0].1 += 1;
         if let Some(t) = meta.tag {
@@ -1285,13 +1250,13 @@ fn satisfaction(
     let mut answers: Vec<Vec<(&str, i64)>> = vec![Vec::new(); course.questions.len()];
     for v in views {
         let mut responded = false;
-        for (qi, q) in &v.answers {
-            if !survey[course.questions[*qi].module] {
+        for a in &v.answers {
+            if !survey[course.questions[a.q].module] {
                 continue;
             }
             responded = true;
-            if let Some(r) = q.last_response.as_deref() {
-                answers[*qi].push((r, q.last_ms));
+            if let Some(r) = a.response {
+                answers[a.q].push((r, a.last_ms));
             }
         }
         s.respondents += responded as u32;
@@ -1386,12 +1351,12 @@ fn questions(
     // (learners, attempts, graded, correct) by question.
     let mut agg = vec![(0u32, 0u32, 0u32, 0u32); course.questions.len()];
     for v in views {
-        for (qi, q) in &v.answers {
-            let a = &mut agg[*qi];
-            a.0 += 1;
-            a.1 += q.attempts;
-            a.2 += q.graded;
-            a.3 += q.correct;
+        for a in &v.answers {
+            let x = &mut agg[a.q];
+            x.0 += 1;
+            x.1 += a.attempts;
+            x.2 += a.graded;
+            x.3 += a.correct;
         }
     }
     course

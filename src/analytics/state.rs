@@ -17,7 +17,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::extract::{Fact, extract};
-use super::model::{EnrolKey, Enrolment, RowChange, Str, enrol_key, row_changes};
+use super::model::{EnrolKey, Enrolment, RowChange, Str, Tag, enrol_key, row_changes};
 
 /// Where a rebuild reads statements from (the store, in production).
 pub trait StatementSource {
@@ -57,10 +57,110 @@ impl Hasher for FastHasher {
 type Pool = HashSet<Str, BuildHasherDefault<FastHasher>>;
 pub(crate) type Fast<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 
+/// A module of a course, as the catalog knows it.
+#[derive(Debug, Clone)]
+pub struct CatalogModule {
+    pub iri: Str,
+    /// Some learner has a success status in it (it has a pass mark).
+    pub graded: bool,
+}
+
+/// A question of a course, as the catalog knows it.
+#[derive(Debug, Clone)]
+pub struct CatalogQuestion {
+    pub iri: Str,
+    /// Index in [`Catalog::modules`].
+    pub module: usize,
+    pub kind: Option<Str>,
+    pub tag: Option<Tag>,
+    /// Its place among the module's questions for the learner who first
+    /// answered it (questions are listed in the order learners meet them).
+    pub position: u32,
+}
+
+/// The modules and questions of one course, kept up to date as rows
+/// change, so that a query does not have to find them among every
+/// learner's rows. A module or question whose last row was taken out by a
+/// voiding stays listed (with no learners) until the next start.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    pub modules: Vec<CatalogModule>,
+    pub questions: Vec<CatalogQuestion>,
+    modules_by: Fast<Str, usize>,
+    questions_by: Fast<Str, usize>,
+}
+
+impl Catalog {
+    fn module(&mut self, iri: &Str) -> usize {
+        if let Some(&i) = self.modules_by.get(iri) {
+            return i;
+        }
+        self.modules.push(CatalogModule {
+            iri: iri.clone(),
+            graded: false,
+        });
+        self.modules_by.insert(iri.clone(), self.modules.len() - 1);
+        self.modules.len() - 1
+    }
+
+    /// Takes in the rows of `e` that differ from `before`.
+    fn note(&mut self, e: &Enrolment, before: Option<&Enrolment>) {
+        for (i, m) in e.modules.iter().enumerate() {
+            let unchanged = before
+                .and_then(|b| b.modules.get(i))
+                .is_some_and(|o| Arc::ptr_eq(o, m));
+            if unchanged {
+                continue;
+            }
+            let mi = self.module(&m.module);
+            if m.success.is_some() {
+                self.modules[mi].graded = true;
+            }
+        }
+        for (i, q) in e.questions.iter().enumerate() {
+            let unchanged = before
+                .and_then(|b| b.questions.get(i))
+                .is_some_and(|o| Arc::ptr_eq(o, q));
+            if unchanged {
+                continue;
+            }
+            let mi = self.module(&q.module);
+            match self.questions_by.get(&q.question) {
+                Some(&qi) => {
+                    let known = &mut self.questions[qi];
+                    if known.kind.is_none() {
+                        known.kind = q.kind.clone();
+                    }
+                    if known.tag.is_none() {
+                        known.tag = q.tag;
+                    }
+                }
+                None => {
+                    let position = e.questions[..i]
+                        .iter()
+                        .filter(|x| x.module == q.module)
+                        .count() as u32;
+                    self.questions.push(CatalogQuestion {
+                        iri: q.question.clone(),
+                        module: mi,
+                        kind: q.kind.clone(),
+                        tag: q.tag,
+                        position,
+                    });
+                    self.questions_by
+                        .insert(q.question.clone(), self.questions.len() - 1);
+                }
+            }
+        }
+    }
+}
+
 /// Every enrolment, shared by queries and the writer.
 pub struct State {
     salt: [u8; 16],
     pub(crate) enrolments: Fast<EnrolKey, Arc<Enrolment>>,
+    /// Course IRI → its modules and questions.
+    pub(crate) catalogs: Fast<Str, Catalog>,
     strings: Pool,
 }
 
@@ -69,6 +169,7 @@ impl State {
         State {
             salt,
             enrolments: Fast::default(),
+            catalogs: Fast::default(),
             strings: Pool::default(),
         }
     }
@@ -91,6 +192,18 @@ impl State {
 
     pub fn insert(&mut self, key: EnrolKey, e: Enrolment) {
         self.enrolments.insert(key, Arc::new(e));
+    }
+
+    /// Rebuilds every course's catalog from the enrolments (after loading
+    /// or rebuilding the state).
+    pub fn refresh_catalogs(&mut self) {
+        self.catalogs.clear();
+        for e in self.enrolments.values() {
+            self.catalogs
+                .entry(e.course.clone())
+                .or_default()
+                .note(e, None);
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -302,10 +415,16 @@ impl<'a> Group<'a> {
         let Ok(mut state) = self.lock.write() else {
             return;
         };
+        let state = &mut *state;
         state.strings.extend(self.new_strings.drain());
         for (key, d) in self.drafts.drain() {
             match d.now {
                 Some(e) => {
+                    state
+                        .catalogs
+                        .entry(e.course.clone())
+                        .or_default()
+                        .note(&e, d.before.as_deref());
                     state.enrolments.insert(key, Arc::new(e));
                 }
                 None => {

@@ -110,6 +110,7 @@ impl Store {
         for (key, e) in loaded {
             state.insert(key, e);
         }
+        state.refresh_catalogs();
         Ok(state)
     }
 
@@ -132,6 +133,7 @@ impl Store {
                 .map_err(|e| StoreError::Corrupt(format!("statement seq {seq}: {e}")))?;
             state.fold(&statement);
         }
+        state.refresh_catalogs();
 
         ks.analytics.clear()?;
         let mut rows = Vec::new();
