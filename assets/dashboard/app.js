@@ -351,9 +351,12 @@ function drawTime(o) {
   s.append(el("polyline", { points: line("cumulative_started"), fill: "none", stroke: COLORS.enrolled, "stroke-width": 2.5 }));
   s.append(el("polyline", { points: line("cumulative_completed"), fill: "none", stroke: COLORS.done, "stroke-width": 2.5 }));
   const every = Math.max(1, Math.ceil(p.length / 8));
+  const monthly = o.over_time.unit === "month";
   p.forEach((q, i) => {
-    if (i % every === 0 || i === p.length - 1) {
-      s.append(el("text", { x: x(i), y: H - bottom + 16, "text-anchor": "middle", text: q.start.slice(5) }));
+    // Every n-th bucket is labelled (weeks by day, months by year-month).
+    if (i % every === 0) {
+      s.append(el("text", { x: x(i), y: H - bottom + 16, "text-anchor": "middle",
+        text: monthly ? q.start.slice(0, 7) : q.start.slice(5) }));
     }
     s.append(el("circle", { cx: x(i), cy: y(q.cumulative_completed), r: 2.5, fill: COLORS.done },
       [el("title", { text: `${q.start}: ${t("enrolled")} ${q.cumulative_started}, ${t("completed")} ${q.cumulative_completed}` })]));
