@@ -11,8 +11,11 @@
 //!   followed by `/` starts the object's IRI (the profile's "SCO IRIs should
 //!   be `<courseIRI>/<sco path>`"). A statement with no course is not
 //!   about a course and is left out of the read models.
-//! - **module** (SCO): the first `parent` that is neither the course nor an
-//!   attempt; else `<courseIRI>/<first path segment of the object>`.
+//! - **module** (SCO): `<courseIRI>/<first path segment of the object>`
+//!   when the object's IRI is under the course's (the profile's IRI
+//!   scheme, which kmh's runtime follows: a quiz page and its questions
+//!   are `<module>/quiz/…` with the quiz page as `parent`); else the first
+//!   `parent` that is neither the course nor an attempt; else the object.
 //! - **target**: the course, the module itself, a question inside it
 //!   (`answered`/`responded`, or an interaction activity), a page inside it
 //!   (`experienced`/`progressed`), or something else inside it.
@@ -152,21 +155,22 @@ pub fn extract(statement: &Value, intern: &mut dyn FnMut(&str) -> Str) -> Option
     let (module, target) = if object_id == course {
         (None, Target::Course)
     } else {
-        let parent = parents.iter().find(|a| {
-            a.get("id").and_then(Value::as_str) != Some(course) && !is_attempt_or_profile(a)
-        });
-        let module: &str = match parent.and_then(|p| p.get("id")).and_then(Value::as_str) {
-            Some(p) => p,
-            None => match object_id
-                .strip_prefix(course)
-                .and_then(|r| r.strip_prefix('/'))
-            {
-                Some(rest) => {
-                    let seg = rest.split(['/', '?', '#']).next().unwrap_or(rest);
-                    &object_id[..course.len() + 1 + seg.len()]
-                }
-                None => object_id,
-            },
+        let module: &str = match object_id
+            .strip_prefix(course)
+            .and_then(|r| r.strip_prefix('/'))
+        {
+            Some(rest) => {
+                let seg = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+                &object_id[..course.len() + 1 + seg.len()]
+            }
+            None => parents
+                .iter()
+                .find(|a| {
+                    a.get("id").and_then(Value::as_str) != Some(course) && !is_attempt_or_profile(a)
+                })
+                .and_then(|p| p.get("id"))
+                .and_then(Value::as_str)
+                .unwrap_or(object_id),
         };
         let target = if object_id == module {
             Target::Module
@@ -230,6 +234,7 @@ pub fn extract(statement: &Value, intern: &mut dyn FnMut(&str) -> Str) -> Option
             .or_else(|| ext(context, EXT_TAG))
             .and_then(Value::as_str)
             .and_then(Tag::parse)
+            .or_else(|| tag_from_id(object_id))
     } else {
         None
     };
@@ -300,6 +305,19 @@ pub fn extract(statement: &Value, intern: &mut dyn FnMut(&str) -> Str) -> Option
         registration,
         page,
     })
+}
+
+/// The curriculum's convention when no `urn:kmh:ext:tag` is sent: the
+/// knowledge / skills / attitude questions of the assessment are named
+/// `k-…`, `s-…` and `a-…`.
+fn tag_from_id(question_iri: &str) -> Option<Tag> {
+    let id = question_iri.rsplit('/').next().unwrap_or(question_iri);
+    match id.split_once('-')?.0 {
+        "k" => Some(Tag::Knowledge),
+        "s" => Some(Tag::Skills),
+        "a" => Some(Tag::Attitude),
+        _ => None,
+    }
 }
 
 fn context_activities<'a>(context: Option<&'a Value>, kind: &str) -> Vec<&'a Value> {
@@ -507,6 +525,43 @@ mod tests {
             json!({}),
         );
         assert_eq!(extract(&s, &mut intern), None);
+    }
+
+    /// Shaped like the statements of kmh's content runtime
+    /// (`assets/package/kmh-runtime.js`): the quiz page is the parent, the
+    /// module is in `grouping`, no tag extension.
+    #[test]
+    fn runtime_answer_belongs_to_its_module_not_its_quiz_page() {
+        let module = format!("{COURSE}/s09-post-assessment");
+        let quiz = format!("{module}/quiz/ksa-assessment");
+        let s = json!({
+            "actor": {"account": {"homePage": "https://lms.example.org", "name": "l1"}},
+            "verb": {"id": "http://adlnet.gov/expapi/verbs/answered"},
+            "object": {"id": format!("{quiz}/s-sampling"),
+                       "definition": {"type": "http://adlnet.gov/expapi/activities/cmi.interaction",
+                                      "interactionType": "choice"}},
+            "result": {"success": false, "response": "c2"},
+            "context": {"registration": "6c6a8c8e-3c1d-4f6e-9a54-0d7b8f0a1b2c", "language": "fr",
+                        "contextActivities": {
+                            "parent": [{"id": quiz}],
+                            "grouping": [{"id": module},
+                                         {"id": format!("{module}/attempt/6c6a8c8e"),
+                                          "definition": {"type": ATTEMPT_TYPE}},
+                                         {"id": COURSE, "definition": {"type": COURSE_TYPE}}]}},
+            "timestamp": "2026-03-02T10:00:00.000Z",
+        });
+        let f = extract(&s, &mut intern).unwrap();
+        assert_eq!(f.module.as_deref(), Some(module.as_str()));
+        assert!(matches!(&f.target, Target::Question(q) if q.ends_with("/s-sampling")));
+        assert_eq!(f.tag, Some(Tag::Skills));
+        // A page of the module, with the module as parent.
+        let mut page = s.clone();
+        page["verb"]["id"] = json!("http://adlnet.gov/expapi/verbs/experienced");
+        page["object"] = json!({"id": format!("{module}/pages/01-about")});
+        page["context"]["contextActivities"]["parent"] = json!([{"id": module}]);
+        let f = extract(&page, &mut intern).unwrap();
+        assert_eq!(f.module.as_deref(), Some(module.as_str()));
+        assert_eq!(f.target, Target::Page(Str::from("pages/01-about")));
     }
 
     #[test]

@@ -29,7 +29,7 @@
 //! | `urn:kmh:ext:cohort` | `context.extensions` | the learner's cohort (e.g. `2026-C1`); a `cohort` filter also matches `context.registration` |
 //! | `urn:kmh:ext:country` | `context.extensions` | the learner's country, ISO 3166-1 alpha-2 (`SN`) |
 //! | `urn:kmh:ext:language` | `context.extensions` | the language taken, when `context.language` is absent |
-//! | `urn:kmh:ext:tag` | the question's `definition.extensions` | `knowledge`, `skills` or `attitude` (assessment parts) |
+//! | `urn:kmh:ext:tag` | the question's `definition.extensions` | `knowledge`, `skills` or `attitude` (assessment parts); without it, a question id `k-…`, `s-…` or `a-…` has that tag |
 //! | `urn:kmh:ext:role` | the module's `definition.extensions` | `pre-assessment`, `post-assessment`, `survey` or `lesson` |
 //! | `urn:kmh:ext:page` | `result.extensions` or `context.extensions` | the page the learner is on |
 //!
@@ -66,7 +66,7 @@ pub const EXT_PAGE: &str = "urn:kmh:ext:page";
 
 /// Version of the read models' rules. A store whose read models were
 /// built by other rules rebuilds them from its statements when opened.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 #[cfg(test)]
 mod tests;
