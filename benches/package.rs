@@ -34,6 +34,7 @@ fn main() {
         lrs_credential: None,
         languages: None,
         per_module: false,
+        context: Default::default(),
     };
     let mut times: Vec<Duration> = Vec::with_capacity(runs);
     let mut summary = String::new();

@@ -18,6 +18,14 @@
  * (Tin Can launch parameters) reports by xAPI only (no SCORM API is looked
  * for) and resumes from the bookmark kept in the xAPI State.
  *
+ * Cohort and country: every statement carries the learner's cohort and
+ * country as the context extensions urn:kmh:ext:cohort and
+ * urn:kmh:ext:country, from the launch URL (`cohort=`, `country=`, in any
+ * launch mode) or else from kmh-runtime.json (`kmh package --cohort
+ * --country`); an invalid country code is ignored. A question's
+ * knowledge/skills/attitude tag travels in its definition
+ * (urn:kmh:ext:tag).
+ *
  * A quiz with `shuffle: yes` shows single/multiple choices (and matching
  * options) in an order seeded by registration + quiz id + question id:
  * the same order for the same attempt. Responses are reported by choice id
@@ -33,6 +41,7 @@
   var VERB = 'http://adlnet.gov/expapi/verbs/';
   var SCORM_PROFILE = 'https://w3id.org/xapi/scorm';
   var ACT = 'http://adlnet.gov/expapi/activities/';
+  var EXT_COHORT = 'urn:kmh:ext:cohort', EXT_COUNTRY = 'urn:kmh:ext:country', EXT_TAG = 'urn:kmh:ext:tag';
   var BATCH = 25;
 
   var STRINGS = {
@@ -401,6 +410,25 @@
     return null;
   }
 
+  // The cohort and country the statements carry: the launch URL's, else
+  // the package's. Country codes are ISO 3166-1 alpha-2; anything else is
+  // left out rather than sent.
+  function learnerContext(params, built) {
+    function clean(v) { v = (v || '').trim(); return v && v.length <= 100 && !/[\u0000-\u001f\u007f]/.test(v) ? v : null; }
+    var cohort = clean(params.get('cohort')) || clean(built.cohort);
+    var country = null;
+    [params.get('country'), built.country].some(function (c) {
+      c = (c || '').trim();
+      if (/^[A-Za-z]{2}$/.test(c)) { country = c.toUpperCase(); return true; }
+      if (c && window.console) console.warn('kmh: country ' + JSON.stringify(c) + ' is not an ISO 3166-1 alpha-2 code; ignored');
+      return false;
+    });
+    var ext = {};
+    if (cohort) ext[EXT_COHORT] = cohort;
+    if (country) ext[EXT_COUNTRY] = country;
+    return ext;
+  }
+
   // ------------------------------------------------------------ player
 
   function Player(launchDoc, detached) {
@@ -437,6 +465,7 @@
     if (this.detached) return;
 
     var params = new URLSearchParams(location.search);
+    this.learnerContext = learnerContext(params, config.context || {});
     var entryResume = false, location0 = '', suspend = '', learner = null, homePage = null;
     if (params.get('endpoint') && params.get('auth') && params.get('actor')) {
       // Tin Can launch: xAPI only.
@@ -834,6 +863,7 @@
     if (q.type === 'likert' && q.scale) {
       def.scale = q.scale.labels.map(function (l, i) { return { id: String(q.scale.min + i), description: ls(l) }; });
     }
+    if (q.tag) { def.extensions = {}; def.extensions[EXT_TAG] = q.tag; }
     return { objectType: 'Activity', id: this.module.activity_id + '/' + encodeURI(rel.replace(/\.html$/, '')) + '/' + q.id, definition: def };
   };
 
@@ -862,6 +892,7 @@
       }
     };
     if (parent) stmt.context.contextActivities.parent = parent;
+    if (this.learnerContext && Object.keys(this.learnerContext).length) stmt.context.extensions = this.learnerContext;
     if (result) {
       var r = {};
       Object.keys(result).forEach(function (k) { if (result[k] !== undefined) r[k] = result[k]; });

@@ -48,6 +48,55 @@ pub struct BuildOptions {
     pub languages: Option<Vec<String>>,
     /// One zip per module instead of one per course and language.
     pub per_module: bool,
+    /// The cohort and country every statement of the package carries.
+    pub context: LearnerContext,
+}
+
+/// Who a package is built for (`kmh package --cohort --country`): its
+/// statements carry them as the `urn:kmh:ext:cohort` and
+/// `urn:kmh:ext:country` context extensions, so that a partner's LMS that
+/// knows nothing of xAPI still gives the analytics its cohort and country.
+/// Launch parameters (`cohort=`, `country=`) override them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct LearnerContext {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cohort: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+}
+
+impl LearnerContext {
+    fn is_empty(&self) -> bool {
+        self.cohort.is_none() && self.country.is_none()
+    }
+}
+
+/// A cohort name as `--cohort` takes it: 1 to 100 characters, no control
+/// characters (it is shown in the dashboard and in CSV files).
+pub fn parse_cohort(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Err("a cohort cannot be empty".into());
+    }
+    if s.chars().count() > 100 {
+        return Err(format!("cohort {s:?} is longer than 100 characters"));
+    }
+    if s.chars().any(char::is_control) {
+        return Err(format!("cohort {s:?} contains a control character"));
+    }
+    Ok(s.to_owned())
+}
+
+/// A country as `--country` takes it: ISO 3166-1 alpha-2 (`SN`, `sn`).
+pub fn parse_country(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    if s.len() == 2 && s.bytes().all(|b| b.is_ascii_alphabetic()) {
+        Ok(s.to_ascii_uppercase())
+    } else {
+        Err(format!(
+            "country {s:?} is not an ISO 3166-1 alpha-2 code (two letters, e.g. SN)"
+        ))
+    }
 }
 
 /// A package credential: it may only write statements and State about the
@@ -246,7 +295,7 @@ pub fn build(
                 key: opts.lrs_credential.as_ref().map(|c| c.key.as_str()),
                 secret: opts.lrs_credential.as_ref().map(|c| c.secret.as_str()),
             });
-            let files = package_files(unit, target, lrs)?;
+            let files = package_files(unit, target, lrs, &opts.context)?;
             self_check(&name, &files)?;
             let bytes =
                 zipper::zip_files(&files, zipper::timestamp()).map_err(|e| PackageError::Zip {
@@ -312,6 +361,7 @@ fn package_files(
     unit: &Unit,
     target: Target,
     lrs: Option<LrsConfig>,
+    context: &LearnerContext,
 ) -> Result<Files, PackageError> {
     let mut files = Files::new();
     for m in &unit.modules {
@@ -322,7 +372,8 @@ fn package_files(
         assets::RUNTIME_JS_PATH.to_string(),
         assets::RUNTIME_JS.to_vec(),
     );
-    let config = runtime_config(unit, target, lrs);
+    let mut config = runtime_config(unit, target, lrs);
+    config.context = (!context.is_empty()).then_some(context);
     let config =
         serde_json::to_vec_pretty(&config).map_err(|e| PackageError::Internal(e.to_string()))?;
     files.insert(assets::RUNTIME_CONFIG_PATH.to_string(), config);
@@ -414,6 +465,8 @@ struct RuntimeConfig<'a> {
     language: &'a str,
     course: Option<CourseConfig<'a>>,
     lrs: Option<LrsConfig<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    context: Option<&'a LearnerContext>,
     modules: Vec<ModuleConfig<'a>>,
 }
 
@@ -541,6 +594,7 @@ fn runtime_config<'a>(
             title: c.title.get(&unit.language).map(String::as_str),
         }),
         lrs,
+        context: None,
         modules,
     }
 }

@@ -52,6 +52,18 @@ pub struct PackageArgs {
     /// One zip per module instead of one multi-SCO zip per course and language.
     #[arg(long, env = "KMH_PER_MODULE")]
     pub per_module: bool,
+
+    /// Cohort of the learners the package is built for (e.g. a partner's
+    /// 2026-C1): every statement carries it (`urn:kmh:ext:cohort`) unless
+    /// the launch URL gives `cohort=`.
+    #[arg(long, env = "KMH_COHORT", value_parser = build::parse_cohort)]
+    pub cohort: Option<String>,
+
+    /// Country of the learners the package is built for (ISO 3166-1
+    /// alpha-2, e.g. SN): every statement carries it
+    /// (`urn:kmh:ext:country`) unless the launch URL gives `country=`.
+    #[arg(long, env = "KMH_COUNTRY", value_parser = build::parse_country)]
+    pub country: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -102,6 +114,10 @@ pub fn run_package(args: &PackageArgs) -> Result<i32, PackageError> {
         lrs_credential: lrs_credential.clone(),
         languages: (!args.lang.is_empty()).then(|| args.lang.clone()),
         per_module: args.per_module,
+        context: build::LearnerContext {
+            cohort: args.cohort.clone(),
+            country: args.country.clone(),
+        },
     };
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
     if !std::io::stderr().is_terminal() {

@@ -131,10 +131,10 @@ export async function adminCredential(dataDir) {
   return { key: out.key ?? out.info?.key, secret: out.secret };
 }
 
-export function buildPackage(lrsUrl, dataDir, target, { lang = 'en', source = path.join(repo, 'tests/fixtures/package/demo-course') } = {}) {
+export function buildPackage(lrsUrl, dataDir, target, { lang = 'en', source = path.join(repo, 'tests/fixtures/package/demo-course'), extra = [] } = {}) {
   const out = tmpdir('kmh-pkg-');
   kmh(['package', source, '--target', target, '--lang', lang,
-    '--out', out, '--lrs', lrsUrl, '--lrs-data', dataDir]);
+    '--out', out, '--lrs', lrsUrl, '--lrs-data', dataDir, ...extra]);
   const zip = fs.readdirSync(out).find((f) => f.endsWith('.zip'));
   const dir = path.join(out, 'unpacked');
   unzip(path.join(out, zip), dir);

@@ -504,6 +504,72 @@ fn lrs_endpoint_goes_into_the_runtime_config_without_credentials() {
 }
 
 #[test]
+fn cohort_and_country_go_into_the_runtime_config_and_are_checked() {
+    let out = tempfile::tempdir().expect("tmp");
+    let zips = package(
+        &demo_course(),
+        out.path(),
+        &[
+            "--target",
+            "scorm12",
+            "--lang",
+            "en",
+            "--cohort",
+            " 2026-SN1 ",
+            "--country",
+            "sn",
+        ],
+    );
+    let files: BTreeMap<String, Vec<u8>> = unzip(&zips[0]).into_iter().collect();
+    let config: Value = serde_json::from_slice(&files["kmh-runtime.json"]).expect("json");
+    assert_eq!(
+        config["context"],
+        serde_json::json!({"cohort": "2026-SN1", "country": "SN"})
+    );
+    check_json_contracts(&zips);
+    let plain = package(
+        &demo_course(),
+        &out.path().join("plain"),
+        &["--target", "scorm12", "--lang", "en"],
+    );
+    let files: BTreeMap<String, Vec<u8>> = unzip(&plain[0]).into_iter().collect();
+    let config: Value = serde_json::from_slice(&files["kmh-runtime.json"]).expect("json");
+    assert!(config.get("context").is_none(), "no context unless given");
+
+    for (flag, value, message) in [
+        (
+            "--country",
+            "SEN",
+            "country \"SEN\" is not an ISO 3166-1 alpha-2 code",
+        ),
+        (
+            "--country",
+            "s1",
+            "country \"s1\" is not an ISO 3166-1 alpha-2 code",
+        ),
+        ("--cohort", " ", "a cohort cannot be empty"),
+    ] {
+        let bad = kmh(
+            &repo(),
+            &[
+                "package",
+                demo_course().to_str().expect("utf-8"),
+                "--out",
+                out.path().join("bad").to_str().expect("utf-8"),
+                flag,
+                value,
+            ],
+        );
+        assert!(!bad.status.success());
+        assert!(
+            text(&bad.stderr).contains(message),
+            "{flag} {value:?}: {}",
+            text(&bad.stderr)
+        );
+    }
+}
+
+#[test]
 fn lrs_data_issues_a_package_credential_limited_to_its_activities() {
     let out = tempfile::tempdir().expect("tmp");
     let data = tempfile::tempdir().expect("tmp");
