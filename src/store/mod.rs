@@ -13,13 +13,19 @@
 //! - `documents`: State, Activity Profile and Agent Profile documents
 //! - `attachments`: SHA-256 (hex) → content type and raw attachment data
 //! - `credentials`: key → credential record (JSON)
-//! - `meta`: `schema_version` and other store-wide records
+//! - `meta`: `schema_version`, the pseudonym key and setting, other
+//!   store-wide records
 //! - `analytics`: the read models of [`crate::analytics`] (see `analytics.rs`)
+//! - `identities`: pseudonym → the identifiers and names it replaced
+//!   (see `identities.rs`)
+//! - `audit`: the access audit log, seq → record (see `audit.rs`)
 
 mod analytics;
+mod audit;
 mod backup;
 mod credentials;
 mod documents;
+mod identities;
 mod keys;
 mod query;
 mod writer;
@@ -33,9 +39,11 @@ use fjall::config::{BlockSizePolicy, CompressionPolicy};
 use fjall::{CompressionType, Database, Keyspace, KeyspaceCreateOptions};
 use uuid::Uuid;
 
+pub use audit::{AuditAction, AuditEntry, AuditFilter, AuditRecord};
 pub use backup::{DumpStats, restore};
 pub use credentials::CredentialRecord;
 pub use documents::{DocScope, Document};
+pub use identities::{IdentityRecord, SettingError};
 pub use query::{Page, Query};
 pub use writer::{Appended, NewStatement, StoredAttachment, Writer};
 
@@ -91,11 +99,13 @@ pub(crate) struct Keyspaces {
     pub credentials: Keyspace,
     pub meta: Keyspace,
     pub analytics: Keyspace,
+    pub identities: Keyspace,
+    pub audit: Keyspace,
 }
 
 impl Keyspaces {
     /// Every keyspace with its name, in a fixed order (backups).
-    fn named(&self) -> [(&'static str, &Keyspace); 15] {
+    fn named(&self) -> [(&'static str, &Keyspace); 17] {
         [
             ("statements", &self.statements),
             ("by_id", &self.by_id),
@@ -112,6 +122,8 @@ impl Keyspaces {
             ("credentials", &self.credentials),
             ("meta", &self.meta),
             ("analytics", &self.analytics),
+            ("identities", &self.identities),
+            ("audit", &self.audit),
         ]
     }
 }
@@ -139,6 +151,12 @@ pub(crate) struct Inner {
     /// The analytics read models in memory, loaded on first use.
     analytics: std::sync::OnceLock<RwLock<crate::analytics::State>>,
     analytics_init: std::sync::Mutex<()>,
+    /// Serialises updates of pseudonym records and remembers those already
+    /// up to date today.
+    identities_lock: std::sync::Mutex<identities::IdentityCache>,
+    /// The last audit seq handed out, and whether records await a sync.
+    audit_seq: AtomicU64,
+    audit_dirty: std::sync::atomic::AtomicBool,
 }
 
 impl Store {
@@ -182,6 +200,8 @@ impl Store {
             credentials: open("credentials")?,
             meta: open("meta")?,
             analytics: open("analytics")?,
+            identities: open("identities")?,
+            audit: open("audit")?,
         };
         check_schema_version(&db, &ks)?;
         let voided = load_voided(&ks)?;
@@ -191,6 +211,7 @@ impl Store {
             .map(|g| g.key().map(|k| keys::seq_from(&k).unwrap_or(0)))
             .transpose()?
             .unwrap_or(0);
+        let audit_seq = audit::last_audit_seq(&ks.audit)?;
         Ok(Store {
             inner: Arc::new(Inner {
                 db,
@@ -202,6 +223,9 @@ impl Store {
                 documents_lock: std::sync::Mutex::new(()),
                 analytics: std::sync::OnceLock::new(),
                 analytics_init: std::sync::Mutex::new(()),
+                identities_lock: std::sync::Mutex::new(Default::default()),
+                audit_seq: AtomicU64::new(audit_seq),
+                audit_dirty: std::sync::atomic::AtomicBool::new(false),
             }),
         })
     }

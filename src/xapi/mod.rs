@@ -8,6 +8,7 @@ pub mod format;
 pub mod ifi;
 pub mod keys;
 pub mod normalize;
+pub mod pseudonym;
 pub mod signature;
 pub mod validate;
 mod version;
