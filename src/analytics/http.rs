@@ -28,6 +28,7 @@ use axum::routing::get;
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
+use super::Slice;
 use super::indicators::{self, Filter, LearnerDetail, LearnerPage, Overview, QueryError};
 use crate::lrs::AppState;
 use crate::lrs::auth::Auth;
@@ -59,6 +60,9 @@ pub fn router() -> Router<AppState> {
 pub struct Reader {
     /// May see learners' identities (scope `identities`).
     pub identities: bool,
+    /// The learners it may see (a staff credential's course, cohort and
+    /// country limits); every query is confined to them.
+    pub slice: Slice,
 }
 
 impl FromRequestParts<AppState> for Reader {
@@ -72,7 +76,10 @@ impl FromRequestParts<AppState> for Reader {
             .and_then(|v| v.strip_prefix("Bearer "));
         if let Some(token) = bearer {
             return if bool::from(token.as_bytes().ct_eq(state.config.admin_token.as_bytes())) {
-                Ok(Reader { identities: true })
+                Ok(Reader {
+                    identities: true,
+                    slice: Slice::default(),
+                })
             } else {
                 Err(ApiError::Unauthorized)
             };
@@ -87,6 +94,7 @@ impl FromRequestParts<AppState> for Reader {
         }
         Ok(Reader {
             identities: c.has(Scope::Identities),
+            slice: c.slice.clone(),
         })
     }
 }
@@ -155,12 +163,13 @@ async fn blocking<T: Send + 'static>(
 }
 
 async fn overview(
-    _reader: Reader,
+    reader: Reader,
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(params): Query<Params>,
+    Query(mut params): Query<Params>,
 ) -> Result<Json<Overview>, ApiError> {
     let lang = language(&params, &headers);
+    params.filter.slice = reader.slice;
     let out = blocking(state.store.clone(), move |store| {
         Ok(indicators::overview(
             store.analytics()?,
@@ -177,9 +186,10 @@ async fn learners(
     reader: Reader,
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(params): Query<Params>,
+    Query(mut params): Query<Params>,
 ) -> Result<Json<LearnerPage>, ApiError> {
     let lang = language(&params, &headers);
+    params.filter.slice = reader.slice.clone();
     let offset = number(&params.offset, "offset", 0)?;
     let limit = number(&params.limit, "limit", 50)?.min(MAX_LEARNERS_PAGE);
     let out = blocking(state.store.clone(), move |store| {
@@ -211,6 +221,7 @@ async fn learner(
             store.analytics()?,
             store,
             params.filter.course.as_deref().filter(|c| !c.is_empty()),
+            &reader.slice,
             &id,
             reader.identities,
             &lang,
@@ -224,9 +235,10 @@ async fn progress_json(
     reader: Reader,
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(params): Query<Params>,
+    Query(mut params): Query<Params>,
 ) -> Result<Json<Vec<Vec<String>>>, ApiError> {
     let lang = language(&params, &headers);
+    params.filter.slice = reader.slice.clone();
     let table = blocking(state.store.clone(), move |store| {
         Ok(indicators::progress_table(
             store.analytics()?,
@@ -244,9 +256,10 @@ async fn progress_csv(
     reader: Reader,
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(params): Query<Params>,
+    Query(mut params): Query<Params>,
 ) -> Result<Response, ApiError> {
     let lang = language(&params, &headers);
+    params.filter.slice = reader.slice.clone();
     let (csv, course) = blocking(state.store.clone(), move |store| {
         let table = indicators::progress_table(
             store.analytics()?,

@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::model::{Enrolment, ModuleProgress, Tag};
+use super::slice::Slice;
 use super::state::{Catalog, Fast, State};
 
 /// Activity definitions, as the LRS merged them from statements.
@@ -66,6 +67,9 @@ pub struct Filter {
     /// Last enrolment day included (YYYY-MM-DD).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
+    /// What the reader's credential may see; never taken from a request.
+    #[serde(skip)]
+    pub slice: Slice,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -609,18 +613,30 @@ fn resolve_course(wanted: Option<&str>, counts: &HashMap<Arc<str>, u32>) -> Opti
     }
 }
 
+/// The enrolments of one course (`course`, else the one with the most
+/// learners) that `slice` admits; other courses and learners outside the
+/// slice are not even counted.
 fn snapshot(
     lock: &RwLock<State>,
     defs: &dyn Definitions,
     course: Option<&str>,
+    slice: &Slice,
     lang: &str,
 ) -> Result<Snapshot, QueryError> {
     let state = lock
         .read()
         .map_err(|_| QueryError::Unavailable("state lock poisoned".into()))?;
     let mut counts: HashMap<Arc<str>, u32> = HashMap::new();
-    for e in state.enrolments.values() {
-        *counts.entry(e.course.clone()).or_default() += 1;
+    if slice.is_all() {
+        for e in state.enrolments.values() {
+            *counts.entry(e.course.clone()).or_default() += 1;
+        }
+    } else {
+        for e in state.enrolments.values() {
+            if slice.admits(e) {
+                *counts.entry(e.course.clone()).or_default() += 1;
+            }
+        }
     }
     let chosen = resolve_course(course, &counts);
     if course.is_some() && chosen.is_none() {
@@ -630,7 +646,8 @@ fn snapshot(
         )));
     }
     let all = match &chosen {
-        Some(c) => state.select(|e| e.course == *c),
+        Some(c) if slice.is_all() => state.select(|e| e.course == *c),
+        Some(c) => state.select(|e| e.course == *c && slice.admits(e)),
         None => Vec::new(),
     };
     let catalog = chosen
@@ -843,7 +860,7 @@ pub fn overview(
     lang: &str,
 ) -> Result<Overview, QueryError> {
     let filter = filter.clone().normalized();
-    let snap = snapshot(lock, defs, filter.course.as_deref(), lang)?;
+    let snap = snapshot(lock, defs, filter.course.as_deref(), &filter.slice, lang)?;
     let selector = Selector::new(&filter, snap.course.as_ref())?;
     let mut out = Overview {
         course: snap.course.as_ref().map(|c| c.named.clone()),
@@ -1448,7 +1465,7 @@ pub fn learners(
     lang: &str,
 ) -> Result<LearnerPage, QueryError> {
     let filter = filter.clone().normalized();
-    let snap = snapshot(lock, defs, filter.course.as_deref(), lang)?;
+    let snap = snapshot(lock, defs, filter.course.as_deref(), &filter.slice, lang)?;
     let Some(course) = &snap.course else {
         return Ok(LearnerPage {
             course: None,
@@ -1544,6 +1561,7 @@ pub fn learner(
     lock: &RwLock<State>,
     defs: &dyn Definitions,
     course: Option<&str>,
+    slice: &Slice,
     pid: &str,
     identities: bool,
     lang: &str,
@@ -1552,7 +1570,7 @@ pub fn learner(
         let state = lock
             .read()
             .map_err(|_| QueryError::Unavailable("state lock poisoned".into()))?;
-        let mine: Vec<Arc<Enrolment>> = state.select(|e| &*e.pid == pid);
+        let mine: Vec<Arc<Enrolment>> = state.select(|e| &*e.pid == pid && slice.admits(e));
         match course {
             Some(c) => mine
                 .iter()
@@ -1565,7 +1583,7 @@ pub fn learner(
         }
         .ok_or_else(|| QueryError::NoLearner(pid.to_owned()))?
     };
-    let snap = snapshot(lock, defs, Some(&course_iri), lang)?;
+    let snap = snapshot(lock, defs, Some(&course_iri), slice, lang)?;
     let course = snap
         .course
         .as_ref()
@@ -1614,7 +1632,7 @@ pub fn progress_table(
     lang: &str,
 ) -> Result<Vec<Vec<String>>, QueryError> {
     let filter = filter.clone().normalized();
-    let snap = snapshot(lock, defs, filter.course.as_deref(), lang)?;
+    let snap = snapshot(lock, defs, filter.course.as_deref(), &filter.slice, lang)?;
     let mut header: Vec<&str> = vec!["learner"];
     if identities {
         header.extend(["identity", "name"]);

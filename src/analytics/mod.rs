@@ -49,12 +49,14 @@ mod extract;
 pub mod http;
 pub mod indicators;
 mod model;
+mod slice;
 mod state;
 
 pub use extract::{COURSE_TYPE, duration_ms, parse_ms};
 pub use indicators::Filter;
 pub use model::{EnrolKey, Enrolment, ModuleProgress, QuestionStat, RowChange, RowReader, Tag};
 pub use model::{all_rows, enrol_key};
+pub use slice::Slice;
 pub use state::{Group, State, StatementSource, pseudonym};
 
 pub const EXT_COHORT: &str = "urn:kmh:ext:cohort";

@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 
 use super::server::admin_call;
 use crate::lrs::admin::{CredentialInfo, IssuedCredential, NewCredential};
-use crate::lrs::credentials::{self, Scope};
+use crate::lrs::credentials::Scope;
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, clap::Args)]
@@ -29,7 +29,7 @@ pub enum CredsAction {
     Add {
         /// A scope to grant (repeat for several): statements/write,
         /// statements/read, statements/read/mine, all/read, all, state,
-        /// profile, define.
+        /// profile, define, analytics/read, identities.
         #[arg(
             long = "scope",
             env = "KMH_CREDS_SCOPES",
@@ -45,6 +45,20 @@ pub enum CredsAction {
         /// statements whose object is one of those activities, and their State.
         #[arg(long = "activity", env = "KMH_CREDS_ACTIVITIES", value_delimiter = ',')]
         activities: Vec<String>,
+        /// Limit reading to learners of this course (IRI or id; repeat
+        /// for several): the analytics, the dashboard, CSV and GET
+        /// statements then show only them. Only with read scopes
+        /// (analytics/read, statements/read, identities).
+        #[arg(long = "course", env = "KMH_CREDS_COURSES", value_delimiter = ',')]
+        courses: Vec<String>,
+        /// Limit reading to learners of this cohort (or registration;
+        /// repeat for several).
+        #[arg(long = "cohort", env = "KMH_CREDS_COHORTS", value_delimiter = ',')]
+        cohorts: Vec<String>,
+        /// Limit reading to learners in this country (ISO 3166-1 alpha-2;
+        /// repeat for several).
+        #[arg(long = "country", env = "KMH_CREDS_COUNTRIES", value_delimiter = ',')]
+        countries: Vec<String>,
         /// What the credential is for (shown as the authority's name).
         #[arg(long, env = "KMH_CREDS_LABEL", default_value = "")]
         label: String,
@@ -61,20 +75,9 @@ pub enum CredsAction {
 /// Issues a credential in the store at `data`, directly or through the
 /// `kmh serve` that holds it. `kmh package --lrs` uses this too.
 pub fn add(data: &Path, request: NewCredential) -> anyhow::Result<IssuedCredential> {
-    let scopes = request
-        .scopes
-        .iter()
-        .map(|s| s.parse::<Scope>())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(anyhow::Error::msg)?;
     match Store::open(data) {
         Ok(store) => {
-            let issued = credentials::issue_limited(
-                &scopes,
-                request.origins,
-                request.activities,
-                request.label,
-            );
+            let issued = request.issue().map_err(anyhow::Error::msg)?;
             store.put_credential(&issued.record)?;
             Ok(IssuedCredential {
                 info: CredentialInfo::from(&issued.record),
@@ -101,12 +104,18 @@ pub fn run(args: CredsArgs) -> anyhow::Result<()> {
             scopes,
             origins,
             activities,
+            courses,
+            cohorts,
+            countries,
             label,
         } => {
             let request = NewCredential {
                 scopes: scopes.iter().map(|s| s.as_str().to_owned()).collect(),
                 origins: origins.clone(),
                 activities: activities.clone(),
+                courses: courses.clone(),
+                cohorts: cohorts.clone(),
+                countries: countries.clone(),
                 label: label.clone(),
             };
             print_issued(&add(&args.data, request)?, args.json)
@@ -169,6 +178,15 @@ fn print_issued(issued: &IssuedCredential, json: bool) -> anyhow::Result<()> {
         }
         if !issued.info.activities.is_empty() {
             println!("activities: {}", issued.info.activities.join(", "));
+        }
+        for (what, values) in [
+            ("courses", &issued.info.courses),
+            ("cohorts", &issued.info.cohorts),
+            ("countries", &issued.info.countries),
+        ] {
+            if !values.is_empty() {
+                println!("{what}: {} (reads only these learners)", values.join(", "));
+            }
         }
         println!("The secret is shown only now; it is stored as a digest.");
     }

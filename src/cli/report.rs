@@ -78,6 +78,19 @@ pub struct ReportArgs {
     /// Benchmark: run the query this many times and print latencies.
     #[arg(long, value_name = "N")]
     pub repeat: Option<usize>,
+    /// Ask this kmh server (`http://host:port`) instead of a data folder,
+    /// with a staff credential (`--key`, the secret in KMH_SECRET): the
+    /// report holds only what that credential may read (its course, cohort
+    /// and country limits; identities only with the identities scope).
+    #[arg(long, env = "KMH_SERVER", value_name = "URL", requires = "key")]
+    pub server: Option<String>,
+    /// Key of the staff credential used with `--server`.
+    #[arg(long, env = "KMH_KEY", requires = "server")]
+    pub key: Option<String>,
+    /// Its secret; prefer the environment variable, which other users of
+    /// the machine cannot read from the process list.
+    #[arg(long, env = "KMH_SECRET", hide_env_values = true, requires = "server")]
+    pub secret: Option<String>,
 }
 
 impl ReportArgs {
@@ -90,6 +103,7 @@ impl ReportArgs {
             country: self.country.clone(),
             from: self.from.clone(),
             to: self.to.clone(),
+            slice: Default::default(),
         }
         .normalized()
     }
@@ -126,21 +140,51 @@ enum Source {
     Local(Store),
     Remote {
         url: String,
-        token: String,
+        caller: Caller,
         client: reqwest::Client,
         runtime: tokio::runtime::Runtime,
     },
 }
 
+/// Who a remote report asks as.
+enum Caller {
+    /// The server's admin token (from the data folder): sees everything.
+    Admin(String),
+    /// A staff credential: sees its slice.
+    Staff { key: String, secret: String },
+}
+
 impl Source {
-    fn open(data: &Path) -> anyhow::Result<Source> {
+    fn open(args: &ReportArgs) -> anyhow::Result<Source> {
+        if let Some(server) = &args.server {
+            let (Some(key), Some(secret)) = (&args.key, &args.secret) else {
+                bail!("--server needs the credential's --key and its secret in KMH_SECRET");
+            };
+            let url = server.trim_end_matches('/');
+            let url = url.strip_suffix("/xapi").unwrap_or(url).to_owned();
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                bail!("--server {server:?}: expected an http(s) URL");
+            }
+            return Ok(Source::Remote {
+                url,
+                caller: Caller::Staff {
+                    key: key.clone(),
+                    secret: secret.clone(),
+                },
+                client: reqwest::Client::new(),
+                runtime: tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?,
+            });
+        }
+        let data = args.data.as_path();
         match Store::open(data) {
             Ok(store) => Ok(Source::Local(store)),
             Err(StoreError::Locked(_)) => {
                 let (url, token) = server_contact(data)?;
                 Ok(Source::Remote {
                     url,
-                    token,
+                    caller: Caller::Admin(token),
                     client: reqwest::Client::new(),
                     runtime: tokio::runtime::Builder::new_current_thread()
                         .enable_all()
@@ -158,7 +202,7 @@ impl Source {
     ) -> anyhow::Result<T> {
         let Source::Remote {
             url,
-            token,
+            caller,
             client,
             runtime,
         } = self
@@ -166,9 +210,12 @@ impl Source {
             bail!("not a remote source");
         };
         let (status, text) = runtime.block_on(async {
-            let r = client
-                .get(format!("{url}{path}"))
-                .bearer_auth(token)
+            let request = client.get(format!("{url}{path}"));
+            let request = match caller {
+                Caller::Admin(token) => request.bearer_auth(token),
+                Caller::Staff { key, secret } => request.basic_auth(key, Some(secret)),
+            };
+            let r = request
                 .query(query)
                 .send()
                 .await
@@ -324,7 +371,7 @@ fn learners(src: &Source, filter: &Filter, lang: &str, ids: bool) -> anyhow::Res
 }
 
 pub fn run(args: ReportArgs) -> anyhow::Result<()> {
-    let src = Source::open(&args.data)?;
+    let src = Source::open(&args)?;
     let filter = args.filter();
     if let Some(n) = args.repeat {
         return bench(&src, &args, &filter, n.max(1));

@@ -24,6 +24,13 @@ pub struct CredentialInfo {
     pub origins: Vec<String>,
     #[serde(default)]
     pub activities: Vec<String>,
+    /// The part of the learners it may read (see [`crate::analytics::Slice`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub courses: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cohorts: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub countries: Vec<String>,
     pub label: String,
     pub created: String,
 }
@@ -35,6 +42,9 @@ impl From<&CredentialRecord> for CredentialInfo {
             scopes: r.scopes.clone(),
             origins: r.origins.clone(),
             activities: r.activities.clone(),
+            courses: r.courses.clone(),
+            cohorts: r.cohorts.clone(),
+            countries: r.countries.clone(),
             label: r.label.clone(),
             created: r.created.clone(),
         }
@@ -49,8 +59,79 @@ pub struct NewCredential {
     pub origins: Vec<String>,
     #[serde(default)]
     pub activities: Vec<String>,
+    /// Limit a read credential to these courses (IRIs or ids), cohorts
+    /// and countries (ISO 3166-1 alpha-2); empty = all.
+    #[serde(default)]
+    pub courses: Vec<String>,
+    #[serde(default)]
+    pub cohorts: Vec<String>,
+    #[serde(default)]
+    pub countries: Vec<String>,
     #[serde(default)]
     pub label: String,
+}
+
+/// Scopes a credential limited to part of the learners may have: reading
+/// is all it can be limited for.
+const SLICE_SCOPES: [Scope; 3] = [
+    Scope::AnalyticsRead,
+    Scope::StatementsRead,
+    Scope::Identities,
+];
+
+impl NewCredential {
+    /// Checks the request and issues the credential it asks for; the error
+    /// says what is wrong with the request.
+    pub fn issue(self) -> Result<credentials::Issued, String> {
+        let scopes = self
+            .scopes
+            .iter()
+            .map(|s| s.parse::<Scope>())
+            .collect::<Result<Vec<_>, _>>()?;
+        if scopes.is_empty() {
+            return Err("a credential needs at least one scope".into());
+        }
+        let list = |what: &str, values: Vec<String>| -> Result<Vec<String>, String> {
+            values
+                .into_iter()
+                .map(|v| {
+                    let v = v.trim().to_owned();
+                    if v.is_empty() {
+                        Err(format!("an empty {what} limit"))
+                    } else {
+                        Ok(v)
+                    }
+                })
+                .collect()
+        };
+        let courses = list("course", self.courses)?;
+        let cohorts = list("cohort", self.cohorts)?;
+        let countries = list("country", self.countries)?
+            .into_iter()
+            .map(|c| {
+                if c.len() == 2 && c.bytes().all(|b| b.is_ascii_alphabetic()) {
+                    Ok(c.to_ascii_uppercase())
+                } else {
+                    Err(format!(
+                        "country {c:?} is not an ISO 3166-1 alpha-2 code (two letters, e.g. SN)"
+                    ))
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let sliced = !(courses.is_empty() && cohorts.is_empty() && countries.is_empty());
+        if sliced && let Some(bad) = scopes.iter().find(|s| !SLICE_SCOPES.contains(s)) {
+            return Err(format!(
+                "a credential limited to a course, cohort or country may only read \
+                 (scopes analytics/read, statements/read, identities), not {bad}"
+            ));
+        }
+        let mut issued =
+            credentials::issue_limited(&scopes, self.origins, self.activities, self.label);
+        issued.record.courses = courses;
+        issued.record.cohorts = cohorts;
+        issued.record.countries = countries;
+        Ok(issued)
+    }
 }
 
 /// What issuing a credential answers; the only time the secret is shown.
@@ -101,18 +182,7 @@ async fn add(
     State(state): State<AppState>,
     Json(req): Json<NewCredential>,
 ) -> Result<Json<IssuedCredential>, ApiError> {
-    let scopes = req
-        .scopes
-        .iter()
-        .map(|s| s.parse::<Scope>())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(ApiError::BadRequest)?;
-    if scopes.is_empty() {
-        return Err(ApiError::BadRequest(
-            "a credential needs at least one scope".into(),
-        ));
-    }
-    let issued = credentials::issue_limited(&scopes, req.origins, req.activities, req.label);
+    let issued = req.issue().map_err(ApiError::BadRequest)?;
     state.store.put_credential(&issued.record)?;
     state.reload_credentials()?;
     Ok(Json(IssuedCredential {

@@ -15,6 +15,14 @@ use crate::xapi::{ifi, validate};
 
 fn may_read(auth: &Auth) -> Result<(), ApiError> {
     let c = &auth.credential;
+    if !c.slice.is_all() {
+        // A Person object gathers names from every statement, inside the
+        // credential's slice of learners or not.
+        return Err(ApiError::Forbidden(format!(
+            "credential {} is limited to a course, cohort or country and cannot read agents",
+            c.key
+        )));
+    }
     if c.has(Scope::AllRead)
         || c.has(Scope::Define)
         || c.reads_all_statements()

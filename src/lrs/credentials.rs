@@ -11,6 +11,7 @@ use std::str::FromStr;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::analytics::Slice;
 use crate::store::CredentialRecord;
 
 /// What a credential may do.
@@ -87,6 +88,8 @@ pub struct Credential {
     pub origins: Vec<String>,
     /// Activity IRI prefixes this credential may write about; empty = any.
     pub activities: Vec<String>,
+    /// The learners it may read about; everyone when empty.
+    pub slice: Slice,
     pub label: String,
     secret_digest: [u8; 32],
 }
@@ -133,6 +136,7 @@ impl Credential {
             scopes: vec![Scope::All],
             origins: Vec::new(),
             activities: Vec::new(),
+            slice: Slice::default(),
             label: format!("kmh {label}"),
             secret_digest,
         }
@@ -155,6 +159,11 @@ impl TryFrom<&CredentialRecord> for Credential {
             scopes,
             origins: r.origins.clone(),
             activities: r.activities.clone(),
+            slice: Slice {
+                courses: r.courses.clone(),
+                cohorts: r.cohorts.clone(),
+                countries: r.countries.clone(),
+            },
             label: r.label.clone(),
             secret_digest,
         })
@@ -193,6 +202,9 @@ pub fn issue_limited(
             scopes,
             origins,
             activities,
+            courses: Vec::new(),
+            cohorts: Vec::new(),
+            countries: Vec::new(),
             label,
             created: now
                 .format(&time::format_description::well_known::Rfc3339)

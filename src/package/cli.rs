@@ -221,6 +221,9 @@ fn issue_credential(
             scopes: vec!["statements/write".into(), "state".into()],
             origins: origins.to_vec(),
             activities,
+            courses: vec![],
+            cohorts: vec![],
+            countries: vec![],
             label,
         },
     )

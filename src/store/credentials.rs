@@ -17,6 +17,14 @@ pub struct CredentialRecord {
     /// Activity IRI prefixes the credential is limited to; empty = any.
     #[serde(default)]
     pub activities: Vec<String>,
+    /// Staff credentials limited to part of the learners (course IRIs or
+    /// ids, cohorts, countries); empty = all. See [`crate::analytics::Slice`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub courses: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cohorts: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub countries: Vec<String>,
     #[serde(default)]
     pub label: String,
     pub created: String,

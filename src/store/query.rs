@@ -28,6 +28,9 @@ pub struct Query {
     pub limit: usize,
 }
 
+/// Decides, from a statement's stored JSON, whether a reader may see it.
+pub type Keep<'a> = dyn Fn(&[u8]) -> bool + 'a;
+
 /// One page of results and, when more match, the seq to continue from.
 #[derive(Debug, Default)]
 pub struct Page {
@@ -60,6 +63,14 @@ impl Filter<'_> {
 impl Store {
     /// Runs a query; voided statements are never returned.
     pub fn query(&self, q: &Query) -> Result<Page> {
+        self.query_where(q, None)
+    }
+
+    /// Runs a query, returning only the statements `keep` accepts (by
+    /// their stored JSON): a reader limited to part of the learners. The
+    /// page fills up with accepted statements only, so a restricted reader
+    /// may scan far more statements than it gets.
+    pub fn query_where(&self, q: &Query, keep: Option<&Keep<'_>>) -> Result<Page> {
         let ks = &self.inner.ks;
         let mode = |related: bool| if related { Match::Any } else { Match::Direct };
         // Most selective first: the first filter drives the scan.
@@ -109,6 +120,14 @@ impl Store {
             .voided
             .read()
             .map_err(|_| StoreError::Engine("voided set poisoned".into()))?;
+        let read = |seq: u64| -> Result<Vec<u8>> {
+            match ks.statements.get(seq_bytes(seq))? {
+                Some(j) => Ok(j.to_vec()),
+                None => Err(StoreError::Corrupt(format!(
+                    "index points to missing statement seq {seq}"
+                ))),
+            }
+        };
         let mut consider = |seq: u64, json: Option<Vec<u8>>, rest: &[Filter]| -> Result<bool> {
             if voided.contains(&seq) {
                 return Ok(true);
@@ -118,20 +137,23 @@ impl Store {
                     return Ok(true);
                 }
             }
+            let json = match (json, keep) {
+                (Some(j), _) => Some(j),
+                (None, None) => None,
+                (None, Some(_)) => Some(read(seq)?),
+            };
+            if let (Some(keep), Some(j)) = (keep, &json)
+                && !keep(j)
+            {
+                return Ok(true);
+            }
             if page.statements.len() == q.limit {
                 page.more = true;
                 return Ok(false);
             }
             let json = match json {
                 Some(j) => j,
-                None => match ks.statements.get(seq_bytes(seq))? {
-                    Some(j) => j.to_vec(),
-                    None => {
-                        return Err(StoreError::Corrupt(format!(
-                            "index points to missing statement seq {seq}"
-                        )));
-                    }
-                },
+                None => read(seq)?,
             };
             page.statements.push(StoredStatement {
                 seq,

@@ -1272,3 +1272,406 @@ mod png {
         out
     }
 }
+
+/// Issues a credential through the admin HTTP API (as `kmh creds add` does
+/// while the server runs).
+async fn admin_credential(lrs: &Lrs, request: Value) -> reqwest::Response {
+    lrs.client
+        .post(format!("{}/admin/credentials", lrs.url))
+        .bearer_auth("test-admin-token")
+        .json(&request)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Every statement a credential may read, following `more` links.
+async fn all_statements(lrs: &Lrs, (key, secret): (&str, &str), query: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut next = format!("/xapi/statements?{query}");
+    loop {
+        let r = lrs
+            .client
+            .get(format!("{}{next}", lrs.url))
+            .basic_auth(key, Some(secret))
+            .header("X-Experience-API-Version", "1.0.3")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "GET {next}");
+        let page: Value = r.json().await.unwrap();
+        out.extend(page["statements"].as_array().unwrap().iter().cloned());
+        match page["more"].as_str() {
+            Some(m) if !m.is_empty() => next = m.to_owned(),
+            _ => return out,
+        }
+    }
+}
+
+#[tokio::test]
+async fn scoped_credentials_read_only_their_slice_of_learners() {
+    let server = Lrs::start().await;
+    let lrs = &server;
+    let mut sent = cohort();
+    // L1 in a page statement without extensions: placed by their enrolment.
+    let mut bare = st(
+        &L1,
+        "experienced",
+        "s01-intro",
+        None,
+        json!({}),
+        "01-07T10:25",
+    );
+    bare["context"]
+        .as_object_mut()
+        .unwrap()
+        .remove("extensions");
+    sent.push(bare);
+    // A learner from Senegal in another course, and a statement outside any course.
+    let mut other = st(&L5, "registered", "", None, json!({}), "01-11T09:00");
+    other["object"]["id"] = json!("urn:kmh:course:other");
+    other["context"]["contextActivities"]["grouping"][0]["id"] = json!("urn:kmh:course:other");
+    sent.push(other);
+    let mut outside = st(&L1, "experienced", "", None, json!({}), "01-11T09:00");
+    outside["object"] = json!({"id": "https://elsewhere.example/page"});
+    outside["context"]
+        .as_object_mut()
+        .unwrap()
+        .remove("contextActivities");
+    sent.push(outside);
+    let r = lrs.post(&Value::Array(sent.clone())).await;
+    assert_eq!(r.status(), 200);
+    let ids: Vec<String> = r.json().await.unwrap();
+
+    // Senegal only, through the admin HTTP API.
+    let r = admin_credential(
+        lrs,
+        json!({"scopes": ["analytics/read", "statements/read"], "countries": ["sn"], "label": "SN officer"}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let issued: Value = r.json().await.unwrap();
+    assert_eq!(issued["countries"], json!(["SN"]));
+    let sn = (
+        issued["key"].as_str().unwrap().to_owned(),
+        issued["secret"].as_str().unwrap().to_owned(),
+    );
+    let sn = (sn.0.as_str(), sn.1.as_str());
+
+    // The indicators: the same numbers as the country=SN filter, and no more.
+    let get = |path: &'static str| async move {
+        let r = get_as(lrs, sn, path).await;
+        assert_eq!(r.status(), 200, "{path}");
+        r.json::<Value>().await.unwrap()
+    };
+    let o = get("/analytics/overview?course=reintegration-me").await;
+    let s = &o["summary"];
+    assert_eq!(
+        [&s["enrolled"], &s["started"], &s["completed"], &s["passed"]],
+        [2, 2, 1, 1]
+    );
+    assert_eq!(
+        o["options"]["countries"],
+        json!([{"value": "SN", "learners": 2}])
+    );
+    let courses: Vec<(&str, u64)> = o["options"]["courses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["id"].as_str().unwrap(), c["learners"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(courses, [("reintegration-me", 2), ("other", 1)]);
+    let ml = get("/analytics/overview?course=reintegration-me&country=ML").await;
+    assert_eq!(
+        ml["summary"]["enrolled"], 0,
+        "a filter cannot widen the slice"
+    );
+    let learners = get("/analytics/learners?course=reintegration-me&limit=50").await;
+    assert_eq!(learners["total"], 2);
+    assert!(
+        learners["learners"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["country"] == "SN")
+    );
+    // Another country's learner is not found by pseudonym either.
+    let everyone = analytics(lrs, "/analytics/learners?course=reintegration-me&limit=50").await;
+    let l2 = everyone["learners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["country"] == "ML")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = get_as(lrs, sn, &format!("/analytics/learners/{l2}")).await;
+    assert_eq!(r.status(), 404);
+    let r = get_as(
+        lrs,
+        (&lrs.key, &lrs.secret),
+        &format!("/analytics/learners/{l2}"),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let csv = get_as(lrs, sn, "/analytics/progress.csv?course=reintegration-me")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let rows: Vec<&str> = csv.trim_end().lines().skip(1).collect();
+    assert_eq!(rows.len(), 2 * 4, "two learners × four modules");
+    assert!(
+        rows.iter().all(|r| r.split(',').nth(1) == Some("SN")),
+        "{csv}"
+    );
+
+    // Statements: those about Senegal's learners, in every page size.
+    let want: Vec<&str> = sent
+        .iter()
+        .zip(&ids)
+        .filter(|(s, _)| {
+            let learner = s["actor"]["account"]["name"].as_str().unwrap();
+            let in_course = s["object"]["id"] != "https://elsewhere.example/page";
+            in_course && (learner == "l1" || learner == "l5")
+        })
+        .map(|(_, id)| id.as_str())
+        .collect();
+    assert!(want.len() > 20, "{}", want.len());
+    for query in ["ascending=true", "ascending=true&limit=3"] {
+        let got = all_statements(lrs, sn, query).await;
+        let got: Vec<&str> = got.iter().map(|s| s["id"].as_str().unwrap()).collect();
+        assert_eq!(got, want, "{query}");
+    }
+    let by_id = |id: &str| {
+        let url = format!("{}/xapi/statements?statementId={id}", lrs.url);
+        let client = lrs.client.clone();
+        async move {
+            client
+                .get(url)
+                .basic_auth(sn.0, Some(sn.1))
+                .header("X-Experience-API-Version", "1.0.3")
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    let l2_statement = sent
+        .iter()
+        .position(|s| s["actor"]["account"]["name"] == "l2")
+        .unwrap();
+    assert_eq!(by_id(&ids[l2_statement]).await, 404);
+    assert_eq!(by_id(&ids[sent.len() - 3]).await, 200, "the bare statement");
+    assert_eq!(by_id(&ids[sent.len() - 1]).await, 404, "outside any course");
+    let agents = lrs
+        .client
+        .get(format!("{}/xapi/agents", lrs.url))
+        .query(&[(
+            "agent",
+            r#"{"account":{"homePage":"https://lms.example.org","name":"l2"}}"#,
+        )])
+        .basic_auth(sn.0, Some(sn.1))
+        .header("X-Experience-API-Version", "1.0.3")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(agents.status(), 403);
+
+    // Cohort B of one course; and another course only.
+    let r = admin_credential(
+        lrs,
+        json!({"scopes": ["analytics/read"], "cohorts": ["B"], "courses": ["reintegration-me"]}),
+    )
+    .await;
+    let b: Value = r.json().await.unwrap();
+    let b = (b["key"].as_str().unwrap(), b["secret"].as_str().unwrap());
+    let o: Value = get_as(lrs, b, "/analytics/overview")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let s = &o["summary"];
+    assert_eq!([&s["enrolled"], &s["started"], &s["completed"]], [2, 1, 0]);
+    let r = lrs
+        .client
+        .get(format!("{}/xapi/statements", lrs.url))
+        .basic_auth(b.0, Some(b.1))
+        .header("X-Experience-API-Version", "1.0.3")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        403,
+        "analytics/read alone does not read statements"
+    );
+    let r = admin_credential(
+        lrs,
+        json!({"scopes": ["analytics/read"], "courses": ["urn:kmh:course:other"]}),
+    )
+    .await;
+    let other: Value = r.json().await.unwrap();
+    let other = (
+        other["key"].as_str().unwrap(),
+        other["secret"].as_str().unwrap(),
+    );
+    let o: Value = get_as(lrs, other, "/analytics/overview")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(o["course"]["id"], "other");
+    assert_eq!(o["summary"]["enrolled"], 1);
+    let r = get_as(lrs, other, "/analytics/overview?course=reintegration-me").await;
+    assert_eq!(
+        r.status(),
+        400,
+        "a course outside the slice does not exist for it"
+    );
+
+    // Limits only make sense on read credentials, with real country codes.
+    for (request, message) in [
+        (
+            json!({"scopes": ["statements/write"], "cohorts": ["A"]}),
+            "may only read",
+        ),
+        (
+            json!({"scopes": ["all"], "countries": ["SN"]}),
+            "may only read",
+        ),
+        (
+            json!({"scopes": ["analytics/read"], "countries": ["SEN"]}),
+            "not an ISO 3166-1 alpha-2 code",
+        ),
+        (
+            json!({"scopes": ["analytics/read"], "cohorts": [" "]}),
+            "empty cohort",
+        ),
+    ] {
+        let r = admin_credential(lrs, request.clone()).await;
+        assert_eq!(r.status(), 400, "{request}");
+        let body: Value = r.json().await.unwrap();
+        assert!(
+            body["error"].as_str().unwrap().contains(message),
+            "{request}: {body}"
+        );
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn kmh_creds_and_kmh_report_with_a_scoped_credential() {
+    // `kmh creds add` on a data folder: limits are checked and kept.
+    let folder = tempfile::tempdir().unwrap();
+    let creds = |args: &[&str]| {
+        kmh()
+            .args(["creds", "--data"])
+            .arg(folder.path())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let bad = creds(&["add", "--scope", "statements/write", "--cohort", "A"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("may only read"));
+    let bad = creds(&["add", "--scope", "analytics/read", "--country", "Senegal"]);
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr)
+            .contains("country \"Senegal\" is not an ISO 3166-1 alpha-2 code")
+    );
+    let ok = creds(&[
+        "add",
+        "--scope",
+        "analytics/read",
+        "--country",
+        "sn,ml",
+        "--cohort",
+        "A",
+    ]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&ok.stdout)
+            .contains("countries: SN, ML (reads only these learners)")
+    );
+    let list: Value = serde_json::from_slice(&creds(&["list", "--json"]).stdout).unwrap();
+    assert_eq!(list[0]["countries"], json!(["SN", "ML"]));
+    assert_eq!(list[0]["cohorts"], json!(["A"]));
+
+    // `kmh report --server` as a staff member of Senegal.
+    let lrs = Lrs::start().await;
+    load(&lrs).await;
+    let r = admin_credential(
+        &lrs,
+        json!({"scopes": ["analytics/read"], "countries": ["SN"]}),
+    )
+    .await;
+    let issued: Value = r.json().await.unwrap();
+    let (key, secret) = (
+        issued["key"].as_str().unwrap().to_owned(),
+        issued["secret"].as_str().unwrap().to_owned(),
+    );
+    let url = lrs.url.clone();
+    let report = move |args: &[&str]| {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let (url, key, secret) = (url.clone(), key.clone(), secret.clone());
+        tokio::task::spawn_blocking(move || {
+            kmh()
+                .arg("report")
+                .args(&args)
+                .args(["--server", &format!("{url}/xapi/"), "--key", &key])
+                .env("KMH_SECRET", &secret)
+                .env_remove("KMH_DATA")
+                .output()
+                .unwrap()
+        })
+    };
+    let out = report(&["--format", "json"]).await.unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let o: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(o["summary"]["enrolled"], 2);
+    assert_eq!(
+        o["options"]["countries"],
+        json!([{"value": "SN", "learners": 2}])
+    );
+    let out = report(&["learners", "--format", "csv"]).await.unwrap();
+    let csv = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        csv.trim_end().lines().count(),
+        3,
+        "header and two learners:\n{csv}"
+    );
+    assert!(!csv.contains(",ML,") && csv.contains(",SN,"), "{csv}");
+    let out = report(&["--identities", "learners", "--format", "csv"])
+        .await
+        .unwrap();
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("Learner l"),
+        "no identities without the scope"
+    );
+    let wrong = tokio::task::spawn_blocking({
+        let url = lrs.url.clone();
+        move || {
+            kmh()
+                .args(["report", "--server", &url, "--key", "nobody"])
+                .env("KMH_SECRET", "nothing")
+                .output()
+                .unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    assert!(!wrong.status.success());
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("401"));
+    lrs.stop().await;
+}

@@ -65,6 +65,7 @@ pub async fn get(
     let request = params::parse(&params::split(&raw)?)?;
     let store = state.store.clone();
     let mine = (!auth.credential.reads_all_statements()).then(|| auth.credential.key.clone());
+    let slice = auth.credential.slice.clone();
 
     tokio::task::spawn_blocking(move || match request {
         Request::Single { id, voided, view } => {
@@ -85,6 +86,9 @@ pub async fn get(
             {
                 return Err(ApiError::NotFound(format!("no statement with id {id}")));
             }
+            if !slice.is_all() && !in_slice(&store, &slice, &statement.json)? {
+                return Err(ApiError::NotFound(format!("no statement with id {id}")));
+            }
             let stored_ms = statement.stored_ms();
             let parts = attachment_parts(&store, view, std::slice::from_ref(&statement))?;
             let body = render(&store, &statement, view, &languages, version)?;
@@ -101,7 +105,20 @@ pub async fn get(
                 (lo, hi.min(store.last_seq()))
             });
             let query = to_store_query(&filters, mine, lo, hi, limit);
-            let page = store.query(&query)?;
+            let page = if slice.is_all() {
+                store.query(&query)?
+            } else {
+                let analytics = store.analytics()?;
+                let keep = |json: &[u8]| {
+                    let Ok(v) = serde_json::from_slice::<Value>(json) else {
+                        return false;
+                    };
+                    analytics
+                        .read()
+                        .is_ok_and(|state| slice.admits_statement(&v, &state))
+                };
+                store.query_where(&query, Some(&keep))?
+            };
             let more = match (page.more, page.statements.last()) {
                 (true, Some(last)) => {
                     let (lo, hi) = if filters.ascending {
@@ -158,6 +175,22 @@ fn to_store_query(f: &Filters, authority: Option<String>, lo: u64, hi: u64, limi
         ascending: f.ascending,
         limit,
     }
+}
+
+/// The statement is about learners a limited credential may read
+/// ([`crate::analytics::Slice`]).
+fn in_slice(
+    store: &crate::store::Store,
+    slice: &crate::analytics::Slice,
+    json: &[u8],
+) -> Result<bool, ApiError> {
+    let v: Value = serde_json::from_slice(json)
+        .map_err(|e| ApiError::Internal(format!("stored statement: {e}")))?;
+    let state = store
+        .analytics()?
+        .read()
+        .map_err(|_| ApiError::Internal("analytics state poisoned".into()))?;
+    Ok(slice.admits_statement(&v, &state))
 }
 
 fn written_by(statement: &StoredStatement, key: &str) -> bool {
