@@ -52,12 +52,20 @@ mod model;
 mod slice;
 mod state;
 
-pub use extract::{COURSE_TYPE, duration_ms, parse_ms};
+pub use extract::{COURSE_TYPE, Fact, duration_ms, parse_ms};
 pub use indicators::Filter;
 pub use model::{EnrolKey, Enrolment, ModuleProgress, QuestionStat, RowChange, RowReader, Tag};
 pub use model::{all_rows, enrol_key};
 pub use slice::Slice;
 pub use state::{Group, State, StatementSource, pseudonym};
+
+/// What the read models take from a statement, read without touching the
+/// shared state, so that it can run on the request's own thread; the
+/// statement's strings are shared with the state's later, in
+/// [`Group::project_fact`].
+pub fn fact_of(statement: &serde_json::Value) -> Option<Fact> {
+    extract::extract(statement, &mut |s| model::Str::from(s))
+}
 
 pub const EXT_COHORT: &str = "urn:kmh:ext:cohort";
 pub const EXT_COUNTRY: &str = "urn:kmh:ext:country";

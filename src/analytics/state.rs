@@ -16,7 +16,7 @@ use std::sync::{Arc, RwLock, RwLockReadGuard};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::extract::{Fact, extract};
+use super::extract::{Fact, Target, extract};
 use super::model::{EnrolKey, Enrolment, RowChange, Str, Tag, enrol_key, row_changes};
 
 /// Where a rebuild reads statements from (the store, in production).
@@ -335,15 +335,98 @@ impl<'a> Group<'a> {
         let Some(fact) = extract(statement, &mut |s| self.intern(s)) else {
             return Ok(());
         };
-        let key = enrol_key(&fact.course, &fact.learner);
-        let (course, learner) = (fact.course.clone(), fact.learner.clone());
-        self.draft(key, &course, &learner).apply(&fact);
         let id = statement
             .get("id")
             .and_then(Value::as_str)
             .and_then(|s| Uuid::parse_str(s).ok());
-        self.log.push(Logged { id, seq, key, fact });
+        self.record(fact, id, seq);
         Ok(())
+    }
+
+    /// Projects one newly stored statement from what [`crate::analytics::fact_of`]
+    /// read from it: `voids` is the statement it voids, if it is a voiding
+    /// statement; `voided` is true when it was voided before it arrived.
+    pub fn project_fact(
+        &mut self,
+        id: Uuid,
+        voids: Option<Uuid>,
+        fact: Option<Fact>,
+        seq: u64,
+        voided: bool,
+        source: &dyn StatementSource,
+    ) -> Result<(), String> {
+        if let Some(target) = voids {
+            return self.void(target, source);
+        }
+        if voided {
+            return Ok(());
+        }
+        let Some(fact) = fact else {
+            return Ok(());
+        };
+        let fact = self.share_strings(fact);
+        self.record(fact, Some(id), seq);
+        Ok(())
+    }
+
+    /// Swaps a fact's strings for the state's copies, so that a string
+    /// repeated by a million statements is kept once.
+    fn share_strings(&mut self, fact: Fact) -> Fact {
+        let Fact {
+            course,
+            learner,
+            name,
+            module,
+            target,
+            verb,
+            at_ms,
+            score,
+            success,
+            completion,
+            duration_ms,
+            response,
+            interaction,
+            tag,
+            cohort,
+            country,
+            language,
+            registration,
+            page,
+        } = fact;
+        let mut share = |s: Str| self.intern(&s);
+        let target = match target {
+            Target::Question(q) => Target::Question(share(q)),
+            Target::Page(p) => Target::Page(share(p)),
+            other => other,
+        };
+        Fact {
+            course: share(course),
+            learner: share(learner),
+            name: name.map(&mut share),
+            module: module.map(&mut share),
+            target,
+            verb,
+            at_ms,
+            score,
+            success,
+            completion,
+            duration_ms,
+            response: response.map(&mut share),
+            interaction: interaction.map(&mut share),
+            tag,
+            cohort: cohort.map(&mut share),
+            country: country.map(&mut share),
+            language: language.map(&mut share),
+            registration: registration.map(&mut share),
+            page: page.map(&mut share),
+        }
+    }
+
+    fn record(&mut self, fact: Fact, id: Option<Uuid>, seq: u64) {
+        let key = enrol_key(&fact.course, &fact.learner);
+        let (course, learner) = (fact.course.clone(), fact.learner.clone());
+        self.draft(key, &course, &learner).apply(&fact);
+        self.log.push(Logged { id, seq, key, fact });
     }
 
     fn void(&mut self, target: Uuid, source: &dyn StatementSource) -> Result<(), String> {

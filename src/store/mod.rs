@@ -27,6 +27,7 @@ mod credentials;
 mod documents;
 mod identities;
 mod keys;
+mod prepare;
 mod query;
 mod writer;
 

@@ -13,7 +13,8 @@ use serde_json::{Map, Value};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
-use super::keys::{self, digest, index_key, seq_bytes};
+use super::keys::{self, index_key, seq_bytes};
+use super::prepare::{IndexRows, Prepared};
 use super::{Result, Store, StoreError, format_ms, now_ms};
 use crate::xapi::keys::{IndexKeys, statement_ref_target};
 
@@ -51,7 +52,7 @@ pub struct Appended {
 type Reply = oneshot::Sender<Result<Vec<Appended>>>;
 
 struct Request {
-    statements: Vec<NewStatement>,
+    statements: Vec<Prepared>,
     reply: Reply,
 }
 
@@ -80,6 +81,7 @@ impl Writer {
     /// Stores one request's statements atomically and durably. Resolves
     /// only after the batch holding them is on disk.
     pub async fn append(&self, statements: Vec<NewStatement>) -> Result<Vec<Appended>> {
+        let statements = prepare_all(statements)?;
         let (reply, rx) = oneshot::channel();
         self.tx
             .send(Request { statements, reply })
@@ -90,12 +92,22 @@ impl Writer {
 
     /// The blocking form, for command-line tools that own the store.
     pub fn append_blocking(&self, statements: Vec<NewStatement>) -> Result<Vec<Appended>> {
+        let statements = prepare_all(statements)?;
         let (reply, rx) = oneshot::channel();
         self.tx
             .blocking_send(Request { statements, reply })
             .map_err(|_| StoreError::Closed)?;
         rx.blocking_recv().map_err(|_| StoreError::Closed)?
     }
+}
+
+/// Does the statements' store-independent work on the caller's thread.
+fn prepare_all(statements: Vec<NewStatement>) -> Result<Vec<Prepared>> {
+    statements
+        .into_iter()
+        .map(Prepared::of)
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|e| StoreError::Engine(format!("statement not serialisable: {e}")))
 }
 
 /// What the writer remembers between groups so that the common case (a
@@ -245,7 +257,7 @@ fn commit_group(store: &Store, group: Vec<Request>, caches: &mut Caches) {
 #[allow(clippy::too_many_arguments)]
 fn stage_request(
     store: &Store,
-    statements: Vec<NewStatement>,
+    statements: Vec<Prepared>,
     batch: &mut OwnedWriteBatch,
     staged: &mut HashMap<Uuid, Staged>,
     next_seq: &mut u64,
@@ -280,7 +292,7 @@ fn stage_request(
     }
 
     let mut appended = Vec::with_capacity(statements.len());
-    for (st, prior) in statements.into_iter().zip(existing) {
+    for (mut st, prior) in statements.into_iter().zip(existing) {
         if let Some(seq) = prior {
             appended.push(Appended {
                 id: st.id,
@@ -291,23 +303,15 @@ fn stage_request(
         }
         let seq = *next_seq;
         *next_seq += 1;
-        let mut json = st.json;
-        let stored = format_ms(keys::seq_millis(seq));
-        if !json.contains_key("timestamp") {
-            json.insert("timestamp".into(), Value::String(stored.clone()));
-        }
-        json.insert("stored".into(), Value::String(stored));
-        let statement = Value::Object(json);
+        let stored_ms = keys::seq_millis(seq);
+        let body = st.finish_body(&format_ms(stored_ms));
 
-        let mut index = IndexKeys::of(&statement);
-        let target = statement_ref_target(&statement).and_then(|t| Uuid::parse_str(t).ok());
-        let voiding = target.is_some()
-            && statement.pointer("/verb/id").and_then(Value::as_str) == Some(crate::xapi::VOIDED);
-        if let Some(target) = target {
+        if let Some(target) = st.target {
             if let Some(target_keys) = keys_of_target(store, staged, target, 0)? {
-                index.inherit(&target_keys);
+                st.keys.inherit(&target_keys);
+                st.rows = IndexRows::of(&st.keys);
             }
-            if voiding {
+            if st.voiding {
                 batch.insert(
                     &ks.voided,
                     target.as_bytes().to_vec(),
@@ -319,24 +323,29 @@ fn stage_request(
             }
         }
         // A statement voided before it arrived is voided on arrival.
-        if !voiding && ks.voided.contains_key(st.id.as_bytes())? {
+        if !st.voiding && ks.voided.contains_key(st.id.as_bytes())? {
             newly_voided.push(seq);
         }
-        collect_definitions(&statement, activity_defs, caches, store)?;
-        collect_names(&statement, agent_names, caches, store)?;
+        merge_definitions(&st.definitions, activity_defs, caches, store)?;
+        merge_names(std::mem::take(&mut st.names), agent_names, caches, store)?;
         let voided_on_arrival = newly_voided.last() == Some(&seq);
+        let mut fact = st.fact.take();
+        if let Some(f) = fact.as_mut()
+            && !st.has_timestamp
+        {
+            f.at_ms = stored_ms;
+        }
+        let voids = st.voiding.then_some(st.target).flatten();
         projection
-            .project(&statement, seq, voided_on_arrival, store)
+            .project_fact(st.id, voids, fact, seq, voided_on_arrival, store)
             .map_err(StoreError::Engine)?;
 
-        let bytes =
-            serde_json::to_vec(&statement).map_err(|e| StoreError::Engine(e.to_string()))?;
-        batch.insert(&ks.statements, seq_bytes(seq).to_vec(), bytes);
+        batch.insert(&ks.statements, seq_bytes(seq).to_vec(), body);
         let mut by_id = Vec::with_capacity(28);
         by_id.extend_from_slice(&seq_bytes(seq));
         by_id.extend_from_slice(&st.fingerprint);
         batch.insert(&ks.by_id, st.id.as_bytes().to_vec(), by_id);
-        write_index_rows(batch, store, &index, seq, &st.authority);
+        write_index_rows(batch, store, &st.rows, &st.authority, seq);
         for attachment in &st.attachments {
             if !ks.attachments.contains_key(attachment.sha2.as_bytes())? {
                 batch.insert(
@@ -352,8 +361,8 @@ fn stage_request(
             Staged {
                 seq,
                 fingerprint: st.fingerprint,
-                keys: index,
-                voiding,
+                keys: st.keys,
+                voiding: st.voiding,
             },
         );
         appended.push(Appended {
@@ -368,42 +377,34 @@ fn stage_request(
 fn write_index_rows(
     batch: &mut OwnedWriteBatch,
     store: &Store,
-    index: &IndexKeys,
+    rows: &IndexRows,
+    authority: &[u8; keys::DIGEST_LEN],
     seq: u64,
-    authority: &str,
 ) {
     let ks = &store.inner.ks;
-    for key in &index.agents {
+    for (d, direct) in &rows.agents {
         batch.insert(
             &ks.idx_agent,
-            index_key(&digest(&key.value), seq).to_vec(),
-            vec![key.direct as u8],
+            index_key(d, seq).to_vec(),
+            vec![*direct as u8],
         );
     }
-    for key in &index.activities {
+    for (d, direct) in &rows.activities {
         batch.insert(
             &ks.idx_activity,
-            index_key(&digest(&key.value), seq).to_vec(),
-            vec![key.direct as u8],
+            index_key(d, seq).to_vec(),
+            vec![*direct as u8],
         );
     }
-    for verb in &index.verbs {
-        batch.insert(
-            &ks.idx_verb,
-            index_key(&digest(verb), seq).to_vec(),
-            Vec::new(),
-        );
+    for d in &rows.verbs {
+        batch.insert(&ks.idx_verb, index_key(d, seq).to_vec(), Vec::new());
     }
-    for reg in &index.registrations {
-        batch.insert(
-            &ks.idx_registration,
-            index_key(&digest(reg), seq).to_vec(),
-            Vec::new(),
-        );
+    for d in &rows.registrations {
+        batch.insert(&ks.idx_registration, index_key(d, seq).to_vec(), Vec::new());
     }
     batch.insert(
         &ks.idx_authority,
-        index_key(&digest(authority), seq).to_vec(),
+        index_key(authority, seq).to_vec(),
         Vec::new(),
     );
 }
@@ -455,48 +456,12 @@ fn voidable_seq(store: &Store, staged: &HashMap<Uuid, Staged>, id: Uuid) -> Resu
 /// Merges the activity definitions a statement carries into the canonical
 /// ones: a later statement's properties replace earlier ones, language maps
 /// are merged entry by entry.
-fn collect_definitions<'a>(
-    statement: &'a Value,
+fn merge_definitions(
+    found: &[(String, Value)],
     defs: &mut HashMap<String, (Value, bool)>,
     caches: &Caches,
     store: &Store,
 ) -> Result<()> {
-    let mut found: Vec<(&str, &Value)> = Vec::new();
-    let mut visit = |activity: &'a Value| {
-        if let (Some(id), Some(def)) = (
-            activity.get("id").and_then(Value::as_str),
-            activity.get("definition"),
-        ) {
-            found.push((id, def));
-        }
-    };
-    if let Some(object) = statement.get("object") {
-        match object.get("objectType").and_then(Value::as_str) {
-            None | Some("Activity") => visit(object),
-            Some("SubStatement") => {
-                if let Some(o) = object.get("object")
-                    && matches!(
-                        o.get("objectType").and_then(Value::as_str),
-                        None | Some("Activity")
-                    )
-                {
-                    visit(o);
-                }
-            }
-            _ => {}
-        }
-    }
-    if let Some(cas) = statement
-        .pointer("/context/contextActivities")
-        .and_then(Value::as_object)
-    {
-        for list in cas.values() {
-            match list {
-                Value::Array(items) => items.iter().for_each(&mut visit),
-                single => visit(single),
-            }
-        }
-    }
     for (id, def) in found {
         // Most statements repeat a definition already known: that case
         // neither copies nor writes anything.
@@ -507,7 +472,7 @@ fn collect_definitions<'a>(
         } else if let Some(known) = caches.definitions.get(id)
             && subsumes(known, def)
         {
-            defs.insert(id.to_owned(), (known.clone(), false));
+            defs.insert(id.clone(), (known.clone(), false));
             continue;
         }
         let (current, changed) = match defs.get(id) {
@@ -519,7 +484,7 @@ fn collect_definitions<'a>(
         };
         let merged = merge_definition(current.clone(), def);
         let changed = changed || current.as_ref() != Some(&merged);
-        defs.insert(id.to_owned(), (merged, changed));
+        defs.insert(id.clone(), (merged, changed));
     }
     Ok(())
 }
@@ -561,49 +526,25 @@ fn merge_definition(current: Option<Value>, incoming: &Value) -> Value {
 }
 
 /// Remembers the names agents are given, for the Agents resource's Person.
-fn collect_names(
-    statement: &Value,
+fn merge_names(
+    found: Vec<(String, String)>,
     names: &mut HashMap<String, (Vec<String>, bool)>,
     caches: &Caches,
     store: &Store,
 ) -> Result<()> {
-    let mut agents: Vec<&Value> = Vec::new();
-    if let Some(actor) = statement.get("actor") {
-        agents.push(actor);
-        agents.extend(
-            actor
-                .get("member")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten(),
-        );
-    }
-    if let Some(object) = statement.get("object")
-        && matches!(
-            object.get("objectType").and_then(Value::as_str),
-            Some("Agent") | Some("Group")
-        )
-    {
-        agents.push(object);
-    }
-    for agent in agents {
-        let (Some(identity), Some(name)) = (
-            crate::xapi::ifi::identity(agent),
-            agent.get("name").and_then(Value::as_str),
-        ) else {
-            continue;
+    for (identity, name) in found {
+        let (list, changed) = match names.entry(identity) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let known = match caches.names.get(e.key()) {
+                    Some(n) => n.clone(),
+                    None => store.agent_names(e.key())?,
+                };
+                e.insert((known, false))
+            }
         };
-        if !names.contains_key(&identity) {
-            let known = match caches.names.get(&identity) {
-                Some(n) => n.clone(),
-                None => store.agent_names(&identity)?,
-            };
-            names.insert(identity.clone(), (known, false));
-        }
-        if let Some((list, changed)) = names.get_mut(&identity)
-            && !list.iter().any(|n| n == name)
-        {
-            list.push(name.to_owned());
+        if !list.contains(&name) {
+            list.push(name);
             *changed = true;
         }
     }

@@ -1,0 +1,275 @@
+//! The part of storing a statement that needs no store state: serialising
+//! it, working out its index keys and what it tells the activity, agent and
+//! analytics records. It runs on the request's own thread, before the
+//! statement reaches the single writer thread, so that the writer (the
+//! bottleneck of ingest: it serialises every group commit) only assigns
+//! `stored`, checks conflicts and inserts rows.
+
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::keys::{DIGEST_LEN, digest};
+use super::writer::{NewStatement, StoredAttachment};
+use crate::analytics::Fact;
+use crate::xapi::keys::{IndexKeys, statement_ref_target};
+
+type Digest = [u8; DIGEST_LEN];
+
+/// A statement ready for the writer.
+pub(super) struct Prepared {
+    pub id: Uuid,
+    pub fingerprint: [u8; 20],
+    /// The statement's JSON without `stored`, and without its closing
+    /// brace: the writer appends `stored` (and `timestamp` when the
+    /// statement has none) once it knows the time.
+    pub body: Vec<u8>,
+    pub has_timestamp: bool,
+    pub keys: IndexKeys,
+    pub rows: IndexRows,
+    pub authority: Digest,
+    /// The statement this one refers to with a StatementRef.
+    pub target: Option<Uuid>,
+    /// True when it voids `target`.
+    pub voiding: bool,
+    /// Activity definitions it carries, by activity IRI.
+    pub definitions: Vec<(String, Value)>,
+    /// Names it gives agents, by agent identity.
+    pub names: Vec<(String, String)>,
+    /// What the analytics read models take from it (strings not yet shared).
+    pub fact: Option<Fact>,
+    pub attachments: Vec<StoredAttachment>,
+}
+
+/// The digests of a statement's index keys, in the order the writer writes
+/// their rows.
+#[derive(Default)]
+pub(super) struct IndexRows {
+    pub agents: Vec<(Digest, bool)>,
+    pub activities: Vec<(Digest, bool)>,
+    pub verbs: Vec<Digest>,
+    pub registrations: Vec<Digest>,
+}
+
+impl IndexRows {
+    pub fn of(keys: &IndexKeys) -> IndexRows {
+        IndexRows {
+            agents: keys
+                .agents
+                .iter()
+                .map(|k| (digest(&k.value), k.direct))
+                .collect(),
+            activities: keys
+                .activities
+                .iter()
+                .map(|k| (digest(&k.value), k.direct))
+                .collect(),
+            verbs: keys.verbs.iter().map(|v| digest(v)).collect(),
+            registrations: keys.registrations.iter().map(|r| digest(r)).collect(),
+        }
+    }
+}
+
+impl Prepared {
+    pub fn of(st: NewStatement) -> Result<Prepared, serde_json::Error> {
+        let NewStatement {
+            id,
+            mut json,
+            fingerprint,
+            authority,
+            attachments,
+        } = st;
+        // `stored` is the LRS's to set; whatever the client sent goes.
+        json.remove("stored");
+        let has_timestamp = json.contains_key("timestamp");
+        let statement = Value::Object(json);
+
+        let keys = IndexKeys::of(&statement);
+        let target = statement_ref_target(&statement).and_then(|t| Uuid::parse_str(t).ok());
+        let voiding = target.is_some()
+            && statement.pointer("/verb/id").and_then(Value::as_str) == Some(crate::xapi::VOIDED);
+        let definitions = definitions(&statement);
+        let names = names(&statement);
+        let fact = crate::analytics::fact_of(&statement);
+
+        let mut body = serde_json::to_vec(&statement)?;
+        // A statement is a non-empty object, so it ends in `}` and the
+        // writer's `,"stored":…}` continues it correctly.
+        body.pop();
+        Ok(Prepared {
+            id,
+            fingerprint,
+            body,
+            has_timestamp,
+            rows: IndexRows::of(&keys),
+            keys,
+            authority: digest(&authority),
+            target,
+            voiding,
+            definitions,
+            names,
+            fact,
+            attachments,
+        })
+    }
+
+    /// The stored JSON, now that `stored` is known.
+    pub fn finish_body(&mut self, stored: &str) -> Vec<u8> {
+        let mut body = std::mem::take(&mut self.body);
+        body.reserve(2 * (stored.len() + 16) + 1);
+        body.extend_from_slice(b",\"stored\":\"");
+        body.extend_from_slice(stored.as_bytes());
+        body.push(b'"');
+        if !self.has_timestamp {
+            body.extend_from_slice(b",\"timestamp\":\"");
+            body.extend_from_slice(stored.as_bytes());
+            body.push(b'"');
+        }
+        body.push(b'}');
+        body
+    }
+}
+
+/// The activity definitions a statement carries: on its object (or its
+/// SubStatement's object) and on its context activities.
+fn definitions(statement: &Value) -> Vec<(String, Value)> {
+    let mut found = Vec::new();
+    let mut visit = |activity: &Value| {
+        if let (Some(id), Some(def)) = (
+            activity.get("id").and_then(Value::as_str),
+            activity.get("definition"),
+        ) {
+            found.push((id.to_owned(), def.clone()));
+        }
+    };
+    if let Some(object) = statement.get("object") {
+        match object.get("objectType").and_then(Value::as_str) {
+            None | Some("Activity") => visit(object),
+            Some("SubStatement") => {
+                if let Some(o) = object.get("object")
+                    && matches!(
+                        o.get("objectType").and_then(Value::as_str),
+                        None | Some("Activity")
+                    )
+                {
+                    visit(o);
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(cas) = statement
+        .pointer("/context/contextActivities")
+        .and_then(Value::as_object)
+    {
+        for list in cas.values() {
+            match list {
+                Value::Array(items) => items.iter().for_each(&mut visit),
+                single => visit(single),
+            }
+        }
+    }
+    found
+}
+
+/// The names a statement gives agents (its actor, the actor's members and
+/// an Agent or Group object), for the Agents resource's Person.
+fn names(statement: &Value) -> Vec<(String, String)> {
+    let mut agents: Vec<&Value> = Vec::new();
+    if let Some(actor) = statement.get("actor") {
+        agents.push(actor);
+        agents.extend(
+            actor
+                .get("member")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten(),
+        );
+    }
+    if let Some(object) = statement.get("object")
+        && matches!(
+            object.get("objectType").and_then(Value::as_str),
+            Some("Agent") | Some("Group")
+        )
+    {
+        agents.push(object);
+    }
+    agents
+        .into_iter()
+        .filter_map(|agent| {
+            let name = agent.get("name").and_then(Value::as_str)?;
+            Some((crate::xapi::ifi::identity(agent)?, name.to_owned()))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn prepared(statement: Value) -> Prepared {
+        let Value::Object(json) = statement else {
+            unreachable!()
+        };
+        Prepared::of(NewStatement {
+            id: Uuid::nil(),
+            json,
+            fingerprint: [0; 20],
+            authority: "key".into(),
+            attachments: Vec::new(),
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn body_gets_stored_and_a_missing_timestamp() {
+        let mut p = prepared(json!({
+            "actor": {"mbox": "mailto:a@example.org"},
+            "verb": {"id": "http://example.org/v"},
+            "object": {"id": "http://example.org/a"},
+            "stored": "1999-01-01T00:00:00.000Z"
+        }));
+        let body = p.finish_body("2026-01-02T03:04:05.678Z");
+        let back: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(back["stored"], "2026-01-02T03:04:05.678Z");
+        assert_eq!(back["timestamp"], "2026-01-02T03:04:05.678Z");
+        assert_eq!(back["actor"]["mbox"], "mailto:a@example.org");
+    }
+
+    #[test]
+    fn body_keeps_the_clients_timestamp() {
+        let mut p = prepared(json!({
+            "actor": {"mbox": "mailto:a@example.org"},
+            "verb": {"id": "http://example.org/v"},
+            "object": {"id": "http://example.org/a"},
+            "timestamp": "2020-05-05T05:05:05.000Z"
+        }));
+        let back: Value =
+            serde_json::from_slice(&p.finish_body("2026-01-02T03:04:05.678Z")).unwrap();
+        assert_eq!(back["timestamp"], "2020-05-05T05:05:05.000Z");
+        assert_eq!(back["stored"], "2026-01-02T03:04:05.678Z");
+    }
+
+    #[test]
+    fn voiding_and_definitions_and_names_are_found() {
+        let p = prepared(json!({
+            "actor": {"mbox": "mailto:a@example.org", "name": "Awa"},
+            "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"},
+            "object": {"objectType": "StatementRef", "id": "5e9f7e6c-8a0e-4f5c-9d56-0b2b9a6f6b11"},
+            "context": {"contextActivities": {"parent": [
+                {"id": "http://example.org/course", "definition": {"type": "http://adlnet.gov/expapi/activities/course"}}
+            ]}}
+        }));
+        assert!(p.voiding);
+        assert_eq!(
+            p.target,
+            Uuid::parse_str("5e9f7e6c-8a0e-4f5c-9d56-0b2b9a6f6b11").ok()
+        );
+        assert_eq!(p.definitions.len(), 1);
+        assert_eq!(p.definitions[0].0, "http://example.org/course");
+        assert_eq!(
+            p.names,
+            vec![("mbox:mailto:a@example.org".to_string(), "Awa".to_string())]
+        );
+    }
+}
