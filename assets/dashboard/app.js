@@ -1,11 +1,12 @@
 /*
- * kmh dashboard. Reads the indicators from /analytics/... with the
- * credential the user signs in with (kept in sessionStorage for this tab
- * only) and draws every chart itself as inline SVG: no library, no CDN.
+ * kmh dashboard. Reads the indicators from /analytics/... and draws every
+ * chart itself as inline SVG: no library, no CDN.
  *
- * A credential can also be handed over in the URL fragment
- * (#key=…&secret=…), which never reaches the server; the page removes it
- * from the address bar at once.
+ * Signing in is the browser's: the server answers /dashboard with an HTTP
+ * Basic challenge, and the browser then sends the credential with this
+ * page's own requests. The page never sees, stores or puts the secret in a
+ * URL. "Sign out" opens /dashboard/signout, whose 401 makes the browser
+ * forget it.
  */
 "use strict";
 
@@ -24,9 +25,9 @@ const COLORS = {
 
 const STRINGS = {
   en: {
-    title: "Training dashboard", signout: "Sign out", signinTitle: "Sign in",
-    signinHelp: "Use a credential with the analytics/read scope (or statements/read). Learners are shown by pseudonym unless it also has the identities scope.",
-    key: "Key", secret: "Secret", signin: "Sign in", course: "Course", module: "Module",
+    title: "Training dashboard", signout: "Sign out", signinTitle: "Sign in again",
+    signinHelp: "Reload the page and sign in with a credential that has the analytics/read scope (or statements/read). Learners are shown by pseudonym unless it also has the identities scope.",
+    course: "Course", module: "Module",
     cohort: "Cohort", country: "Country", language: "Language", from: "Enrolled from", to: "to",
     reset: "Reset", export: "Export CSV", all: "All", allModules: "Whole course",
     funnel: "Progress through the modules",
@@ -46,7 +47,7 @@ const STRINGS = {
     respondents: "respondents", mean: "mean", noData: "No data for these filters yet.",
     status: "Status", first: "First", last: "Last", minutes: "Minutes", best: "Best", latest: "Latest",
     page: "Page", modulesDone: "Modules done", id: "Id", identity: "Identity", name: "Name",
-    loading: "Loading…", updated: "Updated", badCredential: "This key and secret were not accepted.",
+    loading: "Loading…", updated: "Updated", badCredential: "Your credential is no longer accepted.",
     forbidden: "This credential may not read analytics.", learnersFound: "learners",
     prepostHelp: "Mean scores of learners who took both assessments ({pairs}); {improved} improved.",
     satisfactionHelp: "{n} respondents. Share of answers per scale point.",
@@ -55,9 +56,9 @@ const STRINGS = {
     questionsHelp: "Hardest first: share of correct answers among all answers.",
   },
   fr: {
-    title: "Tableau de bord de la formation", signout: "Se déconnecter", signinTitle: "Connexion",
-    signinHelp: "Utilisez un identifiant ayant la portée analytics/read (ou statements/read). Les apprenants sont présentés sous pseudonyme, sauf si l'identifiant a aussi la portée identities.",
-    key: "Clé", secret: "Secret", signin: "Se connecter", course: "Formation", module: "Module",
+    title: "Tableau de bord de la formation", signout: "Se déconnecter", signinTitle: "Se reconnecter",
+    signinHelp: "Rechargez la page et connectez-vous avec un identifiant ayant la portée analytics/read (ou statements/read). Les apprenants sont présentés sous pseudonyme, sauf si l'identifiant a aussi la portée identities.",
+    course: "Formation", module: "Module",
     cohort: "Cohorte", country: "Pays", language: "Langue", from: "Inscrits du", to: "au",
     reset: "Réinitialiser", export: "Exporter en CSV", all: "Tous", allModules: "Toute la formation",
     funnel: "Progression dans les modules",
@@ -77,7 +78,7 @@ const STRINGS = {
     respondents: "répondants", mean: "moyenne", noData: "Pas encore de données pour ces filtres.",
     status: "Statut", first: "Début", last: "Dernière activité", minutes: "Minutes", best: "Meilleur", latest: "Dernier",
     page: "Page", modulesDone: "Modules terminés", id: "Id", identity: "Identité", name: "Nom",
-    loading: "Chargement…", updated: "Mis à jour", badCredential: "Cette clé et ce secret n'ont pas été acceptés.",
+    loading: "Chargement…", updated: "Mis à jour", badCredential: "Votre identifiant n'est plus accepté.",
     forbidden: "Cet identifiant ne peut pas lire les analyses.", learnersFound: "apprenants",
     prepostHelp: "Scores moyens des apprenants ayant passé les deux évaluations ({pairs}) ; {improved} ont progressé.",
     satisfactionHelp: "{n} répondants. Part des réponses par point de l'échelle.",
@@ -89,7 +90,7 @@ const STRINGS = {
 
 const state = {
   lang: localStorage.getItem("kmh.lang") || ((navigator.language || "en").slice(0, 2) === "fr" ? "fr" : "en"),
-  cred: null,
+  started: false,
   overview: null,
   offset: 0,
   limit: 25,
@@ -149,14 +150,10 @@ function setLanguage(lang) {
   state.lang = lang;
   localStorage.setItem("kmh.lang", lang);
   applyLanguage();
-  if (state.cred) refresh();
+  if (state.started) refresh();
 }
 
 // ---------------------------------------------------------------- API
-
-function authHeader() {
-  return `Basic ${btoa(`${state.cred.key}:${state.cred.secret}`)}`;
-}
 
 function filterParams() {
   const p = new URLSearchParams();
@@ -178,8 +175,9 @@ class HttpError extends Error {
 }
 
 async function api(path, params, as = "json") {
-  const url = `${path}?${params.toString()}`;
-  const r = await fetch(url, { headers: { Authorization: authHeader(), Accept: as === "json" ? "application/json" : "text/csv" } });
+  // The origin never carries user:password, so neither does the request URL.
+  const url = new URL(`${path}?${params.toString()}`, location.origin);
+  const r = await fetch(url, { credentials: "same-origin", headers: { Accept: as === "json" ? "application/json" : "text/csv" } });
   if (!r.ok) {
     let msg = `${r.status}`;
     try { msg = (await r.json()).error || msg; } catch (_) { /* not JSON */ }
@@ -190,28 +188,18 @@ async function api(path, params, as = "json") {
 
 // ---------------------------------------------------------------- sign-in
 
-function readFragment() {
-  if (!location.hash || location.hash.length < 2) return;
-  const p = new URLSearchParams(location.hash.slice(1));
-  if (p.get("key") && p.get("secret")) {
-    sessionStorage.setItem("kmh.cred", JSON.stringify({ key: p.get("key"), secret: p.get("secret") }));
-  }
-  history.replaceState(null, "", location.pathname + location.search);
-}
-
-function showSignin(message) {
-  state.cred = null;
-  sessionStorage.removeItem("kmh.cred");
+// The credential the browser holds was refused (revoked, or lacking the
+// scope): say so; reloading lets the browser ask again.
+function refused(message) {
   $("app").hidden = true;
-  $("signout").hidden = true;
   $("signin").hidden = false;
-  $("signin-error").textContent = message || "";
+  $("signin-error").textContent = message;
 }
 
 function signedIn() {
+  state.started = true;
   $("signin").hidden = true;
   $("app").hidden = false;
-  $("signout").hidden = false;
   refresh();
 }
 
@@ -523,8 +511,8 @@ async function refresh() {
     $("status").textContent = `${t("updated")} ${new Date(o.generated).toLocaleString(state.lang)}`;
     document.body.dataset.ready = "true";
   } catch (e) {
-    if (e.status === 401) showSignin(t("badCredential"));
-    else if (e.status === 403) showSignin(t("forbidden"));
+    if (e.status === 401) refused(t("badCredential"));
+    else if (e.status === 403) refused(t("forbidden"));
     else $("status").textContent = e.message;
   }
 }
@@ -545,18 +533,9 @@ async function exportCsv() {
 }
 
 function start() {
-  readFragment();
   applyLanguage();
   $("lang-en").addEventListener("click", () => setLanguage("en"));
   $("lang-fr").addEventListener("click", () => setLanguage("fr"));
-  $("signout").addEventListener("click", () => showSignin(""));
-  $("signin-form").addEventListener("submit", (e) => {
-    e.preventDefault();
-    state.cred = { key: $("key").value.trim(), secret: $("secret").value.trim() };
-    sessionStorage.setItem("kmh.cred", JSON.stringify(state.cred));
-    $("secret").value = "";
-    signedIn();
-  });
   for (const id of ["f-course", "f-module", "f-cohort", "f-country", "f-language", "f-from", "f-to"]) {
     $(id).addEventListener("change", () => {
       if (id === "f-course") $("f-module").value = "";
@@ -585,13 +564,7 @@ function start() {
     state.offset += state.limit;
     loadLearners();
   });
-  try {
-    state.cred = JSON.parse(sessionStorage.getItem("kmh.cred") || "null");
-  } catch (_) {
-    state.cred = null;
-  }
-  if (state.cred) signedIn();
-  else showSignin("");
+  signedIn();
 }
 
 document.addEventListener("DOMContentLoaded", start);

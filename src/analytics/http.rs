@@ -1,8 +1,13 @@
 //! The dashboard's HTTP face, merged into the LRS router:
 //!
-//! - `GET /dashboard`: the page (and `/dashboard/app.js`, `/dashboard/app.css`),
-//!   embedded in the binary. It holds no data; it asks for a key and secret
-//!   and calls the endpoints below with them.
+//! - `GET /dashboard`: the page, embedded in the binary, behind HTTP Basic
+//!   like the data it shows: without a read credential it answers 401 with
+//!   a `Basic realm="kmh"` challenge, so the browser asks for the key and
+//!   secret and then sends them with the page's own requests to the
+//!   endpoints below (the page never handles or stores the secret).
+//!   `/dashboard/signout` answers 401 to whatever it is sent, which makes
+//!   browsers forget the credential. `/dashboard/app.js` and `app.css`
+//!   hold no data and are served to anyone.
 //! - `GET /analytics/overview`: every indicator ([`indicators::Overview`]).
 //! - `GET /analytics/learners`: learners, searchable (`q`), paged
 //!   (`offset`, `limit` ≤ 500).
@@ -47,6 +52,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/dashboard", get(page))
         .route("/dashboard/", get(page))
+        .route("/dashboard/signout", get(signout))
         .route("/dashboard/app.js", get(app_js))
         .route("/dashboard/app.css", get(app_css))
         .route("/analytics/overview", get(overview))
@@ -316,8 +322,69 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
     r
 }
 
-async fn page() -> Response {
-    asset("text/html; charset=utf-8", INDEX_HTML)
+/// The page for a reader; for anyone else a short page saying what is
+/// needed, with the challenge that makes the browser ask for it.
+async fn page(reader: Result<Reader, ApiError>) -> Response {
+    match reader {
+        Ok(_) => asset("text/html; charset=utf-8", INDEX_HTML),
+        Err(ApiError::Unauthorized) => challenge(
+            "Sign in to the training dashboard with a credential that has the analytics/read \
+             scope (or statements/read).",
+            "Connectez-vous au tableau de bord avec un identifiant qui a le droit analytics/read \
+             (ou statements/read).",
+        ),
+        Err(ApiError::Forbidden(why)) => {
+            let mut r = notice(
+                StatusCode::FORBIDDEN,
+                &format!("This credential may not read the analytics: {why}."),
+                "Cet identifiant ne peut pas lire les indicateurs.",
+            );
+            r.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            r
+        }
+        Err(other) => other.into_response(),
+    }
+}
+
+/// Always 401: a browser drops the credential it sent for this realm.
+async fn signout() -> Response {
+    challenge(
+        "You are signed out of the training dashboard. To sign in again, open /dashboard.",
+        "Vous êtes déconnecté du tableau de bord. Pour vous reconnecter, ouvrez /dashboard.",
+    )
+}
+
+fn challenge(en: &str, fr: &str) -> Response {
+    let mut r = notice(StatusCode::UNAUTHORIZED, en, fr);
+    r.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Basic realm=\"kmh\", charset=\"UTF-8\""),
+    );
+    r
+}
+
+/// A small bilingual page (the dashboard's styles, no script).
+fn notice(status: StatusCode, en: &str, fr: &str) -> Response {
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
+    let body = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <title>kmh · Training dashboard</title>\
+         <link rel=\"stylesheet\" href=\"/dashboard/app.css\"></head>\
+         <body><main><section class=\"panel signin\"><h1>kmh</h1>\
+         <p>{}</p><p lang=\"fr\">{}</p><p><a href=\"/dashboard\">/dashboard</a></p>\
+         </section></main></body></html>",
+        esc(en),
+        esc(fr)
+    );
+    let mut r = asset("text/html; charset=utf-8", "");
+    *r.status_mut() = status;
+    *r.body_mut() = axum::body::Body::from(body);
+    r
 }
 
 async fn app_js() -> Response {

@@ -136,11 +136,10 @@ async fn admin_credential(
 }
 
 fn print_dashboard(url: &str, (key, secret): &(String, String)) {
-    println!("Dashboard (credential with analytics/read and identities, key {key}):");
-    println!("  {url}/dashboard#key={key}&secret={secret}");
-    println!(
-        "The address carries the secret in its #fragment, which browsers never send to a server."
-    );
+    println!("Dashboard: {url}/dashboard");
+    println!("Sign in when the browser asks (a credential with analytics/read and identities):");
+    println!("  key:    {key}");
+    println!("  secret: {secret}");
 }
 
 /// `--serve`: run `kmh serve` in this process, send the demo through it,

@@ -716,14 +716,42 @@ async fn progress_export_is_one_row_per_learner_and_module() {
 }
 
 #[tokio::test]
-async fn dashboard_page_is_served_with_its_assets() {
+async fn dashboard_page_is_served_behind_a_read_credential_with_its_assets() {
     let lrs = Lrs::start().await;
-    let page = lrs
-        .client
-        .get(format!("{}/dashboard", lrs.url))
-        .send()
-        .await
-        .unwrap();
+    let get = |path: &str, who: Option<(&str, &str)>| {
+        let mut r = lrs.client.get(format!("{}{path}", lrs.url));
+        if let Some((k, s)) = who {
+            r = r.basic_auth(k, Some(s));
+        }
+        r.send()
+    };
+    // Without a credential: the browser's sign-in prompt, and a page that
+    // says what is needed (no part of the dashboard).
+    let anonymous = get("/dashboard", None).await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    assert_eq!(
+        anonymous.headers()["www-authenticate"],
+        "Basic realm=\"kmh\", charset=\"UTF-8\""
+    );
+    let text = anonymous.text().await.unwrap();
+    assert!(
+        text.contains("analytics/read") && text.contains("lang=\"fr\""),
+        "{text}"
+    );
+    assert!(!text.contains("chart-funnel") && !text.contains("app.js"));
+    let (rk, rs) = lrs.credential(&[Scope::AnalyticsRead], &[]);
+    let wrong = get("/dashboard", Some((&rk, "wrong"))).await.unwrap();
+    assert_eq!(wrong.status(), 401);
+    let (wk, ws) = lrs.credential(&[Scope::StatementsWrite], &[]);
+    let writer = get("/dashboard", Some((&wk, &ws))).await.unwrap();
+    assert_eq!(writer.status(), 403);
+    assert!(writer.text().await.unwrap().contains("lacks a read scope"));
+    // Signing out: always 401, which makes a browser drop what it sent.
+    let out = get("/dashboard/signout", Some((&rk, &rs))).await.unwrap();
+    assert_eq!(out.status(), 401);
+    assert!(out.headers().contains_key("www-authenticate"));
+
+    let page = get("/dashboard", Some((&rk, &rs))).await.unwrap();
     assert_eq!(page.status(), 200);
     let csp = page.headers()["content-security-policy"]
         .to_str()
@@ -933,7 +961,14 @@ async fn dashboard_draws_its_charts_in_headless_chromium() {
         assert_eq!(r.status(), 200);
     }
     let (key, secret) = lrs.credential(&[Scope::AnalyticsRead], &[]);
-    let url = format!("{}/dashboard#key={key}&secret={secret}", lrs.url);
+    // What the browser does after its sign-in prompt: the credential goes
+    // with the page's request and, from the browser's cache, with the
+    // page's own requests for data.
+    let url = format!(
+        "{}/dashboard",
+        lrs.url
+            .replacen("http://", &format!("http://{key}:{secret}@"), 1)
+    );
     let work = tempfile::tempdir().unwrap();
     let shot = work.path().join("dashboard.png");
     let (dom, png) = tokio::task::spawn_blocking({
@@ -954,8 +989,8 @@ async fn dashboard_draws_its_charts_in_headless_chromium() {
     .await
     .unwrap();
 
-    // The page signed in with the credential from the fragment and drew
-    // every chart as SVG.
+    // The page was let in with the credential and drew every chart as SVG
+    // from data fetched with it.
     assert!(dom.contains("data-ready=\"true\""), "not ready:\n{dom}");
     assert!(!dom.contains(&secret), "the secret stays out of the page");
     for chart in [
@@ -993,6 +1028,76 @@ async fn dashboard_draws_its_charts_in_headless_chromium() {
         ("satisfaction bars", strongly_agree),
     ] {
         assert!(n > 2000, "{what}: only {n} pixels of its colour");
+    }
+
+    // Without a credential the browser gets a sign-in prompt (headless
+    // Chromium cancels it), not the dashboard.
+    let anonymous = tokio::task::spawn_blocking({
+        let (url, work) = (format!("{}/dashboard", lrs.url), work.path().to_owned());
+        move || chromium(&work.join("profile-anon"), &url, &["--dump-dom"])
+    })
+    .await
+    .unwrap();
+    assert!(
+        !anonymous.contains("data-ready") && !anonymous.contains("chart-funnel"),
+        "{anonymous}"
+    );
+
+    // A credential limited to one country: the page shows that country's
+    // learners only, and offers no other country to filter by.
+    let all = analytics(&lrs, "/analytics/overview").await;
+    let countries: Vec<String> = all["options"]["countries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["value"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(countries.len() > 2, "{countries:?}");
+    let one = &countries[0];
+    let theirs = analytics(&lrs, &format!("/analytics/overview?country={one}")).await;
+    let enrolled = theirs["summary"]["enrolled"].as_u64().unwrap();
+    let issued: Value = admin_credential(
+        &lrs,
+        json!({"scopes": ["analytics/read"], "countries": [one]}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let url = format!(
+        "{}/dashboard",
+        lrs.url.replacen(
+            "http://",
+            &format!(
+                "http://{}:{}@",
+                issued["key"].as_str().unwrap(),
+                issued["secret"].as_str().unwrap()
+            ),
+            1
+        )
+    );
+    let scoped = tokio::task::spawn_blocking({
+        let work = work.path().to_owned();
+        move || chromium(&work.join("profile-scoped"), &url, &["--dump-dom"])
+    })
+    .await
+    .unwrap();
+    assert!(
+        scoped.contains("data-ready=\"true\""),
+        "not ready:\n{scoped}"
+    );
+    assert!(
+        scoped.contains(&format!(">{enrolled}<")),
+        "{enrolled} enrolled: {scoped}"
+    );
+    let select = &scoped[scoped.find("id=\"f-country\"").unwrap()..];
+    let select = &select[..select.find("</select>").unwrap()];
+    for c in &countries {
+        assert_eq!(
+            select.contains(&format!("value=\"{c}\"")),
+            c == one,
+            "country {c} in the filter: {select}"
+        );
     }
     lrs.stop().await;
 }
