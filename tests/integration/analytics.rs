@@ -1780,3 +1780,65 @@ async fn kmh_creds_and_kmh_report_with_a_scoped_credential() {
     assert!(String::from_utf8_lossy(&wrong.stderr).contains("401"));
     lrs.stop().await;
 }
+
+/// No view names a learner without the identities scope: every analytics
+/// endpoint, the CSV, and `kmh report` on the data folder.
+#[tokio::test]
+async fn no_view_names_learners_without_the_identities_scope() {
+    let lrs = Lrs::start().await;
+    load(&lrs).await;
+    let (rk, rs) = lrs.credential(&[Scope::AnalyticsRead], &[]);
+    let (sk, ss) = lrs.credential(&[Scope::StatementsRead], &[]);
+    let (ik, is) = lrs.credential(&[Scope::AnalyticsRead, Scope::Identities], &[]);
+    let names = |text: &str| text.contains("lms.example.org") || text.contains("Learner l");
+    let page: Value = get_as(&lrs, (&rk, &rs), "/analytics/learners")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let pid = page["learners"][0]["id"].as_str().unwrap().to_owned();
+    let paths = [
+        "/analytics/overview".to_owned(),
+        "/analytics/learners?limit=500".to_owned(),
+        "/analytics/learners?q=l1".to_owned(),
+        format!("/analytics/learners/{pid}"),
+        "/analytics/progress".to_owned(),
+        "/analytics/progress.csv".to_owned(),
+    ];
+    for path in &paths {
+        for who in [(&rk, &rs), (&sk, &ss)] {
+            let r = get_as(&lrs, (who.0, who.1), path).await;
+            assert_eq!(r.status(), 200, "{path}");
+            let text = r.text().await.unwrap();
+            assert!(!names(&text), "{path} names a learner: {text}");
+        }
+    }
+    // The identities scope is what shows them (so the check above can fail).
+    for path in &paths[1..] {
+        if path.contains("q=") {
+            continue;
+        }
+        let text = get_as(&lrs, (&ik, &is), path).await.text().await.unwrap();
+        assert!(names(&text), "{path} with identities: {text}");
+    }
+    let dir = lrs.stop().await;
+    for view in ["indicators", "progress", "learners", "questions"] {
+        for format in ["table", "csv", "json"] {
+            let out = run(kmh()
+                .args(["report", view, "--format", format, "--data"])
+                .arg(dir.path()));
+            assert!(!names(&out), "kmh report {view} --format {format}: {out}");
+        }
+    }
+    let out = run(kmh()
+        .args([
+            "report",
+            "learners",
+            "--identities",
+            "--format",
+            "csv",
+            "--data",
+        ])
+        .arg(dir.path()));
+    assert!(names(&out), "--identities shows them: {out}");
+}
