@@ -62,6 +62,11 @@ pub enum CredsAction {
         /// What the credential is for (shown as the authority's name).
         #[arg(long, env = "KMH_CREDS_LABEL", default_value = "")]
         label: String,
+        /// Store the learners this credential writes about (statements,
+        /// State and Agent Profile documents) by pseudonym, also when the
+        /// store as a whole does not.
+        #[arg(long, env = "KMH_CREDS_PSEUDONYMISE")]
+        pseudonymise: bool,
     },
     /// List credentials (never their secrets).
     List,
@@ -108,6 +113,7 @@ pub fn run(args: CredsArgs) -> anyhow::Result<()> {
             cohorts,
             countries,
             label,
+            pseudonymise,
         } => {
             let request = NewCredential {
                 scopes: scopes.iter().map(|s| s.as_str().to_owned()).collect(),
@@ -117,6 +123,7 @@ pub fn run(args: CredsArgs) -> anyhow::Result<()> {
                 cohorts: cohorts.clone(),
                 countries: countries.clone(),
                 label: label.clone(),
+                pseudonymise: *pseudonymise,
             };
             print_issued(&add(&args.data, request)?, args.json)
         }
@@ -188,6 +195,9 @@ fn print_issued(issued: &IssuedCredential, json: bool) -> anyhow::Result<()> {
                 println!("{what}: {} (reads only these learners)", values.join(", "));
             }
         }
+        if issued.info.pseudonymise {
+            println!("learners: stored by pseudonym");
+        }
         println!("The secret is shown only now; it is stored as a digest.");
     }
     Ok(())
@@ -208,12 +218,17 @@ fn print_list(list: &[CredentialInfo], json: bool) -> anyhow::Result<()> {
             c.origins.join(", ")
         };
         println!(
-            "{}  {}  [{}]  {}  created {}",
+            "{}  {}  [{}]  {}  created {}{}",
             c.key,
             c.label,
             c.scopes.join(", "),
             origins,
-            c.created
+            c.created,
+            if c.pseudonymise {
+                "  pseudonymises"
+            } else {
+                ""
+            }
         );
     }
     Ok(())

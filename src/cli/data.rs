@@ -25,6 +25,31 @@ pub struct DataArgs {
     pub file: PathBuf,
 }
 
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Replace free-text answers (`result.response` of questions of type
+    /// long-fill-in, or marked with the urn:kmh:ext:free-text definition
+    /// extension) with "[redacted]".
+    #[arg(long, env = "KMH_EXPORT_REDACT_FREE_TEXT")]
+    pub redact_free_text: bool,
+}
+
+/// Records, in the audit log, an export made on the data folder directly.
+fn audit_local(store: &Store, command: &str, query: &str, rows: u64) -> anyhow::Result<()> {
+    store.audit(&crate::store::AuditEntry {
+        credential: format!("kmh {command}"),
+        action: crate::store::AuditAction::Export,
+        resource: command.to_owned(),
+        query: query.to_owned(),
+        rows: Some(rows),
+        status: 0,
+    })?;
+    store.sync_audit()?;
+    Ok(())
+}
+
 fn spinner(what: &str) -> ProgressBar {
     let bar = ProgressBar::new_spinner();
     bar.set_style(
@@ -56,7 +81,9 @@ pub fn backup(args: DataArgs) -> anyhow::Result<()> {
         File::create(&args.file).with_context(|| format!("creating {}", args.file.display()))?;
     let mut out = BufWriter::new(file);
     let local = with_local_store(&args.data, |store| {
-        Ok(store.backup(&mut out, |n| bar.set_position(n))?)
+        let stats = store.backup(&mut out, |n| bar.set_position(n))?;
+        audit_local(&store, "backup", "", stats.statements)?;
+        Ok(stats)
     })?;
     let stats = match local {
         Some(stats) => stats,
@@ -105,7 +132,16 @@ pub fn restore(args: DataArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn export(args: DataArgs) -> anyhow::Result<()> {
+pub fn export(export: ExportArgs) -> anyhow::Result<()> {
+    let args = &export.data;
+    let options = crate::store::ExportOptions {
+        redact_free_text: export.redact_free_text,
+    };
+    let query = if options.redact_free_text {
+        "redact=free-text"
+    } else {
+        ""
+    };
     let bar = spinner("exporting");
     let to_stdout = args.file.as_os_str() == "-";
     let mut out: Box<dyn Write> = if to_stdout {
@@ -117,12 +153,19 @@ pub fn export(args: DataArgs) -> anyhow::Result<()> {
         ))
     };
     let local = with_local_store(&args.data, |store| {
-        Ok(store.export_ndjson(&mut out, |n| bar.set_position(n))?)
+        let n = store.export_ndjson_with(&mut out, &options, |n| bar.set_position(n))?;
+        audit_local(&store, "export", query, n)?;
+        Ok(n)
     })?;
     let n = match local {
         Some(n) => n,
         None => {
-            let bytes = admin_call(&args.data, reqwest::Method::GET, "/export", None)?;
+            let path = if query.is_empty() {
+                "/export".to_owned()
+            } else {
+                format!("/export?{query}")
+            };
+            let bytes = admin_call(&args.data, reqwest::Method::GET, &path, None)?;
             out.write_all(&bytes)?;
             bytes.iter().filter(|b| **b == b'\n').count() as u64
         }
@@ -139,6 +182,11 @@ pub fn import(args: DataArgs) -> anyhow::Result<()> {
     let bar = spinner("importing (line)");
     let report: ImportReport = match Store::open(&args.data) {
         Ok(store) => {
+            // The first statements of a new data folder fix its setting, as
+            // with `kmh serve`: pseudonymous unless chosen otherwise before.
+            store
+                .settle_pseudonymisation(None, true)
+                .with_context(|| format!("the data folder {}", args.data.display()))?;
             let (writer, thread) = Writer::start(store.clone());
             let config = Config {
                 public_url: "urn:kmh:import".into(),

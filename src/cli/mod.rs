@@ -1,9 +1,11 @@
 //! The `kmh` command line. Every flag can also be set with a `KMH_*`
 //! environment variable.
 
+pub mod audit;
 pub mod creds;
 pub mod data;
 pub mod demo;
+pub mod identities;
 pub mod report;
 pub mod serve;
 pub mod server;
@@ -32,9 +34,13 @@ pub enum Command {
     /// Restore a backup into an empty data folder.
     Restore(data::DataArgs),
     /// Export every statement as NDJSON (one JSON statement per line).
-    Export(data::DataArgs),
+    Export(data::ExportArgs),
     /// Import statements from NDJSON (an export of this or another LRS).
     Import(data::DataArgs),
+    /// The access audit log: who read, exported, re-identified or deleted what.
+    Audit(audit::AuditArgs),
+    /// Re-identify a pseudonym: the identifiers and names it replaced.
+    Identities(identities::IdentitiesArgs),
     /// Measure the LRS: a load generator over real HTTP against a fresh store.
     Bench(crate::bench::BenchArgs),
     /// Build SCORM packages from curriculum sources.
@@ -60,6 +66,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Restore(args) => data::restore(args).map(|()| 0)?,
         Command::Export(args) => data::export(args).map(|()| 0)?,
         Command::Import(args) => data::import(args).map(|()| 0)?,
+        Command::Audit(args) => audit::run(args).map(|()| 0)?,
+        Command::Identities(args) => identities::run(args).map(|()| 0)?,
         Command::Package(args) => {
             crate::package::cli::run_package(&args).map_err(|e| anyhow::anyhow!("{e}"))?
         }

@@ -474,7 +474,7 @@ fn bench(src: &Source, args: &ReportArgs, filter: &Filter, n: usize) -> anyhow::
     Ok(())
 }
 
-fn render(table: &[Vec<String>], format: Format) -> String {
+pub(crate) fn render(table: &[Vec<String>], format: Format) -> String {
     match format {
         Format::Csv => indicators::to_csv(table),
         Format::Json => {

@@ -27,6 +27,24 @@ pub struct ServeArgs {
     /// is allowed); beyond it, 429 with Retry-After. 0 turns the limit off.
     #[arg(long, env = "KMH_RATE_LIMIT", default_value_t = 0)]
     pub rate_limit: u32,
+    /// Store learners by pseudonym: every agent in a statement but its
+    /// authority, and the agent of State and Agent Profile documents, is
+    /// replaced by a keyed pseudonym at ingest (on by default for a new data
+    /// folder). Chosen before data arrives: once the folder holds
+    /// statements it cannot change. `--pseudonymise=false` or
+    /// `--no-pseudonymise` turns it off (e.g. for the ADL conformance suite).
+    #[arg(
+        long,
+        env = "KMH_PSEUDONYMISE",
+        num_args = 0..=1,
+        default_missing_value = "true",
+        value_parser = clap::builder::BoolishValueParser::new(),
+        conflicts_with = "no_pseudonymise"
+    )]
+    pub pseudonymise: Option<bool>,
+    /// Store learners with their real identifiers (same as `--pseudonymise=false`).
+    #[arg(long)]
+    pub no_pseudonymise: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -59,6 +77,14 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         ),
         other => other.with_context(|| format!("opening the store in {}", args.data.display()))?,
     };
+    let requested = if args.no_pseudonymise {
+        Some(false)
+    } else {
+        args.pseudonymise
+    };
+    store
+        .settle_pseudonymisation(requested, true)
+        .with_context(|| format!("the data folder {}", args.data.display()))?;
     bootstrap_credential(&store)?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let (writer, writer_thread) = Writer::start(store.clone());
@@ -90,6 +116,14 @@ async fn serve(args: &ServeArgs, store: Store, writer: Writer) -> anyhow::Result
     println!("kmh serve: listening on {url}");
     println!("  xAPI endpoint: {url}/xapi/");
     println!("  data folder:   {}", args.data.display());
+    println!(
+        "  learners:      {}",
+        if state.privacy.store_wide {
+            "stored by pseudonym (identities apart, readable with the identities scope)"
+        } else {
+            "stored with their identifiers (pseudonymised only for credentials made with --pseudonymise)"
+        }
+    );
     println!("Press Ctrl-C to stop.");
     lrs::serve(listener, state, shutdown_signal()).await?;
     println!("kmh serve: stopped; every acknowledged statement is on disk.");

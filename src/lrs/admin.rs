@@ -3,18 +3,22 @@
 //! these endpoints instead, with the bearer token the server wrote into its
 //! data folder (readable only by the folder's owner).
 
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, Path, Query, RawQuery, State};
 use axum::http::header;
 use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
 use super::AppState;
+use super::audit::Rows;
 use super::credentials::{self, Scope};
 use super::error::ApiError;
-use crate::store::CredentialRecord;
+use super::privacy;
+use super::statements::params_split;
+use crate::store::{AuditFilter, CredentialRecord, ExportOptions};
 
 /// A credential as listed: everything but the secret's digest.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -33,6 +37,8 @@ pub struct CredentialInfo {
     pub countries: Vec<String>,
     pub label: String,
     pub created: String,
+    #[serde(default)]
+    pub pseudonymise: bool,
 }
 
 impl From<&CredentialRecord> for CredentialInfo {
@@ -47,6 +53,7 @@ impl From<&CredentialRecord> for CredentialInfo {
             countries: r.countries.clone(),
             label: r.label.clone(),
             created: r.created.clone(),
+            pseudonymise: r.pseudonymise,
         }
     }
 }
@@ -69,6 +76,9 @@ pub struct NewCredential {
     pub countries: Vec<String>,
     #[serde(default)]
     pub label: String,
+    /// Store the learners this credential writes about by pseudonym.
+    #[serde(default)]
+    pub pseudonymise: bool,
 }
 
 /// Scopes a credential limited to part of the learners may have: reading
@@ -130,6 +140,7 @@ impl NewCredential {
         issued.record.courses = courses;
         issued.record.cohorts = cohorts;
         issued.record.countries = countries;
+        issued.record.pseudonymise = self.pseudonymise;
         Ok(issued)
     }
 }
@@ -213,31 +224,84 @@ pub fn data_router() -> Router<AppState> {
         .route("/backup", get(backup))
         .route("/export", get(export))
         .route("/import", axum::routing::post(import))
+        .route("/identities", get(identities))
+        .route("/audit", get(audit))
 }
 
 /// GET /admin/backup: a consistent backup taken while writers go on. The
 /// body is built in memory before it is sent.
-async fn backup(_: Admin, State(state): State<AppState>) -> Result<Vec<u8>, ApiError> {
+async fn backup(_: Admin, State(state): State<AppState>) -> Result<Response, ApiError> {
     let store = state.store.clone();
     tokio::task::spawn_blocking(move || {
         let mut out = Vec::new();
-        store.backup(&mut out, |_| {})?;
-        Ok(out)
+        let stats = store.backup(&mut out, |_| {})?;
+        Ok((Extension(Rows(stats.statements)), out).into_response())
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))?
 }
 
-/// GET /admin/export: every statement as NDJSON.
-async fn export(_: Admin, State(state): State<AppState>) -> Result<Vec<u8>, ApiError> {
+/// GET /admin/export: every statement as NDJSON; `?redact=free-text`
+/// replaces free-text answers (see [`crate::store::ExportOptions`]).
+async fn export(
+    _: Admin,
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let params = params_split(query.as_deref().unwrap_or(""))?;
+    let mut options = ExportOptions::default();
+    for (k, v) in &params {
+        match (k.as_str(), v.as_str()) {
+            ("redact", "free-text") => options.redact_free_text = true,
+            ("redact", other) => {
+                return Err(ApiError::BadRequest(format!(
+                    "redact takes free-text, not {other:?}"
+                )));
+            }
+            (other, _) => {
+                return Err(ApiError::BadRequest(format!(
+                    "GET /admin/export takes only redact, not {other}"
+                )));
+            }
+        }
+    }
     let store = state.store.clone();
     tokio::task::spawn_blocking(move || {
         let mut out = Vec::new();
-        store.export_ndjson(&mut out, |_| {})?;
-        Ok(out)
+        let n = store.export_ndjson_with(&mut out, &options, |_| {})?;
+        Ok((Extension(Rows(n)), out).into_response())
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))?
+}
+
+/// GET /admin/identities?pseudonym=…|agent=…: re-identification for
+/// `kmh identities` while the server holds the store.
+async fn identities(
+    _: Admin,
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let pseudonym = privacy::requested_pseudonym(&state.privacy.key, query.as_deref())?;
+    let store = state.store.clone();
+    let record = tokio::task::spawn_blocking(move || privacy::lookup(&store, &pseudonym))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    Ok((Extension(Rows(1)), Json(record)).into_response())
+}
+
+/// GET /admin/audit: the audit records matching a [`AuditFilter`] given as
+/// query parameters (`since_ms`, `until_ms`, `credential`, `action`).
+async fn audit(
+    _: Admin,
+    State(state): State<AppState>,
+    Query(filter): Query<AuditFilter>,
+) -> Result<Response, ApiError> {
+    let store = state.store.clone();
+    let records = tokio::task::spawn_blocking(move || store.audit_records(&filter))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    Ok((Extension(Rows(records.len() as u64)), Json(records)).into_response())
 }
 
 /// POST /admin/import: NDJSON statements, validated and stored.

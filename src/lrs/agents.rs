@@ -11,7 +11,7 @@ use super::auth::Auth;
 use super::credentials::Scope;
 use super::error::ApiError;
 use super::statements::params_split;
-use crate::xapi::{ifi, validate};
+use crate::xapi::validate;
 
 fn may_read(auth: &Auth) -> Result<(), ApiError> {
     let c = &auth.credential;
@@ -61,9 +61,7 @@ pub async fn agents(
     let agent: Value = serde_json::from_str(&raw)
         .map_err(|e| ApiError::BadRequest(format!("agent is not valid JSON: {e}")))?;
     validate::agent(&agent, "agent").map_err(ApiError::Invalid)?;
-    let identity = ifi::identity(&agent).ok_or_else(|| {
-        ApiError::BadRequest("agent must have an inverse functional identifier".into())
-    })?;
+    let identity = state.privacy.query_identity(&auth.credential, &agent)?;
     let store = state.store.clone();
     let names = tokio::task::spawn_blocking(move || store.agent_names(&identity))
         .await

@@ -27,7 +27,9 @@ pub enum Scope {
     Define,
     /// Read the analytics (`/analytics`, the dashboard), learners by pseudonym.
     AnalyticsRead,
-    /// See learners' identities in the analytics instead of pseudonyms.
+    /// See learners' identities: in the analytics instead of pseudonyms,
+    /// through `GET /identities` (re-identification), and as statement
+    /// query filters in a store that keeps learners by pseudonym.
     Identities,
 }
 
@@ -91,6 +93,8 @@ pub struct Credential {
     /// The learners it may read about; everyone when empty.
     pub slice: Slice,
     pub label: String,
+    /// Learners this credential writes about are stored by pseudonym.
+    pub pseudonymise: bool,
     secret_digest: [u8; 32],
 }
 
@@ -138,6 +142,7 @@ impl Credential {
             activities: Vec::new(),
             slice: Slice::default(),
             label: format!("kmh {label}"),
+            pseudonymise: false,
             secret_digest,
         }
     }
@@ -165,6 +170,7 @@ impl TryFrom<&CredentialRecord> for Credential {
                 countries: r.countries.clone(),
             },
             label: r.label.clone(),
+            pseudonymise: r.pseudonymise,
             secret_digest,
         })
     }
@@ -209,6 +215,7 @@ pub fn issue_limited(
             created: now
                 .format(&time::format_description::well_known::Rfc3339)
                 .unwrap_or_default(),
+            pseudonymise: false,
         },
         secret,
     }

@@ -12,13 +12,14 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
+use super::audit::Rows;
 use super::auth::Auth;
 use super::credentials::Scope;
 use super::error::ApiError;
 use super::statements::params_split;
 use super::{AppState, http_date};
 use crate::store::{DocScope, Document, now_ms};
-use crate::xapi::{Version, ifi, validate};
+use crate::xapi::{Version, validate};
 
 /// Which resource a request is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,7 +63,13 @@ struct Target {
     since_ms: Option<i64>,
 }
 
-fn parse(resource: Resource, raw: Option<&str>) -> Result<Target, ApiError> {
+/// `identity_of` turns the `agent` parameter into the identity documents
+/// are kept under (its pseudonym, when the credential pseudonymises).
+fn parse(
+    resource: Resource,
+    raw: Option<&str>,
+    identity_of: impl Fn(&Value) -> Result<String, ApiError>,
+) -> Result<Target, ApiError> {
     let params = params_split(raw.unwrap_or(""))?;
     if let Some(unknown) = params
         .keys()
@@ -79,7 +86,7 @@ fn parse(resource: Resource, raw: Option<&str>) -> Result<Target, ApiError> {
     };
     let agent = match resource {
         Resource::ActivityProfile => None,
-        _ => Some(required_agent(&params)?),
+        _ => Some(required_agent(&params, identity_of)?),
     };
     let registration = params
         .get("registration")
@@ -148,16 +155,17 @@ fn required_iri(params: &BTreeMap<String, String>, name: &str) -> Result<String,
 }
 
 /// The `agent` parameter as an identity string.
-fn required_agent(params: &BTreeMap<String, String>) -> Result<String, ApiError> {
+fn required_agent(
+    params: &BTreeMap<String, String>,
+    identity_of: impl Fn(&Value) -> Result<String, ApiError>,
+) -> Result<String, ApiError> {
     let raw = params
         .get("agent")
         .ok_or_else(|| ApiError::BadRequest("the agent parameter is required".into()))?;
     let value: Value = serde_json::from_str(raw)
         .map_err(|e| ApiError::BadRequest(format!("agent is not valid JSON: {e}")))?;
     validate::agent(&value, "agent").map_err(ApiError::Invalid)?;
-    ifi::identity(&value).ok_or_else(|| {
-        ApiError::BadRequest("agent must have an inverse functional identifier (mbox, mbox_sha1sum, openid or account)".into())
-    })
+    identity_of(&value)
 }
 
 /// Every document request; the route says which resource it is for with a
@@ -183,7 +191,9 @@ pub async fn handle(
             resource.scope()
         )));
     }
-    let target = parse(resource, query.as_deref())?;
+    let target = parse(resource, query.as_deref(), |agent| {
+        state.privacy.document_identity(&auth.credential, agent)
+    })?;
     if resource == Resource::State && !auth.credential.activities.is_empty() {
         let activity = activity_param(query.as_deref());
         if !auth.credential.allows_activity(&activity) {
@@ -233,11 +243,13 @@ fn read(store: &crate::store::Store, target: &Target) -> Result<Response, ApiErr
             if let Ok(v) = HeaderValue::from_str(&http_date(doc.updated_ms)) {
                 h.insert(header::LAST_MODIFIED, v);
             }
+            r.extensions_mut().insert(Rows(1));
             Ok(r)
         }
         None => {
             let ids = store.document_ids(&target.scope, target.since_ms)?;
-            Ok(axum::Json(ids).into_response())
+            let rows = Rows(ids.len() as u64);
+            Ok((Extension(rows), axum::Json(ids)).into_response())
         }
     }
 }

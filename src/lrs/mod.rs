@@ -9,12 +9,14 @@ mod about;
 pub mod admin;
 mod agents;
 mod alternate;
+pub mod audit;
 pub mod auth;
 pub mod credentials;
 mod documents;
 pub mod error;
 pub mod import;
 mod limit;
+pub mod privacy;
 mod statements;
 mod version;
 
@@ -63,6 +65,8 @@ pub struct AppState {
     pub writer: Writer,
     pub credentials: Arc<RwLock<CredentialSet>>,
     pub config: Arc<Config>,
+    /// The pseudonym key and the store-wide pseudonymisation setting.
+    pub privacy: Arc<privacy::Privacy>,
     limiter: Option<Arc<limit::RateLimiter>>,
 }
 
@@ -70,7 +74,9 @@ impl AppState {
     /// Builds the state over an open store; the writer must already run.
     pub fn new(store: Store, writer: Writer, config: Config) -> Result<Self, StoreError> {
         let set = CredentialSet::from_records(&store.credentials()?);
+        let privacy = Arc::new(privacy::Privacy::load(&store)?);
         Ok(AppState {
+            privacy,
             store,
             writer,
             credentials: Arc::new(RwLock::new(set)),
@@ -136,7 +142,9 @@ pub fn router(state: AppState) -> Router {
         .merge(open)
         .nest("/admin", admin::router().merge(admin::data_router()))
         .merge(crate::analytics::http::router())
+        .route("/identities", get(privacy::identities))
         .fallback(version::not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), audit::record))
         .with_state(state);
     // The alternate request syntax changes the method, so it must run
     // before the routes pick a handler by method: it wraps the whole router.
@@ -190,9 +198,30 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
+    // Audit records are appended without a sync of their own; this makes
+    // them durable within a second when no statement write does it first.
+    let store = state.store.clone();
+    let syncing = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            let store = store.clone();
+            match tokio::task::spawn_blocking(move || store.sync_audit()).await {
+                Ok(Err(e)) => tracing::error!("audit log sync failed: {e}"),
+                Err(e) => tracing::error!("audit log sync task failed: {e}"),
+                Ok(Ok(())) => {}
+            }
+        }
+    });
+    let store = state.store.clone();
+    let served = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    syncing.abort();
+    if let Err(e) = tokio::task::spawn_blocking(move || store.sync_audit()).await {
+        tracing::error!("audit log sync task failed: {e}");
+    }
+    served
 }
 
 /// An HTTP date (RFC 9110 §5.6.7) for a Unix-millisecond time.

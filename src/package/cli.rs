@@ -45,6 +45,11 @@ pub struct PackageArgs {
     )]
     pub lrs_origin: Vec<String>,
 
+    /// Make the package credential store the learners it reports about by
+    /// pseudonym, also when the LRS as a whole does not.
+    #[arg(long, env = "KMH_LRS_PSEUDONYMISE", requires = "lrs_data")]
+    pub lrs_pseudonymise: bool,
+
     /// Build only these languages of a course; repeat or separate with commas.
     #[arg(long, env = "KMH_LANG", value_delimiter = ',')]
     pub lang: Vec<String>,
@@ -102,7 +107,12 @@ pub fn run_package(args: &PackageArgs) -> Result<i32, PackageError> {
             if activities.is_empty() {
                 None
             } else {
-                Some(issue_credential(data, &args.lrs_origin, activities)?)
+                Some(issue_credential(
+                    data,
+                    &args.lrs_origin,
+                    activities,
+                    args.lrs_pseudonymise,
+                )?)
             }
         }
         _ => None,
@@ -213,6 +223,7 @@ fn issue_credential(
     data: &std::path::Path,
     origins: &[String],
     activities: Vec<String>,
+    pseudonymise: bool,
 ) -> Result<build::LrsCredential, PackageError> {
     let label = format!("package: {}", activities.join(" "));
     let issued = crate::cli::creds::add(
@@ -225,6 +236,7 @@ fn issue_credential(
             cohorts: vec![],
             countries: vec![],
             label,
+            pseudonymise,
         },
     )
     .map_err(|e| PackageError::Usage(format!("--lrs-data {}: {e:#}", data.display())))?;

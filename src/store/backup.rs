@@ -16,6 +16,19 @@ const MAGIC: &[u8; 8] = b"KMHDUMP1";
 const KEYSPACE: u8 = 1;
 const RECORD: u8 = 2;
 const END: u8 = 0;
+/// The name the pseudonym mapping (a database of its own) has in a backup.
+const IDENTITIES: &str = "identities";
+
+/// How an export is made.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExportOptions {
+    /// Replace free-text answers ([`crate::xapi::redact`]) with `[redacted]`.
+    pub redact_free_text: bool,
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
 
 /// What a backup or restore moved.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -77,6 +90,21 @@ impl Store {
                 }
             }
         }
+        // The pseudonym mapping, from its own database.
+        let identities = self.inner.identities_db.snapshot();
+        w.write_all(&[KEYSPACE]).map_err(io)?;
+        w.write_all(&(IDENTITIES.len() as u16).to_be_bytes())
+            .map_err(io)?;
+        w.write_all(IDENTITIES.as_bytes()).map_err(io)?;
+        for row in identities.iter(&self.inner.identities) {
+            let (k, v) = row.into_inner()?;
+            w.write_all(&[RECORD]).map_err(io)?;
+            w.write_all(&(k.len() as u32).to_be_bytes()).map_err(io)?;
+            w.write_all(&k).map_err(io)?;
+            w.write_all(&(v.len() as u32).to_be_bytes()).map_err(io)?;
+            w.write_all(&v).map_err(io)?;
+            stats.records += 1;
+        }
         w.write_all(&[END]).map_err(io)?;
         let sum = w.hash.clone().finalize();
         w.inner.write_all(&sum).map_err(io)?;
@@ -86,12 +114,36 @@ impl Store {
     }
 
     /// Writes every statement as stored, oldest first, one per line.
-    pub fn export_ndjson(&self, mut out: impl Write, mut progress: impl FnMut(u64)) -> Result<u64> {
+    pub fn export_ndjson(&self, out: impl Write, progress: impl FnMut(u64)) -> Result<u64> {
+        self.export_ndjson_with(out, &ExportOptions::default(), progress)
+    }
+
+    /// Like [`Store::export_ndjson`], with options.
+    pub fn export_ndjson_with(
+        &self,
+        mut out: impl Write,
+        options: &ExportOptions,
+        mut progress: impl FnMut(u64),
+    ) -> Result<u64> {
         let snapshot = self.inner.db.snapshot();
         let mut n = 0;
         for row in snapshot.iter(&self.inner.ks.statements) {
             let (_, v) = row.into_inner()?;
-            out.write_all(&v).map_err(io)?;
+            // Only statements with a response can need redaction: the others
+            // go out as stored, without a parse.
+            let redacted = if options.redact_free_text && contains(&v, b"\"response\"") {
+                let mut statement: serde_json::Value = serde_json::from_slice(&v)
+                    .map_err(|e| StoreError::Corrupt(format!("stored statement: {e}")))?;
+                let lookup = |iri: &str| self.activity_definition(iri).ok().flatten();
+                crate::xapi::redact::redact_free_text(&mut statement, lookup)
+                    .then(|| serde_json::to_vec(&statement))
+                    .transpose()
+                    .map_err(|e| StoreError::Engine(e.to_string()))?
+            } else {
+                None
+            };
+            out.write_all(redacted.as_deref().unwrap_or(&v))
+                .map_err(io)?;
             out.write_all(b"\n").map_err(io)?;
             n += 1;
             progress(n);
@@ -109,7 +161,7 @@ pub fn restore(
     mut input: impl Read,
     mut progress: impl FnMut(u64),
 ) -> Result<DumpStats> {
-    if dir.join("store").exists() {
+    if dir.join("store").exists() || dir.join("identities").exists() {
         return Err(StoreError::Engine(format!(
             "{} already holds a store; restore into an empty folder",
             dir.display()
@@ -136,6 +188,7 @@ pub fn restore(
         let mut current = None;
         let mut stats = DumpStats::default();
         let mut batch = store.inner.db.batch();
+        let mut identities = store.inner.identities_db.batch();
         loop {
             let mut tag = [0u8; 1];
             read(&mut tag)?;
@@ -147,6 +200,10 @@ pub fn restore(
                     let mut name = vec![0u8; u16::from_be_bytes(len) as usize];
                     read(&mut name)?;
                     let name = String::from_utf8_lossy(&name).into_owned();
+                    if name == IDENTITIES {
+                        current = Some((IDENTITIES, &store.inner.identities));
+                        continue;
+                    }
                     current = Some(
                         named
                             .iter()
@@ -169,7 +226,11 @@ pub fn restore(
                     read(&mut len)?;
                     let mut value = vec![0u8; u32::from_be_bytes(len) as usize];
                     read(&mut value)?;
-                    batch.insert(ks, key, value);
+                    if name == IDENTITIES {
+                        identities.insert(ks, key, value);
+                    } else {
+                        batch.insert(ks, key, value);
+                    }
                     stats.records += 1;
                     if name == "statements" {
                         stats.statements += 1;
@@ -193,12 +254,20 @@ pub fn restore(
             ));
         }
         batch.commit()?;
+        identities.commit()?;
         store.inner.db.persist(fjall::PersistMode::SyncAll)?;
+        store
+            .inner
+            .identities_db
+            .persist(fjall::PersistMode::SyncAll)?;
         Ok(stats)
     })();
     match result {
         Ok(stats) => {
             std::fs::create_dir_all(dir).map_err(|e| StoreError::Engine(e.to_string()))?;
+            // The mapping first: a folder with `store/` counts as restored.
+            std::fs::rename(staging.join("identities"), dir.join("identities"))
+                .map_err(|e| StoreError::Engine(e.to_string()))?;
             std::fs::rename(staging.join("store"), dir.join("store"))
                 .map_err(|e| StoreError::Engine(e.to_string()))?;
             let _ = std::fs::remove_dir_all(&staging);

@@ -28,6 +28,10 @@ pub struct CredentialRecord {
     #[serde(default)]
     pub label: String,
     pub created: String,
+    /// Learners in the statements and documents this credential writes are
+    /// replaced by pseudonyms (also when the store as a whole does not).
+    #[serde(default)]
+    pub pseudonymise: bool,
 }
 
 impl Store {

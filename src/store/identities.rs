@@ -1,12 +1,16 @@
 //! Pseudonymisation's part of the store: the secret key, the store-wide
 //! setting, and the mapping from pseudonym back to the identifiers and
-//! names it replaced, kept in its own keyspace (`identities`), apart from
-//! the statements, so that it can be read only with the `identities` scope
-//! and dropped (forget, retention) without touching a statement.
+//! names it replaced. The mapping lives in a database of its own
+//! (`identities/` in the data folder), apart from the statements: no byte
+//! of the statement store (journal included) holds an original identifier
+//! of a pseudonymised learner, the mapping is readable only with the
+//! `identities` scope, and it can be dropped (forget, retention) without
+//! touching a statement. Backups carry it as the keyspace `identities`.
 
 use std::collections::HashSet;
+use std::path::Path;
 
-use fjall::PersistMode;
+use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -43,6 +47,23 @@ pub enum SettingError {
     Changed { recorded: bool },
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// Opens (or creates) the mapping's database in `dir/identities`. It is
+/// small: a little cache, small memtables.
+pub(super) fn open(dir: &Path) -> Result<(Database, Keyspace)> {
+    let db = Database::builder(dir.join("identities"))
+        .cache_size(2 * 1024 * 1024)
+        .max_journaling_size(64 * 1024 * 1024)
+        .open()
+        .map_err(|e| match e {
+            fjall::Error::Locked => StoreError::Locked(dir.to_path_buf()),
+            other => other.into(),
+        })?;
+    let ks = db.keyspace("identities", || {
+        KeyspaceCreateOptions::default().max_memtable_size(1024 * 1024)
+    })?;
+    Ok((db, ks))
 }
 
 /// Milliseconds in a day: `last_seen_ms` is rewritten at most once a day.
@@ -118,16 +139,17 @@ impl Store {
     }
 
     /// Records which identifiers and names pseudonyms replaced. Called
-    /// before the statements are handed to the writer: the rows go to the
-    /// same journal, so the writer's sync makes them durable no later than
-    /// the statements that need them.
+    /// before the statements are handed to the writer; durable when it
+    /// returns if it added an identifier or a name (a learner seen before
+    /// costs no write at all, and a moved `last_seen_ms` no sync).
     pub fn record_identities(&self, seen: &[Seen]) -> Result<()> {
         if seen.is_empty() {
             return Ok(());
         }
         let now = now_ms();
         let day = now.div_euclid(DAY_MS);
-        let ks = &self.inner.ks.identities;
+        let ks = &self.inner.identities;
+        let mut learned = false;
         let mut known = self
             .inner
             .identities_lock
@@ -155,12 +177,14 @@ impl Store {
             if !record.ifis.contains(&s.ifi) {
                 record.ifis.push(s.ifi.clone());
                 changed = true;
+                learned = true;
             }
             if let Some(name) = &s.name
                 && !record.names.contains(name)
             {
                 record.names.push(name.clone());
                 changed = true;
+                learned = true;
             }
             if changed {
                 record.last_seen_ms = now;
@@ -173,12 +197,15 @@ impl Store {
             }
             cache.insert(cache_key);
         }
+        if learned {
+            self.inner.identities_db.persist(PersistMode::SyncAll)?;
+        }
         Ok(())
     }
 
     /// What is known about a pseudonym.
     pub fn identity(&self, pseudonym: &str) -> Result<Option<IdentityRecord>> {
-        match self.inner.ks.identities.get(pseudonym.as_bytes())? {
+        match self.inner.identities.get(pseudonym.as_bytes())? {
             None => Ok(None),
             Some(bytes) => decode(pseudonym, &bytes).map(Some),
         }
@@ -187,7 +214,7 @@ impl Store {
     /// Every pseudonym's record, ordered by pseudonym (retention, reports).
     pub fn identities(&self) -> Result<Vec<IdentityRecord>> {
         let mut out = Vec::new();
-        for row in self.inner.ks.identities.iter() {
+        for row in self.inner.identities.iter() {
             let (k, v) = row.into_inner()?;
             out.push(decode(&String::from_utf8_lossy(&k), &v)?);
         }
@@ -204,16 +231,11 @@ impl Store {
             .lock()
             .map_err(|_| StoreError::Engine("identities lock poisoned".into()))?;
         cache.retain(|(p, _, _)| p != pseudonym);
-        if !self
-            .inner
-            .ks
-            .identities
-            .contains_key(pseudonym.as_bytes())?
-        {
+        if !self.inner.identities.contains_key(pseudonym.as_bytes())? {
             return Ok(false);
         }
-        self.inner.ks.identities.remove(pseudonym.as_bytes())?;
-        self.inner.db.persist(PersistMode::SyncAll)?;
+        self.inner.identities.remove(pseudonym.as_bytes())?;
+        self.inner.identities_db.persist(PersistMode::SyncAll)?;
         Ok(true)
     }
 }

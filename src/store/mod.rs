@@ -16,9 +16,12 @@
 //! - `meta`: `schema_version`, the pseudonym key and setting, other
 //!   store-wide records
 //! - `analytics`: the read models of [`crate::analytics`] (see `analytics.rs`)
-//! - `identities`: pseudonym → the identifiers and names it replaced
-//!   (see `identities.rs`)
 //! - `audit`: the access audit log, seq → record (see `audit.rs`)
+//!
+//! Apart from these, in a database of its own (`identities/` beside
+//! `store/`, so that no byte of the statement store holds a learner's
+//! original identifier once they are pseudonymised): `identities`,
+//! pseudonym → the identifiers and names it replaced (see `identities.rs`).
 
 mod analytics;
 mod audit;
@@ -41,7 +44,7 @@ use fjall::{CompressionType, Database, Keyspace, KeyspaceCreateOptions};
 use uuid::Uuid;
 
 pub use audit::{AuditAction, AuditEntry, AuditFilter, AuditRecord};
-pub use backup::{DumpStats, restore};
+pub use backup::{DumpStats, ExportOptions, restore};
 pub use credentials::CredentialRecord;
 pub use documents::{DocScope, Document};
 pub use identities::{IdentityRecord, SettingError};
@@ -100,13 +103,12 @@ pub(crate) struct Keyspaces {
     pub credentials: Keyspace,
     pub meta: Keyspace,
     pub analytics: Keyspace,
-    pub identities: Keyspace,
     pub audit: Keyspace,
 }
 
 impl Keyspaces {
     /// Every keyspace with its name, in a fixed order (backups).
-    fn named(&self) -> [(&'static str, &Keyspace); 17] {
+    fn named(&self) -> [(&'static str, &Keyspace); 16] {
         [
             ("statements", &self.statements),
             ("by_id", &self.by_id),
@@ -123,7 +125,6 @@ impl Keyspaces {
             ("credentials", &self.credentials),
             ("meta", &self.meta),
             ("analytics", &self.analytics),
-            ("identities", &self.identities),
             ("audit", &self.audit),
         ]
     }
@@ -138,6 +139,9 @@ pub struct Store {
 pub(crate) struct Inner {
     db: Database,
     ks: Keyspaces,
+    /// The pseudonym mapping's own database and its one keyspace.
+    identities_db: Database,
+    identities: Keyspace,
     path: PathBuf,
     /// Seqs of statements that are voided. Voiding is rare, so the set stays
     /// small and lets every query skip voided rows without a lookup.
@@ -201,7 +205,6 @@ impl Store {
             credentials: open("credentials")?,
             meta: open("meta")?,
             analytics: open("analytics")?,
-            identities: open("identities")?,
             audit: open("audit")?,
         };
         check_schema_version(&db, &ks)?;
@@ -213,10 +216,13 @@ impl Store {
             .transpose()?
             .unwrap_or(0);
         let audit_seq = audit::last_audit_seq(&ks.audit)?;
+        let (identities_db, identities) = identities::open(dir)?;
         Ok(Store {
             inner: Arc::new(Inner {
                 db,
                 ks,
+                identities_db,
+                identities,
                 path: dir.to_path_buf(),
                 voided: RwLock::new(voided),
                 in_flight_since_ms: AtomicU64::new(u64::MAX),

@@ -9,6 +9,7 @@ pub mod ifi;
 pub mod keys;
 pub mod normalize;
 pub mod pseudonym;
+pub mod redact;
 pub mod signature;
 pub mod validate;
 mod version;

@@ -141,7 +141,8 @@ pub fn pseudonym_of_agent(key: &Key, agent: &Value) -> Option<String> {
 }
 
 /// Replaces an Agent or Group by its pseudonymous form, in place: its
-/// identifier becomes a pseudonym account, its `name` is dropped, and a
+/// identifier becomes a pseudonym account (with `objectType`), its `name`
+/// is dropped, and a
 /// Group's members are pseudonymised in turn. Every replaced identifier is
 /// added to `seen`.
 pub fn pseudonymise_agent(key: &Key, agent: &mut Value, seen: &mut Vec<Seen>) {
@@ -175,6 +176,10 @@ pub fn pseudonymise_agent(key: &Key, agent: &mut Value, seen: &mut Vec<Seen>) {
         "account".into(),
         json!({"homePage": HOME_PAGE, "name": pseudonym}),
     );
+    // One person reads the same from every LMS, whether or not it named
+    // the (default) objectType.
+    obj.entry("objectType")
+        .or_insert_with(|| Value::String("Agent".into()));
     seen.push(Seen {
         pseudonym,
         ifi: Value::Object(ifi),

@@ -92,6 +92,47 @@ async function getState(t, actor, stateId) {
 const ACTOR = { objectType: 'Agent', name: 'Ada Lovelace', mbox: 'mailto:ada@example.org' };
 const REG = '3f1c2a55-8f0e-4d8b-9a61-5b2f0f9c7e10';
 
+test('a pseudonymising package credential: the content resumes from the LRS State; the LRS keeps only the pseudonym', async () => {
+  const t = await setup('scorm2004', { extra: ['--lrs-pseudonymise'] });
+  try {
+    const { page } = t;
+    const p = player(page, false);
+    const url = launchUrl(t, { actor: ACTOR, registration: REG });
+    await page.goto(url);
+    await p.goTo('m01-basics/index.html');
+    await p.next('pages/01-welcome.html');
+    await p.next('pages/02-charts.html');
+    // The package's own credential reads its State by the learner's real identifier.
+    const own = { ...t, admin: { key: t.config.lrs.key, secret: t.config.lrs.secret } };
+    await waitFor(async () => (await getState(own, ACTOR, 'urn:kmh:state:bookmark'))?.location === 'pages/02-charts.html', 'the bookmark in the LRS State');
+    await page.goto(`${t.web.url}/blank.html`); // the learner leaves
+    await waitFor(async () => (await statements(t.lrs.url, t.admin)).some((s) => s.verb.id.endsWith('/suspended')), 'suspended');
+    await page.evaluate(() => localStorage.clear());
+
+    await page.goto(url);
+    await p.goTo('pages/02-charts.html');
+    assert.match(await page.locator('.kmh-notice').textContent(), /Welcome back/, 'resumed from the LRS State');
+    await page.goto(`${t.web.url}/blank.html`);
+
+    const all = await waitFor(async () => {
+      const s = await statements(t.lrs.url, t.admin);
+      return s.filter((x) => x.verb.id.endsWith('/suspended')).length >= 2 ? s : null;
+    }, 'the second suspended');
+    const pseudonym = all[0].actor;
+    assert.equal(pseudonym.account.homePage, 'urn:kmh:pseudonym');
+    for (const s of all) {
+      assert.deepEqual(s.actor, pseudonym, 'one learner, one pseudonym');
+      const text = JSON.stringify(s);
+      assert.ok(!text.includes('ada@example.org') && !text.includes('Lovelace'), text);
+    }
+    // Credentials that keep identifiers find the State under the pseudonym only.
+    assert.equal(await getState(t, ACTOR, 'urn:kmh:state:bookmark'), null);
+    assert.equal((await getState(t, pseudonym, 'urn:kmh:state:bookmark'))?.location, 'pages/02-charts.html');
+  } finally {
+    await t.teardown();
+  }
+});
+
 test('standalone Tin Can launch: xAPI only, with the launch actor and registration; resumes from the LRS State', async () => {
   const t = await setup('scorm2004');
   try {

@@ -30,9 +30,14 @@ export function kmh(args) {
   return execFileSync(KMH, args, { cwd: repo, encoding: 'utf8', env: { ...process.env, KMH_LOG: 'warn' } });
 }
 
-/** `kmh serve` on 127.0.0.1:port with data in dir; resolves once it answers. */
-export async function startLrs(port, dir) {
-  const child = spawn(KMH, ['serve', '--listen', `127.0.0.1:${port}`, '--data', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * `kmh serve` on 127.0.0.1:port with data in dir; resolves once it answers.
+ * Learners keep their identifiers (the tests compare them) unless
+ * `pseudonymise` is set.
+ */
+export async function startLrs(port, dir, { pseudonymise = false } = {}) {
+  const args = ['serve', '--listen', `127.0.0.1:${port}`, '--data', dir, `--pseudonymise=${pseudonymise}`];
+  const child = spawn(KMH, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => { out += d; });
   child.stderr.on('data', (d) => { out += d; });

@@ -25,7 +25,15 @@ fn output(cmd: &mut Command) -> (bool, String, String) {
 fn help_lists_every_command_and_its_environment_variables() {
     let (ok, out, _) = output(kmh().arg("--help"));
     assert!(ok);
-    for cmd in ["serve", "creds", "package", "validate", "bench"] {
+    for cmd in [
+        "serve",
+        "creds",
+        "package",
+        "validate",
+        "bench",
+        "audit",
+        "identities",
+    ] {
         assert!(out.contains(cmd), "--help lacks {cmd}:\n{out}");
     }
     let (ok, out, _) = output(kmh().args(["serve", "--help"]));
@@ -312,4 +320,100 @@ fn a_credential_over_its_rate_limit_gets_429_with_retry_after() {
         "{statuses:?}"
     );
     assert!(sigterm(&mut server.child).success());
+}
+
+#[test]
+fn learners_are_pseudonymous_by_default_and_the_setting_is_fixed_once_data_arrives() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let mut server = serve(data);
+    let client = reqwest::blocking::Client::new();
+    let r = client
+        .post(format!("{}/xapi/statements", server.url))
+        .basic_auth(&server.key, Some(&server.secret))
+        .header("X-Experience-API-Version", "1.0.3")
+        .json(&statement(1))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let body: Value = client
+        .get(format!("{}/xapi/statements", server.url))
+        .basic_auth(&server.key, Some(&server.secret))
+        .header("X-Experience-API-Version", "1.0.3")
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let actor = &body["statements"][0]["actor"];
+    assert_eq!(actor["account"]["homePage"], "urn:kmh:pseudonym", "{actor}");
+    assert!(actor.get("name").is_none());
+
+    // Through the running server: a pseudonymising credential, a
+    // re-identification, a redacted export, the audit log.
+    let (ok, out, err) = output(kmh().args([
+        "creds",
+        "add",
+        "--scope",
+        "statements/write",
+        "--pseudonymise",
+        "--json",
+        "--data",
+        data,
+    ]));
+    assert!(ok, "{err}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&out).unwrap()["pseudonymise"],
+        true
+    );
+    let learner = r#"{"account":{"homePage":"https://lms.example.org","name":"learner-1"}}"#;
+    let (ok, out, err) = output(kmh().args(["identities", "--agent", learner, "--data", data]));
+    assert!(ok, "{err}");
+    let record: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(record["pseudonym"], actor["account"]["name"]);
+    assert_eq!(record["names"], serde_json::json!(["Learner 1"]));
+    let (ok, out, err) = output(kmh().args(["export", "-", "--redact-free-text", "--data", data]));
+    assert!(ok && out.lines().count() == 1, "{out}{err}");
+    let (ok, out, err) = output(kmh().args([
+        "audit",
+        "--action",
+        "reidentify",
+        "--format",
+        "json",
+        "--data",
+        data,
+    ]));
+    assert!(ok, "{err}");
+    let log: Vec<Value> = serde_json::from_str(&out).unwrap();
+    assert_eq!(log.len(), 1, "{out}");
+    assert_eq!(log[0]["credential"], "admin");
+    assert_eq!(log[0]["resource"], "GET /admin/identities");
+    assert!(sigterm(&mut server.child).success());
+
+    // The folder holds statements: the other setting is refused, clearly.
+    let (ok, _, err) = output(kmh().args([
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--data",
+        data,
+        "--no-pseudonymise",
+    ]));
+    assert!(!ok && err.contains("before data arrives"), "{err}");
+
+    // On the data folder directly, re-identification is audited too.
+    let (ok, _, err) = output(kmh().args(["identities", "--agent", learner, "--data", data]));
+    assert!(ok, "{err}");
+    let (ok, out, err) = output(kmh().args([
+        "audit",
+        "--action",
+        "reidentify",
+        "--format",
+        "csv",
+        "--data",
+        data,
+    ]));
+    assert!(ok, "{err}");
+    assert!(out.contains(",kmh identities,reidentify,"), "{out}");
+    let (ok, _, err) = output(kmh().args(["identities", "--pseudonym", "x", "--data", data]));
+    assert!(!ok && err.contains("32 hexadecimal digits"), "{err}");
 }

@@ -27,6 +27,16 @@ impl Lrs {
         Self::start_in(Arc::new(tempfile::tempdir().unwrap())).await
     }
 
+    /// Starts a server on a fresh store that keeps learners by pseudonym.
+    pub async fn start_pseudonymising() -> Lrs {
+        let dir = Arc::new(tempfile::tempdir().unwrap());
+        Store::open(dir.path())
+            .unwrap()
+            .settle_pseudonymisation(Some(true), true)
+            .unwrap();
+        Self::start_in(dir).await
+    }
+
     /// Starts a server on the store in `dir` (which may hold data already).
     pub async fn start_in(dir: Arc<tempfile::TempDir>) -> Lrs {
         let store = Store::open(dir.path()).unwrap();

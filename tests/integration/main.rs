@@ -9,3 +9,4 @@ mod crash;
 mod documents;
 mod lrs;
 mod package;
+mod privacy;

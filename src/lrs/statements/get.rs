@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use super::multipart::{self, Part};
 use super::params::{self, Filters, Request, View};
+use crate::lrs::audit::Rows;
 use crate::lrs::auth::Auth;
 use crate::lrs::error::ApiError;
 use crate::lrs::{AppState, MAX_PAGE, http_date};
@@ -62,7 +63,12 @@ pub async fn get(
         }
         None => (raw, None),
     };
-    let request = params::parse(&params::split(&raw)?)?;
+    let mut request = params::parse(&params::split(&raw)?)?;
+    if let Request::Many(filters) = &mut request
+        && let Some(agent) = &filters.agent_json
+    {
+        filters.agent = Some(state.privacy.query_identity(&auth.credential, agent)?);
+    }
     let store = state.store.clone();
     let mine = (!auth.credential.reads_all_statements()).then(|| auth.credential.key.clone());
     let slice = auth.credential.slice.clone();
@@ -92,7 +98,7 @@ pub async fn get(
             let stored_ms = statement.stored_ms();
             let parts = attachment_parts(&store, view, std::slice::from_ref(&statement))?;
             let body = render(&store, &statement, view, &languages, version)?;
-            respond(body, view, Some(stored_ms), parts)
+            respond(body, view, Some(stored_ms), parts, 1)
         }
         Request::Many(filters) => {
             let limit = if filters.limit == 0 {
@@ -154,7 +160,7 @@ pub async fn get(
             );
             body.push(b'}');
             let parts = attachment_parts(&store, filters.view, &page.statements)?;
-            respond(body, filters.view, newest, parts)
+            respond(body, filters.view, newest, parts, page.statements.len())
         }
     })
     .await
@@ -279,6 +285,7 @@ fn respond(
     view: View,
     stored_ms: Option<i64>,
     parts: Vec<(String, Part)>,
+    rows: usize,
 ) -> Result<Response, ApiError> {
     let mut response = if view.attachments {
         let body = multipart::response_body(BOUNDARY, &json, &parts);
@@ -302,6 +309,7 @@ fn respond(
     {
         response.headers_mut().insert(header::LAST_MODIFIED, v);
     }
+    response.extensions_mut().insert(Rows(rows as u64));
     Ok(response)
 }
 

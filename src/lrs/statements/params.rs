@@ -47,6 +47,8 @@ pub struct View {
 pub struct Filters {
     /// The agent's identity ([`ifi::identity`]).
     pub agent: Option<String>,
+    /// The `agent` parameter as sent (pseudonymisation maps it).
+    pub agent_json: Option<serde_json::Value>,
     pub verb: Option<String>,
     pub activity: Option<String>,
     pub registration: Option<String>,
@@ -129,6 +131,7 @@ pub fn parse(params: &BTreeMap<String, String>) -> Result<Request, ApiError> {
         f.agent = Some(ifi::identity(&value).ok_or_else(|| {
             ApiError::BadRequest("agent must be an Agent or identified Group (with an inverse functional identifier)".into())
         })?);
+        f.agent_json = Some(value);
     }
     if let Some(verb) = params.get("verb") {
         f.verb = Some(iri("verb", verb)?);

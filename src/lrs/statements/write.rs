@@ -19,7 +19,7 @@ use crate::lrs::credentials::Scope;
 use crate::lrs::error::ApiError;
 use crate::lrs::{AppState, MAX_BATCH};
 use crate::store::{NewStatement, StoredAttachment};
-use crate::xapi::{Invalid, Version, compare, normalize, signature, validate};
+use crate::xapi::{Invalid, Version, compare, normalize, pseudonym, signature, validate};
 
 /// PUT /statements?statementId=…: stores one statement under that id.
 pub async fn put(
@@ -152,6 +152,8 @@ pub(crate) fn prepare(
 ) -> Result<Vec<NewStatement>, ApiError> {
     let mut unused: BTreeSet<&String> = parts.keys().collect();
     let authority = auth.authority(&state.config.public_url);
+    let pseudonymise = state.privacy.applies_to(&auth.credential);
+    let mut seen_learners = Vec::new();
     let mut seen = HashSet::with_capacity(statements.len());
     let mut out = Vec::with_capacity(statements.len());
     for (i, statement) in statements.into_iter().enumerate() {
@@ -203,6 +205,11 @@ pub(crate) fn prepare(
                         "a signature attachment must have contentType application/octet-stream, not {media:?}"
                     )));
                 }
+                if pseudonymise {
+                    return Err(invalid(
+                        "signed statements cannot be stored by pseudonym: the signature carries the learner's identifiers (send them with a credential that does not pseudonymise, in a store that does not)".into(),
+                    ));
+                }
                 let part = part.ok_or_else(|| {
                     invalid("a signature must be sent as a multipart/mixed part".into())
                 })?;
@@ -244,6 +251,14 @@ pub(crate) fn prepare(
             )));
         }
         normalize::context_activities_as_arrays(&mut json);
+        // After validation and the fingerprint (a statement sent again as
+        // the client first sent it is still recognised), before the writer.
+        if pseudonymise {
+            seen_learners.extend(pseudonym::pseudonymise_statement(
+                &state.privacy.key,
+                &mut json,
+            ));
+        }
         if version == Version::V2_0_0
             && let Some(Value::String(ts)) = json.get("timestamp")
             && let Some(utc) = normalize::timestamp_utc(ts)
@@ -271,6 +286,7 @@ pub(crate) fn prepare(
             "multipart part with X-Experience-API-Hash {extra} matches no attachment of the statements"
         )));
     }
+    state.store.record_identities(&seen_learners)?;
     Ok(out)
 }
 
