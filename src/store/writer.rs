@@ -1,7 +1,9 @@
 //! Group commit: one writer thread owns the write path. Requests hand it
-//! their validated statements over a channel; it takes everything that has
-//! queued up, writes it as one atomic batch, syncs it to disk
-//! (`PersistMode::SyncAll`) and only then answers every waiting request.
+//! their statements over a channel, already prepared on their own threads
+//! (see `prepare.rs`); it takes everything that has queued up, checks it
+//! and writes it as one atomic batch. A second thread then syncs the
+//! journal to disk (`PersistMode::SyncAll`) and only then answers every
+//! waiting request, while the writer already stages the next group.
 //! Each request stays all-or-nothing: a conflict rejects that request only.
 
 use std::collections::HashMap;
@@ -125,6 +127,12 @@ const CACHE_ENTRIES: usize = 50_000;
 
 fn run(store: Store, mut rx: mpsc::Receiver<Request>) {
     let mut caches = Caches::default();
+    let (synced_tx, synced_rx) = std::sync::mpsc::channel::<Unsynced>();
+    let sync_store = store.clone();
+    let syncer = std::thread::Builder::new()
+        .name("kmh-sync".into())
+        .spawn(move || sync(sync_store, synced_rx))
+        .expect("spawning the sync thread");
     while let Some(first) = rx.blocking_recv() {
         let mut group = vec![first];
         let mut count = group[0].statements.len();
@@ -137,7 +145,44 @@ fn run(store: Store, mut rx: mpsc::Receiver<Request>) {
                 Err(_) => break,
             }
         }
-        commit_group(&store, group, &mut caches);
+        let outcomes = commit_group(&store, group, &mut caches);
+        if synced_tx.send(outcomes).is_err() {
+            tracing::error!("the sync thread stopped; refusing writes");
+            return;
+        }
+    }
+    // Every group handed over is synced and answered before the writer
+    // counts as stopped (a clean shutdown finishes the writes in flight).
+    drop(synced_tx);
+    let _ = syncer.join();
+}
+
+/// The answers of a group that is committed (visible) but maybe not yet on
+/// disk.
+type Unsynced = Vec<(Reply, Result<Vec<Appended>>)>;
+
+/// Pipelined durability: the writer commits a group to the journal and the
+/// memtables without waiting for the disk, and goes on staging the next
+/// group while this thread syncs the journal (`SyncAll`) and only then
+/// answers the group's requests. One sync covers every group committed
+/// before it, so groups that queued up during a sync share the next one.
+/// Nothing is acknowledged before it is on disk; a statement may be seen by
+/// a reader shortly before its writer is answered.
+fn sync(store: Store, rx: std::sync::mpsc::Receiver<Unsynced>) {
+    while let Ok(first) = rx.recv() {
+        let mut groups = vec![first];
+        groups.extend(rx.try_iter());
+        let persisted = store.inner.db.persist(PersistMode::SyncAll);
+        if let Err(e) = &persisted {
+            tracing::error!("syncing the journal failed: {e}");
+        }
+        for (reply, outcome) in groups.into_iter().flatten() {
+            let answer = match &persisted {
+                Ok(()) => outcome,
+                Err(e) => outcome.and(Err(StoreError::Engine(e.to_string()))),
+            };
+            let _ = reply.send(answer);
+        }
     }
 }
 
@@ -149,7 +194,9 @@ struct Staged {
     voiding: bool,
 }
 
-fn commit_group(store: &Store, group: Vec<Request>, caches: &mut Caches) {
+/// Stages and commits one group (visible, not yet synced) and returns each
+/// request's answer, to be sent once the journal is on disk.
+fn commit_group(store: &Store, group: Vec<Request>, caches: &mut Caches) -> Unsynced {
     let inner = &store.inner;
     let start_ms = now_ms();
     inner
@@ -157,7 +204,8 @@ fn commit_group(store: &Store, group: Vec<Request>, caches: &mut Caches) {
         .store(start_ms.max(0) as u64, Ordering::Release);
     let mut next_seq = keys::millis_seq(start_ms).max(inner.last_seq.load(Ordering::Acquire) + 1);
 
-    let mut batch = inner.db.batch().durability(Some(PersistMode::SyncAll));
+    // No sync here: the sync thread makes the group durable (see `sync`).
+    let mut batch = inner.db.batch().durability(None);
     let mut staged: HashMap<Uuid, Staged> = HashMap::new();
     let mut newly_voided: Vec<u64> = Vec::new();
     // Activity IRI → (merged definition, changed by this group).
@@ -171,10 +219,10 @@ fn commit_group(store: &Store, group: Vec<Request>, caches: &mut Caches) {
         Err(e) => {
             inner.in_flight_since_ms.store(u64::MAX, Ordering::Release);
             tracing::error!("analytics read models unavailable: {e}");
-            for req in group {
-                let _ = req.reply.send(Err(StoreError::Engine(e.to_string())));
-            }
-            return;
+            return group
+                .into_iter()
+                .map(|req| (req.reply, Err(StoreError::Engine(e.to_string()))))
+                .collect();
         }
     };
 
@@ -237,17 +285,16 @@ fn commit_group(store: &Store, group: Vec<Request>, caches: &mut Caches) {
                 .names
                 .extend(agent_names.into_iter().map(|(k, (v, _))| (k, v)));
             inner.in_flight_since_ms.store(u64::MAX, Ordering::Release);
-            for (reply, outcome) in outcomes {
-                let _ = reply.send(outcome);
-            }
+            outcomes
         }
         Err(e) => {
             inner.in_flight_since_ms.store(u64::MAX, Ordering::Release);
             tracing::error!("group commit failed: {e}");
             let msg = e.to_string();
-            for (reply, outcome) in outcomes {
-                let _ = reply.send(outcome.and(Err(StoreError::Engine(msg.clone()))));
-            }
+            outcomes
+                .into_iter()
+                .map(|(reply, outcome)| (reply, outcome.and(Err(StoreError::Engine(msg.clone())))))
+                .collect()
         }
     }
 }
