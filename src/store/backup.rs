@@ -186,6 +186,7 @@ pub fn restore(
         }
         let named = store.inner.ks.named();
         let mut current = None;
+        let mut skipping = false;
         let mut stats = DumpStats::default();
         let mut batch = store.inner.db.batch();
         let mut identities = store.inner.identities_db.batch();
@@ -204,6 +205,14 @@ pub fn restore(
                         current = Some((IDENTITIES, &store.inner.identities));
                         continue;
                     }
+                    if name == super::migrate::RETIRED_AUTHORITY_INDEX {
+                        // A layout-1 backup: its meta record says so, and
+                        // the next open rebuilds what this index held.
+                        current = None;
+                        skipping = true;
+                        continue;
+                    }
+                    skipping = false;
                     current = Some(
                         named
                             .iter()
@@ -215,6 +224,14 @@ pub fn restore(
                                 ))
                             })?,
                     );
+                }
+                RECORD if skipping => {
+                    let mut len = [0u8; 4];
+                    for _ in 0..2 {
+                        read(&mut len)?;
+                        let mut skip = vec![0u8; u32::from_be_bytes(len) as usize];
+                        read(&mut skip)?;
+                    }
                 }
                 RECORD => {
                     let (name, ks) = current

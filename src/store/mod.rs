@@ -6,8 +6,9 @@
 //! - `statements`: seq → statement JSON, as it is returned by `format=exact`
 //! - `by_id`: statement UUID (16 bytes) → seq ++ fingerprint (20 bytes)
 //! - `voided`: UUID of a voided statement → seq of the voiding statement
-//! - `idx_agent`, `idx_activity`: digest ++ seq → 1 if direct, 0 if related
-//! - `idx_verb`, `idx_registration`, `idx_authority`: digest ++ seq → ()
+//! - `idx_agent`, `idx_activity`: digest ++ seq → flags: 1 if direct (actor
+//!   or object), 0 if related only; `idx_agent` adds 2 for the authority
+//! - `idx_verb`, `idx_registration`: digest ++ seq → ()
 //! - `activities`: activity IRI → canonical definition (JSON)
 //! - `agents`: agent identity → names seen for it (JSON array)
 //! - `documents`: State, Activity Profile and Agent Profile documents
@@ -30,6 +31,7 @@ mod credentials;
 mod documents;
 mod identities;
 mod keys;
+mod migrate;
 mod prepare;
 mod query;
 mod writer;
@@ -52,7 +54,7 @@ pub use query::{Page, Query};
 pub use writer::{Appended, NewStatement, StoredAttachment, Writer};
 
 /// The layout version of the data folder; bump it with a migration.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -95,7 +97,6 @@ pub(crate) struct Keyspaces {
     pub idx_activity: Keyspace,
     pub idx_verb: Keyspace,
     pub idx_registration: Keyspace,
-    pub idx_authority: Keyspace,
     pub activities: Keyspace,
     pub documents: Keyspace,
     pub attachments: Keyspace,
@@ -108,7 +109,7 @@ pub(crate) struct Keyspaces {
 
 impl Keyspaces {
     /// Every keyspace with its name, in a fixed order (backups).
-    fn named(&self) -> [(&'static str, &Keyspace); 16] {
+    fn named(&self) -> [(&'static str, &Keyspace); 15] {
         [
             ("statements", &self.statements),
             ("by_id", &self.by_id),
@@ -117,7 +118,6 @@ impl Keyspaces {
             ("idx_activity", &self.idx_activity),
             ("idx_verb", &self.idx_verb),
             ("idx_registration", &self.idx_registration),
-            ("idx_authority", &self.idx_authority),
             ("activities", &self.activities),
             ("documents", &self.documents),
             ("attachments", &self.attachments),
@@ -197,7 +197,6 @@ impl Store {
             idx_activity: open("idx_activity")?,
             idx_verb: open("idx_verb")?,
             idx_registration: open("idx_registration")?,
-            idx_authority: open("idx_authority")?,
             activities: open("activities")?,
             documents: open("documents")?,
             attachments: open("attachments")?,
@@ -352,9 +351,7 @@ impl StoredStatement {
 fn check_schema_version(db: &Database, ks: &Keyspaces) -> Result<()> {
     match ks.meta.get("schema_version")? {
         Some(found) if found.as_ref() == SCHEMA_VERSION.to_string().as_bytes() => Ok(()),
-        Some(found) => Err(StoreError::SchemaVersion {
-            found: String::from_utf8_lossy(&found).into_owned(),
-        }),
+        Some(found) => migrate::upgrade(db, ks, &String::from_utf8_lossy(&found)),
         None => {
             ks.meta
                 .insert("schema_version", SCHEMA_VERSION.to_string())?;

@@ -15,6 +15,12 @@ use crate::xapi::keys::{IndexKeys, statement_ref_target};
 
 type Digest = [u8; DIGEST_LEN];
 
+/// Flag of an agent or activity index row: the value matches the narrow
+/// filter (actor or object), not only `related_agents`/`related_activities`.
+pub(super) const DIRECT: u8 = 1;
+/// Flag of an agent index row: the agent is the statement's authority.
+pub(super) const AUTHORITY: u8 = 2;
+
 /// A statement ready for the writer.
 pub(super) struct Prepared {
     pub id: Uuid,
@@ -25,8 +31,9 @@ pub(super) struct Prepared {
     pub body: Vec<u8>,
     pub has_timestamp: bool,
     pub keys: IndexKeys,
+    /// Identities of the statement's authority (`statements/read/mine`).
+    pub authorities: Vec<String>,
     pub rows: IndexRows,
-    pub authority: Digest,
     /// The statement this one refers to with a StatementRef.
     pub target: Option<Uuid>,
     /// True when it voids `target`.
@@ -41,27 +48,36 @@ pub(super) struct Prepared {
 }
 
 /// The digests of a statement's index keys, in the order the writer writes
-/// their rows.
+/// their rows, with the flags each row's value holds.
 #[derive(Default)]
 pub(super) struct IndexRows {
-    pub agents: Vec<(Digest, bool)>,
-    pub activities: Vec<(Digest, bool)>,
+    pub agents: Vec<(Digest, u8)>,
+    pub activities: Vec<(Digest, u8)>,
     pub verbs: Vec<Digest>,
     pub registrations: Vec<Digest>,
 }
 
 impl IndexRows {
-    pub fn of(keys: &IndexKeys) -> IndexRows {
+    /// `authorities` are the identities of the statement's authority: their
+    /// agent rows carry [`AUTHORITY`], so `statements/read/mine` is a scan
+    /// of the agent index rather than one more row per statement.
+    pub fn of(keys: &IndexKeys, authorities: &[String]) -> IndexRows {
         IndexRows {
             agents: keys
                 .agents
                 .iter()
-                .map(|k| (digest(&k.value), k.direct))
+                .map(|k| {
+                    let mut flags = if k.direct { DIRECT } else { 0 };
+                    if authorities.contains(&k.value) {
+                        flags |= AUTHORITY;
+                    }
+                    (digest(&k.value), flags)
+                })
                 .collect(),
             activities: keys
                 .activities
                 .iter()
-                .map(|k| (digest(&k.value), k.direct))
+                .map(|k| (digest(&k.value), if k.direct { DIRECT } else { 0 }))
                 .collect(),
             verbs: keys.verbs.iter().map(|v| digest(v)).collect(),
             registrations: keys.registrations.iter().map(|r| digest(r)).collect(),
@@ -75,7 +91,6 @@ impl Prepared {
             id,
             mut json,
             fingerprint,
-            authority,
             attachments,
         } = st;
         // `stored` is the LRS's to set; whatever the client sent goes.
@@ -84,6 +99,7 @@ impl Prepared {
         let statement = Value::Object(json);
 
         let keys = IndexKeys::of(&statement);
+        let authorities = authorities(&statement);
         let target = statement_ref_target(&statement).and_then(|t| Uuid::parse_str(t).ok());
         let voiding = target.is_some()
             && statement.pointer("/verb/id").and_then(Value::as_str) == Some(crate::xapi::VOIDED);
@@ -100,9 +116,9 @@ impl Prepared {
             fingerprint,
             body,
             has_timestamp,
-            rows: IndexRows::of(&keys),
+            rows: IndexRows::of(&keys, &authorities),
             keys,
-            authority: digest(&authority),
+            authorities,
             target,
             voiding,
             definitions,
@@ -127,6 +143,16 @@ impl Prepared {
         body.push(b'}');
         body
     }
+}
+
+/// The identities of a statement's authority (an Agent, or the members of
+/// an OAuth Group).
+pub(super) fn authorities(statement: &Value) -> Vec<String> {
+    let mut ids = Vec::new();
+    if let Some(authority) = statement.get("authority") {
+        crate::xapi::ifi::identities_with_members(authority, &mut ids);
+    }
+    ids
 }
 
 /// The activity definitions a statement carries: on its object (or its
@@ -215,7 +241,6 @@ mod tests {
             id: Uuid::nil(),
             json,
             fingerprint: [0; 20],
-            authority: "key".into(),
             attachments: Vec::new(),
         })
         .unwrap()

@@ -6,6 +6,7 @@
 use fjall::Keyspace;
 
 use super::keys::{DIGEST_LEN, digest, index_key, seq_bytes, seq_from};
+use super::prepare::{AUTHORITY, DIRECT};
 use super::{Result, Store, StoreError, StoredStatement};
 
 /// A statement query in store terms. Values are those the index holds:
@@ -18,7 +19,8 @@ pub struct Query {
     pub activity: Option<String>,
     pub related_activities: bool,
     pub registration: Option<String>,
-    /// Only statements written with this credential (`statements/read/mine`).
+    /// Only statements whose authority has this identity
+    /// (`statements/read/mine`).
     pub authority: Option<String>,
     /// Lowest seq included.
     pub min_seq: u64,
@@ -41,8 +43,21 @@ pub struct Page {
 #[derive(Clone, Copy)]
 enum Match {
     Any,
-    /// Only rows flagged direct (value byte 1).
+    /// Only rows flagged [`DIRECT`].
     Direct,
+    /// Only agent rows flagged [`AUTHORITY`].
+    Authority,
+}
+
+impl Match {
+    fn admits(self, value: &[u8]) -> bool {
+        let flags = value.first().copied().unwrap_or(0);
+        match self {
+            Match::Any => true,
+            Match::Direct => flags & DIRECT != 0,
+            Match::Authority => flags & AUTHORITY != 0,
+        }
+    }
 }
 
 struct Filter<'a> {
@@ -55,7 +70,7 @@ impl Filter<'_> {
     fn accepts(&self, seq: u64) -> Result<bool> {
         Ok(match self.ks.get(index_key(&self.digest, seq))? {
             None => false,
-            Some(v) => matches!(self.mode, Match::Any) || v.first() == Some(&1),
+            Some(v) => self.mode.admits(&v),
         })
     }
 }
@@ -105,9 +120,9 @@ impl Store {
         }
         if let Some(a) = &q.authority {
             filters.push(Filter {
-                ks: &ks.idx_authority,
+                ks: &ks.idx_agent,
                 digest: digest(a),
-                mode: Match::Any,
+                mode: Match::Authority,
             });
         }
 
@@ -175,7 +190,7 @@ impl Store {
                 };
                 for row in rows {
                     let (key, value) = row.into_inner()?;
-                    if matches!(driver.mode, Match::Direct) && value.first() != Some(&1) {
+                    if !driver.mode.admits(&value) {
                         continue;
                     }
                     let seq = seq_from(&key[DIGEST_LEN..])

@@ -27,8 +27,6 @@ pub struct NewStatement {
     pub json: Map<String, Value>,
     /// [`crate::xapi::compare::fingerprint`] of the statement as the client sent it.
     pub fingerprint: [u8; 20],
-    /// The credential the statement was written with (`statements/read/mine`).
-    pub authority: String,
     /// Attachment data sent with the statement.
     pub attachments: Vec<StoredAttachment>,
 }
@@ -356,7 +354,7 @@ fn stage_request(
         if let Some(target) = st.target {
             if let Some(target_keys) = keys_of_target(store, staged, target, 0)? {
                 st.keys.inherit(&target_keys);
-                st.rows = IndexRows::of(&st.keys);
+                st.rows = IndexRows::of(&st.keys, &st.authorities);
             }
             if st.voiding {
                 batch.insert(
@@ -392,7 +390,7 @@ fn stage_request(
         by_id.extend_from_slice(&seq_bytes(seq));
         by_id.extend_from_slice(&st.fingerprint);
         batch.insert(&ks.by_id, st.id.as_bytes().to_vec(), by_id);
-        write_index_rows(batch, store, &st.rows, &st.authority, seq);
+        write_index_rows(batch, store, &st.rows, seq);
         for attachment in &st.attachments {
             if !ks.attachments.contains_key(attachment.sha2.as_bytes())? {
                 batch.insert(
@@ -421,27 +419,13 @@ fn stage_request(
     Ok(appended)
 }
 
-fn write_index_rows(
-    batch: &mut OwnedWriteBatch,
-    store: &Store,
-    rows: &IndexRows,
-    authority: &[u8; keys::DIGEST_LEN],
-    seq: u64,
-) {
+fn write_index_rows(batch: &mut OwnedWriteBatch, store: &Store, rows: &IndexRows, seq: u64) {
     let ks = &store.inner.ks;
-    for (d, direct) in &rows.agents {
-        batch.insert(
-            &ks.idx_agent,
-            index_key(d, seq).to_vec(),
-            vec![*direct as u8],
-        );
+    for (d, flags) in &rows.agents {
+        batch.insert(&ks.idx_agent, index_key(d, seq).to_vec(), vec![*flags]);
     }
-    for (d, direct) in &rows.activities {
-        batch.insert(
-            &ks.idx_activity,
-            index_key(d, seq).to_vec(),
-            vec![*direct as u8],
-        );
+    for (d, flags) in &rows.activities {
+        batch.insert(&ks.idx_activity, index_key(d, seq).to_vec(), vec![*flags]);
     }
     for d in &rows.verbs {
         batch.insert(&ks.idx_verb, index_key(d, seq).to_vec(), Vec::new());
@@ -449,11 +433,6 @@ fn write_index_rows(
     for d in &rows.registrations {
         batch.insert(&ks.idx_registration, index_key(d, seq).to_vec(), Vec::new());
     }
-    batch.insert(
-        &ks.idx_authority,
-        index_key(authority, seq).to_vec(),
-        Vec::new(),
-    );
 }
 
 /// The index keys of a targeted statement, including what it inherits in

@@ -71,6 +71,16 @@ pub async fn get(
     }
     let store = state.store.clone();
     let mine = (!auth.credential.reads_all_statements()).then(|| auth.credential.key.clone());
+    // `statements/read/mine` lists statements whose authority is the one
+    // this credential writes with (xAPI 1.0.3 part 4, §4.2).
+    let mine_authority = match &mine {
+        None => None,
+        Some(key) => Some(
+            crate::xapi::ifi::identity(&auth.authority(&state.config.public_url)).ok_or_else(
+                || ApiError::Internal(format!("credential {key} has no authority identity")),
+            )?,
+        ),
+    };
     let slice = auth.credential.slice.clone();
 
     tokio::task::spawn_blocking(move || match request {
@@ -110,7 +120,7 @@ pub async fn get(
                 let (lo, hi) = seq_bounds(filters.since_ms, filters.until_ms);
                 (lo, hi.min(store.last_seq()))
             });
-            let query = to_store_query(&filters, mine, lo, hi, limit);
+            let query = to_store_query(&filters, mine_authority, lo, hi, limit);
             let page = if slice.is_all() {
                 store.query(&query)?
             } else {

@@ -277,7 +277,6 @@ pub(crate) fn prepare(
             id,
             json,
             fingerprint,
-            authority: auth.credential.key.clone(),
             attachments,
         });
     }
