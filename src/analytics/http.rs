@@ -266,19 +266,31 @@ async fn progress_csv(
 ) -> Result<Response, ApiError> {
     let lang = language(&params, &headers);
     params.filter.slice = reader.slice.clone();
-    let (csv, course) = blocking(state.store.clone(), move |store| {
-        let table = indicators::progress_table(
+    let (body, course) = blocking(state.store.clone(), move |store| {
+        // The byte-order mark makes spreadsheet programs read UTF-8 (French
+        // titles) correctly. Rows go straight into the body: an export of
+        // every learner never exists as a table in memory.
+        let mut body = String::from("\u{feff}");
+        let mut course_at = None;
+        let mut course = None;
+        indicators::progress_rows(
             store.analytics()?,
             store,
             &params.filter,
             reader.identities,
             &lang,
+            &mut |row| {
+                match course_at {
+                    None => course_at = Some(row.iter().position(|h| h == "course")),
+                    Some(at) if course.is_none() => {
+                        course = at.and_then(|at| row.get(at).cloned());
+                    }
+                    Some(_) => {}
+                }
+                indicators::csv_line(&mut body, &row);
+            },
         )?;
-        let course = table.get(1).and_then(|r| {
-            let at = table[0].iter().position(|h| h == "course")?;
-            r.get(at).cloned()
-        });
-        Ok((indicators::to_csv(&table), course))
+        Ok((body, course))
     })
     .await?;
     let name = format!(
@@ -286,9 +298,6 @@ async fn progress_csv(
         course.unwrap_or_else(|| "all".into()),
         indicators::day(crate::store::now_ms())
     );
-    // The byte-order mark makes spreadsheet programs read UTF-8 (French
-    // titles) correctly.
-    let body = format!("\u{feff}{csv}");
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),

@@ -27,7 +27,7 @@ use std::sync::{Arc, RwLock};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::model::{Enrolment, ModuleProgress, Tag};
+use super::model::{Enrolment, ModuleProgress, QuestionStat, Tag};
 use super::slice::Slice;
 use super::state::{Catalog, Fast, State};
 
@@ -434,18 +434,24 @@ impl Course {
     }
 }
 
-/// One answer of a learner, copied out of its row: the indicators make
-/// several passes over the answers, and a compact array is much faster to
-/// walk than rows spread over the heap.
+/// One answer of a learner: its row (held inline in the enrolment, so
+/// walking a learner's answers is a walk over one array) and the index of
+/// its question in the course's outline, looked up once per query. 16
+/// bytes: a query over every learner keeps one of these per answer.
+#[derive(Clone, Copy)]
 struct Answer<'a> {
     /// Index of the question in [`Course::questions`].
     q: usize,
-    attempts: u32,
-    graded: u32,
-    correct: u32,
-    last_ms: i64,
-    scaled: Option<f64>,
-    response: Option<&'a str>,
+    row: &'a QuestionStat,
+}
+
+impl<'a> Answer<'a> {
+    fn scaled(&self) -> Option<f64> {
+        self.row.last_scaled()
+    }
+    fn response(&self) -> Option<&'a str> {
+        self.row.last_response.as_deref()
+    }
 }
 
 /// One learner's enrolment arranged by the course's outline: computed once
@@ -471,15 +477,10 @@ impl<'a> View<'a> {
         let answers = e
             .questions
             .iter()
-            .filter_map(|q| {
+            .filter_map(|row| {
                 Some(Answer {
-                    q: course.question_index.get(&q.question)?,
-                    attempts: q.attempts,
-                    graded: q.graded,
-                    correct: q.correct,
-                    last_ms: q.last_ms,
-                    scaled: q.last_scaled,
-                    response: q.last_response.as_deref(),
+                    q: course.question_index.get(&row.question)?,
+                    row,
                 })
             })
             .collect();
@@ -519,7 +520,7 @@ impl<'a> View<'a> {
             .answers
             .iter()
             .filter(|a| course.questions[a.q].module == module)
-            .filter_map(|a| a.scaled)
+            .filter_map(|a| a.scaled())
             .collect();
         mean(&answers)
     }
@@ -1050,7 +1051,7 @@ fn scores(course: &Course, v: &View, pre: usize, post: usize) -> Scores {
         } else {
             continue;
         };
-        let Some(s) = a.scaled else { continue };
+        let Some(s) = a.scaled() else { continue };
         acc[side][0].0 += s;
         acc[side][0].1 += 1;
         if let Some(t) = meta.tag {
@@ -1272,8 +1273,8 @@ fn satisfaction(
                 continue;
             }
             responded = true;
-            if let Some(r) = a.response {
-                answers[a.q].push((r, a.last_ms));
+            if let Some(r) = a.response() {
+                answers[a.q].push((r, a.row.last_ms));
             }
         }
         s.respondents += responded as u32;
@@ -1371,9 +1372,9 @@ fn questions(
         for a in &v.answers {
             let x = &mut agg[a.q];
             x.0 += 1;
-            x.1 += a.attempts;
-            x.2 += a.graded;
-            x.3 += a.correct;
+            x.1 += a.row.attempts;
+            x.2 += a.row.graded;
+            x.3 += a.row.correct;
         }
     }
     course
@@ -1631,6 +1632,21 @@ pub fn progress_table(
     identities: bool,
     lang: &str,
 ) -> Result<Vec<Vec<String>>, QueryError> {
+    let mut rows = Vec::new();
+    progress_rows(lock, defs, filter, identities, lang, &mut |r| rows.push(r))?;
+    Ok(rows)
+}
+
+/// [`progress_table`] one row at a time (header first), so that an export
+/// of every learner never holds the whole table.
+pub fn progress_rows(
+    lock: &RwLock<State>,
+    defs: &dyn Definitions,
+    filter: &Filter,
+    identities: bool,
+    lang: &str,
+    sink: &mut dyn FnMut(Vec<String>),
+) -> Result<(), QueryError> {
     let filter = filter.clone().normalized();
     let snap = snapshot(lock, defs, filter.course.as_deref(), &filter.slice, lang)?;
     let mut header: Vec<&str> = vec!["learner"];
@@ -1653,9 +1669,9 @@ pub fn progress_table(
         "latest_score",
         "page",
     ]);
-    let mut rows = vec![header.into_iter().map(str::to_owned).collect::<Vec<_>>()];
+    sink(header.into_iter().map(str::to_owned).collect());
     let Some(course) = &snap.course else {
-        return Ok(rows);
+        return Ok(());
     };
     let selector = Selector::new(&filter, Some(course))?;
     let mut views = selector.views(course, &snap.all);
@@ -1689,10 +1705,10 @@ pub fn progress_table(
                 score(m.latest_score),
                 m.page.unwrap_or_default(),
             ]);
-            rows.push(row);
+            sink(row);
         }
     }
-    Ok(rows)
+    Ok(())
 }
 
 /// Writes a table as CSV (RFC 4180). Cells a spreadsheet would run as a
@@ -1700,28 +1716,33 @@ pub fn progress_table(
 pub fn to_csv(rows: &[Vec<String>]) -> String {
     let mut out = String::new();
     for row in rows {
-        for (i, cell) in row.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            let guarded;
-            let cell = if cell.starts_with(['=', '+', '@', '\t', '\r'])
-                || (cell.starts_with('-') && cell.parse::<f64>().is_err())
-            {
-                guarded = format!("'{cell}");
-                &guarded
-            } else {
-                cell
-            };
-            if cell.contains([',', '"', '\n', '\r']) {
-                out.push('"');
-                out.push_str(&cell.replace('"', "\"\""));
-                out.push('"');
-            } else {
-                out.push_str(cell);
-            }
-        }
-        out.push_str("\r\n");
+        csv_line(&mut out, row);
     }
     out
+}
+
+/// Appends one CSV line (see [`to_csv`]).
+pub fn csv_line(out: &mut String, row: &[String]) {
+    for (i, cell) in row.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let guarded;
+        let cell = if cell.starts_with(['=', '+', '@', '\t', '\r'])
+            || (cell.starts_with('-') && cell.parse::<f64>().is_err())
+        {
+            guarded = format!("'{cell}");
+            &guarded
+        } else {
+            cell
+        };
+        if cell.contains([',', '"', '\n', '\r']) {
+            out.push('"');
+            out.push_str(&cell.replace('"', "\"\""));
+            out.push('"');
+        } else {
+            out.push_str(cell);
+        }
+    }
+    out.push_str("\r\n");
 }

@@ -63,6 +63,38 @@ impl Tag {
     }
 }
 
+/// An xAPI interaction type (`definition.interactionType`) as one byte:
+/// question rows are the bulk of the read models, and the ten types are a
+/// closed list (xAPI 1.0.3 part 2, §2.4.4.1 "Interaction Activities").
+const INTERACTION_TYPES: [&str; 10] = [
+    "true-false",
+    "choice",
+    "fill-in",
+    "long-fill-in",
+    "matching",
+    "performance",
+    "sequencing",
+    "likert",
+    "numeric",
+    "other",
+];
+
+fn kind_code(kind: Option<&str>) -> u8 {
+    match kind {
+        None => 0,
+        Some(k) => INTERACTION_TYPES
+            .iter()
+            .position(|t| *t == k)
+            .map_or(10, |i| i as u8 + 1),
+    }
+}
+
+fn kind_name(code: u8) -> Option<&'static str> {
+    code.checked_sub(1)
+        .and_then(|i| INTERACTION_TYPES.get(i as usize))
+        .copied()
+}
+
 /// Everything known about one learner in one course.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Enrolment {
@@ -90,7 +122,9 @@ pub struct Enrolment {
     /// commit copies only the rows it changes, and an unchanged row is
     /// recognised by its address.
     pub modules: Vec<Arc<ModuleProgress>>,
-    pub questions: Vec<Arc<QuestionStat>>,
+    /// Held inline and compact: a course has dozens of questions per
+    /// learner, and these rows are most of the read models' memory.
+    pub questions: Vec<QuestionStat>,
 }
 
 /// A learner's progress in one module (one SCO).
@@ -117,22 +151,36 @@ pub struct ModuleProgress {
     pub page_ms: i64,
 }
 
-/// A learner's answers to one question.
+/// A learner's answers to one question (72 bytes, held inline).
 #[derive(Debug, Clone)]
 pub struct QuestionStat {
     pub question: Str,
-    pub module: Str,
-    /// The interaction type (`choice`, `likert`, `fill-in`, …).
-    pub kind: Option<Str>,
-    pub tag: Option<Tag>,
+    /// Kept only for answers without a success (survey answers).
+    pub last_response: Option<Str>,
+    pub last_ms: i64,
+    /// The latest answer's score; NaN when none (an `Option<f64>` would
+    /// take 16 bytes).
+    last_scaled: f64,
     pub attempts: u32,
     /// Answers with a known success (scored questions).
     pub graded: u32,
     pub correct: u32,
-    pub last_ms: i64,
+    /// Index of the question's module in [`Enrolment::modules`].
+    pub module: u16,
+    kind: u8,
+    pub tag: Option<Tag>,
     pub last_success: Option<bool>,
-    pub last_scaled: Option<f64>,
-    pub last_response: Option<Str>,
+}
+
+impl QuestionStat {
+    pub fn last_scaled(&self) -> Option<f64> {
+        (!self.last_scaled.is_nan()).then_some(self.last_scaled)
+    }
+
+    /// The interaction type (`choice`, `likert`, `fill-in`, …).
+    pub fn kind(&self) -> Option<&'static str> {
+        kind_name(self.kind)
+    }
 }
 
 // Equality compares shared strings by address first: the writer compares
@@ -159,15 +207,15 @@ impl PartialEq for ModuleProgress {
 impl PartialEq for QuestionStat {
     fn eq(&self, o: &Self) -> bool {
         same(&self.question, &o.question)
-            && same(&self.module, &o.module)
-            && same_opt(&self.kind, &o.kind)
+            && self.module == o.module
+            && self.kind == o.kind
             && self.tag == o.tag
             && self.attempts == o.attempts
             && self.graded == o.graded
             && self.correct == o.correct
             && self.last_ms == o.last_ms
             && self.last_success == o.last_success
-            && self.last_scaled == o.last_scaled
+            && self.last_scaled.to_bits() == o.last_scaled.to_bits()
             && same_opt(&self.last_response, &o.last_response)
     }
 }
@@ -278,7 +326,7 @@ impl Enrolment {
                     m.set_page(page, f.at_ms);
                 }
                 if matches!(f.verb, Verb::Answered) {
-                    self.apply_answer(q, &module, f);
+                    self.apply_answer(q, idx, f);
                 }
             }
             Target::Other | Target::Course => {
@@ -317,27 +365,16 @@ impl Enrolment {
         }
     }
 
-    fn apply_answer(&mut self, question: &Str, module: &Str, f: &Fact) {
+    fn apply_answer(&mut self, question: &Str, module: usize, f: &Fact) {
         let idx = match find(&self.questions, |q| &q.question, question) {
             Some(i) => i,
             None => {
-                self.questions.push(Arc::new(QuestionStat {
-                    question: question.clone(),
-                    module: module.clone(),
-                    kind: None,
-                    tag: None,
-                    attempts: 0,
-                    graded: 0,
-                    correct: 0,
-                    last_ms: i64::MIN,
-                    last_success: None,
-                    last_scaled: None,
-                    last_response: None,
-                }));
+                self.questions
+                    .push(QuestionStat::new(question.clone(), module as u16));
                 self.questions.len() - 1
             }
         };
-        let q = Arc::make_mut(&mut self.questions[idx]);
+        let q = &mut self.questions[idx];
         q.attempts = q.attempts.saturating_add(1);
         if let Some(s) = f.success {
             q.graded = q.graded.saturating_add(1);
@@ -345,8 +382,8 @@ impl Enrolment {
                 q.correct = q.correct.saturating_add(1);
             }
         }
-        if f.interaction.is_some() && (q.kind.is_none() || f.at_ms >= q.last_ms) {
-            q.kind = f.interaction.clone();
+        if f.interaction.is_some() && (q.kind == 0 || f.at_ms >= q.last_ms) {
+            q.kind = kind_code(f.interaction.as_deref());
         }
         if f.tag.is_some() && (q.tag.is_none() || f.at_ms >= q.last_ms) {
             q.tag = f.tag;
@@ -354,8 +391,29 @@ impl Enrolment {
         if f.at_ms >= q.last_ms {
             q.last_ms = f.at_ms;
             q.last_success = f.success;
-            q.last_scaled = f.score.or(f.success.map(|s| if s { 1.0 } else { 0.0 }));
+            q.last_scaled = f
+                .score
+                .or(f.success.map(|s| if s { 1.0 } else { 0.0 }))
+                .unwrap_or(f64::NAN);
             q.last_response = f.response.clone();
+        }
+    }
+}
+
+impl QuestionStat {
+    fn new(question: Str, module: u16) -> QuestionStat {
+        QuestionStat {
+            question,
+            last_response: None,
+            last_ms: i64::MIN,
+            last_scaled: f64::NAN,
+            attempts: 0,
+            graded: 0,
+            correct: 0,
+            module,
+            kind: 0,
+            tag: None,
+            last_success: None,
         }
     }
 }
@@ -539,10 +597,10 @@ pub fn row_changes(
                     Some(x) if same(&x.question, &q.question) => Some(x),
                     _ => find(&b.questions, |x| &x.question, &q.question).map(|j| &b.questions[j]),
                 });
-                if !old.is_some_and(|o| Arc::ptr_eq(o, q) || o == q) {
+                if !old.is_some_and(|o| o == q) {
                     out.push((
                         sub_key(key, ROW_QUESTION, &q.question),
-                        Some(encode_question(&a.course, q)),
+                        Some(encode_question(a, q)),
                     ));
                 }
             }
@@ -630,9 +688,9 @@ impl<'a> RowReader<'a> {
                         decode_module(&mut r, &course, self.intern).ok_or_else(|| bad("module"))?;
                     e.modules.push(Arc::new(m));
                 } else {
-                    let q = decode_question(&mut r, &course, self.intern)
-                        .ok_or_else(|| bad("question"))?;
-                    e.questions.push(Arc::new(q));
+                    let q =
+                        decode_question(&mut r, e, self.intern).ok_or_else(|| bad("question"))?;
+                    e.questions.push(q);
                 }
                 Ok(None)
             }
@@ -735,46 +793,48 @@ fn decode_module(
     })
 }
 
-fn encode_question(course: &str, q: &QuestionStat) -> Vec<u8> {
+/// The stored row names the module and interaction type in full, so the
+/// in-memory layout can change without touching the stored rows.
+fn encode_question(e: &Enrolment, q: &QuestionStat) -> Vec<u8> {
+    let course = &e.course;
+    let module = e.modules.get(q.module as usize).map_or("", |m| &*m.module);
     let mut w = Writer::default();
     w.u8(ROW_VERSION);
     w.rel(course, &q.question);
-    w.rel(course, &q.module);
-    w.opt_str(q.kind.as_deref());
+    w.rel(course, module);
+    w.opt_str(q.kind());
     w.u8(Tag::code(q.tag));
     w.uint(q.attempts as u64);
     w.uint(q.graded as u64);
     w.uint(q.correct as u64);
     w.int(q.last_ms);
     w.opt_bool(q.last_success);
-    w.opt_f64(q.last_scaled);
+    w.opt_f64(q.last_scaled());
     w.opt_str(q.last_response.as_deref());
     w.0
 }
 
+/// A question row of `e`, whose module rows come first in key order.
 fn decode_question(
     r: &mut Reader,
-    course: &str,
+    e: &Enrolment,
     intern: &mut dyn FnMut(&str) -> Str,
 ) -> Option<QuestionStat> {
-    let question = intern(&r.rel(course)?);
-    let module = intern(&r.rel(course)?);
-    let kind = r.opt_str()?.map(&mut *intern);
-    let tag = Tag::from_code(r.u8()?);
+    let question = intern(&r.rel(&e.course)?);
+    let module = r.rel(&e.course)?;
+    let module = e.modules.iter().position(|m| *m.module == *module)?;
+    let mut q = QuestionStat::new(question, u16::try_from(module).ok()?);
+    q.kind = kind_code(r.opt_str()?);
+    q.tag = Tag::from_code(r.u8()?);
     let count = |v: u64| v.min(u32::MAX as u64) as u32;
-    Some(QuestionStat {
-        question,
-        module,
-        kind,
-        tag,
-        attempts: count(r.uint()?),
-        graded: count(r.uint()?),
-        correct: count(r.uint()?),
-        last_ms: r.int()?,
-        last_success: r.opt_bool()?,
-        last_scaled: r.opt_f64()?,
-        last_response: r.opt_str()?.map(Str::from),
-    })
+    q.attempts = count(r.uint()?);
+    q.graded = count(r.uint()?);
+    q.correct = count(r.uint()?);
+    q.last_ms = r.int()?;
+    q.last_success = r.opt_bool()?;
+    q.last_scaled = r.opt_f64()?.unwrap_or(f64::NAN);
+    q.last_response = r.opt_str()?.map(Str::from);
+    Some(q)
 }
 
 /// A compact binary row encoding: varints, length-prefixed strings.

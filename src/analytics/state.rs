@@ -120,16 +120,19 @@ impl Catalog {
         for (i, q) in e.questions.iter().enumerate() {
             let unchanged = before
                 .and_then(|b| b.questions.get(i))
-                .is_some_and(|o| Arc::ptr_eq(o, q));
+                .is_some_and(|o| o == q);
             if unchanged {
                 continue;
             }
-            let mi = self.module(&q.module);
+            let Some(module) = e.modules.get(q.module as usize) else {
+                continue;
+            };
+            let mi = self.module(&module.module);
             match self.questions_by.get(&q.question) {
                 Some(&qi) => {
                     let known = &mut self.questions[qi];
                     if known.kind.is_none() {
-                        known.kind = q.kind.clone();
+                        known.kind = q.kind().map(Str::from);
                     }
                     if known.tag.is_none() {
                         known.tag = q.tag;
@@ -143,7 +146,7 @@ impl Catalog {
                     self.questions.push(CatalogQuestion {
                         iri: q.question.clone(),
                         module: mi,
-                        kind: q.kind.clone(),
+                        kind: q.kind().map(Str::from),
                         tag: q.tag,
                         position,
                     });
@@ -195,8 +198,15 @@ impl State {
     }
 
     /// Rebuilds every course's catalog from the enrolments (after loading
-    /// or rebuilding the state).
+    /// or rebuilding the state), and gives back the room the rows' arrays
+    /// grew into while they were read (up to half of them).
     pub fn refresh_catalogs(&mut self) {
+        for e in self.enrolments.values_mut() {
+            let e = Arc::make_mut(e);
+            e.modules.shrink_to_fit();
+            e.questions.shrink_to_fit();
+            e.registrations.shrink_to_fit();
+        }
         self.catalogs.clear();
         for e in self.enrolments.values() {
             self.catalogs
