@@ -38,6 +38,17 @@ pub struct BenchArgs {
     /// Folder for the benchmark's store (default: a temporary folder).
     #[arg(long, env = "KMH_BENCH_DATA")]
     pub data: Option<PathBuf>,
+    /// Store learners by pseudonym, as `kmh serve` does by default;
+    /// `--pseudonymise=false` measures a store that keeps real identifiers.
+    #[arg(
+        long,
+        env = "KMH_BENCH_PSEUDONYMISE",
+        default_value_t = true,
+        num_args = 0..=1,
+        default_missing_value = "true",
+        action = clap::ArgAction::Set
+    )]
+    pub pseudonymise: bool,
 }
 
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
@@ -106,6 +117,9 @@ impl Target {
 
 async fn bench(args: &BenchArgs, dir: &std::path::Path) -> anyhow::Result<()> {
     let store = Store::open(dir).context("opening the benchmark store")?;
+    store
+        .settle_pseudonymisation(Some(args.pseudonymise), true)
+        .context("the benchmark store's pseudonymisation setting")?;
     let issued = credentials::issue(&[Scope::All], Vec::new(), "bench".into());
     store.put_credential(&issued.record)?;
     let (writer, writer_thread) = Writer::start(store.clone());
@@ -135,7 +149,15 @@ async fn bench(args: &BenchArgs, dir: &std::path::Path) -> anyhow::Result<()> {
     });
     let workload = Arc::new(Workload::new(5_000, 400));
 
-    println!("kmh bench: store in {}", dir.display());
+    println!(
+        "kmh bench: store in {} (learners {})",
+        dir.display(),
+        if args.pseudonymise {
+            "pseudonymised"
+        } else {
+            "with real identifiers"
+        }
+    );
     println!("| measurement | result |");
     println!("|---|---|");
     let single1 = median_rate(args.runs, || {
