@@ -768,13 +768,21 @@
     void exhausted;
     var s = this.scorm;
     if (completed && !st.completed) { st.completed = true; this.xapiSend('completed', this.moduleActivity(), { completion: true }, { parent: 'course' }); }
-    if (scaled !== null && scaled !== st.scaled) {
+    var scoreChanged = scaled !== null && scaled !== st.scaled;
+    if (scoreChanged) {
       st.scaled = scaled; st.raw = raw; st.max = max;
     }
     if (success !== null && success !== st.success) {
       st.success = success;
       this.xapiSend(success ? 'passed' : 'failed', this.moduleActivity(), {
         score: { raw: raw, min: 0, max: max, scaled: scaled }, success: success, completion: st.completed
+      }, { parent: 'course' });
+    } else if (scoreChanged) {
+      // The module's weighted score (best attempt of each scored quiz),
+      // also for modules without a pass mark (a pre-assessment): the LRS's
+      // analytics take the module score from here, not from its answers.
+      this.xapiSend('scored', this.moduleActivity(), {
+        score: { raw: raw, min: 0, max: max, scaled: scaled }
       }, { parent: 'course' });
     }
     if (s) {

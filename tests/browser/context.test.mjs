@@ -115,3 +115,47 @@ test('a partner package and launch parameters give statements their cohort and c
     fs.rmSync(pkg.out, { recursive: true, force: true });
   }
 });
+
+test('a module without a pass mark reports its weighted score, which the analytics use as the module score', async () => {
+  const data = tmpdir('kmh-lrs-');
+  const lrs = await startLrs(await freePort(), data);
+  const admin = await adminCredential(data);
+  const pkg = buildPackage(lrs.url, data, 'scorm2004');
+  const config = JSON.parse(fs.readFileSync(path.join(pkg.dir, 'kmh-runtime.json'), 'utf8'));
+  const web = await startStatic(pkg.dir);
+  const page = await browser.context.newPage();
+  const frame = () => page.frameLocator('#kmh-frame');
+  const at = (file) => waitFor(() => (page.frame({ name: 'kmh-content' })?.url() ?? '').endsWith(file), file);
+  try {
+    const actor = { objectType: 'Agent', name: 'Kofi', mbox: 'mailto:kofi@example.org' };
+    const auth = 'Basic ' + Buffer.from(`${config.lrs.key}:${config.lrs.secret}`).toString('base64');
+    const q = new URLSearchParams({ endpoint: lrs.url, auth, actor: JSON.stringify(actor), registration: '0b8f3a52-6f0e-4f55-9d1e-3c2a1b0f9e21' });
+    await page.goto(`${web.url}/pkg/m00-pre/launch.html?${q}`);
+    await at('m00-pre/index.html');
+    await frame().locator('a.kmh-next').click();
+    await at('m00-pre/shared/ksa.html');
+    await frame().locator('#q-k-one-c1').check();
+    await frame().locator('#q-a-feel-4').check();
+    await frame().locator('form.kmh-quiz button[type=submit]').click();
+    await waitFor(async () => /100 %/.test(await frame().locator('.kmh-result').textContent()), 'score');
+    await page.goto(`${web.url}/blank.html`);
+    const all = await waitFor(async () => {
+      const s = await statements(lrs.url, admin);
+      return s.some((x) => /\/(terminated|suspended)$/.test(x.verb.id)) ? s : null;
+    }, 'end of the visit');
+    const module = 'urn:kmh:course:demo-course/m00-pre';
+    const scored = all.filter((s) => s.verb.id.endsWith('/scored') && s.object.id === module);
+    assert.equal(scored.length, 1, 'one module score');
+    assert.deepEqual(scored[0].result.score, { raw: 1, min: 0, max: 1, scaled: 1 });
+    assert.ok(!all.some((s) => /\/(passed|failed)$/.test(s.verb.id)), 'no pass mark, no pass or fail');
+    const o = await overview(lrs.url, admin, {});
+    const m00 = o.funnel.find((m) => m.module === 'm00-pre');
+    assert.equal(m00.mean_score, 1, 'the module score comes from the scored statement');
+  } finally {
+    await page.close();
+    await web.stop();
+    await lrs.stop();
+    fs.rmSync(data, { recursive: true, force: true });
+    fs.rmSync(pkg.out, { recursive: true, force: true });
+  }
+});
