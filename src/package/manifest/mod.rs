@@ -7,6 +7,9 @@ pub mod scorm12;
 pub mod scorm2004;
 pub mod xml;
 
+use crate::package::source::paths::encode_path;
+use xml::XmlWriter;
+
 /// The package as the manifest must describe it.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -76,6 +79,48 @@ pub const COMMON_RESOURCE: &str = "RES-KMH-COMMON";
 pub fn decimal(v: f64) -> String {
     let rounded = (v * 10_000.0).round() / 10_000.0;
     format!("{rounded}")
+}
+
+/// `<resources>`: one per item, each depending on the shared asset resource
+/// that holds [`Plan::common_files`]. The SCORM type attribute is the only
+/// difference between the versions (`adlcp:scormtype` in 1.2,
+/// `adlcp:scormType` in 2004).
+pub fn write_resources(w: &mut XmlWriter, plan: &Plan, scorm_type_attr: &str) {
+    w.start("resources", &[]);
+    for item in &plan.items {
+        let scorm_type = match item.kind {
+            ItemKind::Sco { .. } => "sco",
+            ItemKind::Link => "asset",
+        };
+        let href = encode_path(&item.launch);
+        w.start(
+            "resource",
+            &[
+                ("identifier", &item.resource_identifier()),
+                ("type", "webcontent"),
+                (scorm_type_attr, scorm_type),
+                ("href", &href),
+            ],
+        );
+        for f in item.files_launch_first() {
+            w.empty("file", &[("href", &encode_path(f))]);
+        }
+        w.empty("dependency", &[("identifierref", COMMON_RESOURCE)]);
+        w.end();
+    }
+    w.start(
+        "resource",
+        &[
+            ("identifier", COMMON_RESOURCE),
+            ("type", "webcontent"),
+            (scorm_type_attr, "asset"),
+        ],
+    );
+    for f in &plan.common_files {
+        w.empty("file", &[("href", &encode_path(f))]);
+    }
+    w.end();
+    w.end();
 }
 
 #[cfg(test)]

@@ -2,8 +2,7 @@
 //! `adlcp_rootv1p2.xsd`).
 
 use super::xml::XmlWriter;
-use super::{COMMON_RESOURCE, ItemKind, Plan};
-use crate::package::source::paths::encode_path;
+use super::{ItemKind, Plan, write_resources};
 
 pub const CP_NS: &str = "http://www.imsproject.org/xsd/imscp_rootv1p1p2";
 pub const ADLCP_NS: &str = "http://www.adlnet.org/xsd/adlcp_rootv1p2";
@@ -67,41 +66,7 @@ pub fn write(plan: &Plan) -> String {
     w.end();
     w.end();
 
-    w.start("resources", &[]);
-    for item in &plan.items {
-        let scorm_type = match item.kind {
-            ItemKind::Sco { .. } => "sco",
-            ItemKind::Link => "asset",
-        };
-        let href = encode_path(&item.launch);
-        w.start(
-            "resource",
-            &[
-                ("identifier", &item.resource_identifier()),
-                ("type", "webcontent"),
-                ("adlcp:scormtype", scorm_type),
-                ("href", &href),
-            ],
-        );
-        for f in item.files_launch_first() {
-            w.empty("file", &[("href", &encode_path(f))]);
-        }
-        w.empty("dependency", &[("identifierref", COMMON_RESOURCE)]);
-        w.end();
-    }
-    w.start(
-        "resource",
-        &[
-            ("identifier", COMMON_RESOURCE),
-            ("type", "webcontent"),
-            ("adlcp:scormtype", "asset"),
-        ],
-    );
-    for f in &plan.common_files {
-        w.empty("file", &[("href", &encode_path(f))]);
-    }
-    w.end();
-    w.end();
+    write_resources(&mut w, plan, "adlcp:scormtype");
     w.finish()
 }
 

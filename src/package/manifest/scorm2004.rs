@@ -6,8 +6,7 @@
 //! external links do not count towards the course's pass/fail.
 
 use super::xml::XmlWriter;
-use super::{COMMON_RESOURCE, ItemKind, Plan, decimal};
-use crate::package::source::paths::encode_path;
+use super::{ItemKind, Plan, decimal, write_resources};
 
 pub const CP_NS: &str = "http://www.imsglobal.org/xsd/imscp_v1p1";
 pub const ADLCP_NS: &str = "http://www.adlnet.org/xsd/adlcp_v1p3";
@@ -138,41 +137,7 @@ pub fn write(plan: &Plan) -> String {
     w.end();
     w.end();
 
-    w.start("resources", &[]);
-    for item in &plan.items {
-        let scorm_type = match item.kind {
-            ItemKind::Sco { .. } => "sco",
-            ItemKind::Link => "asset",
-        };
-        let href = encode_path(&item.launch);
-        w.start(
-            "resource",
-            &[
-                ("identifier", &item.resource_identifier()),
-                ("type", "webcontent"),
-                ("adlcp:scormType", scorm_type),
-                ("href", &href),
-            ],
-        );
-        for f in item.files_launch_first() {
-            w.empty("file", &[("href", &encode_path(f))]);
-        }
-        w.empty("dependency", &[("identifierref", COMMON_RESOURCE)]);
-        w.end();
-    }
-    w.start(
-        "resource",
-        &[
-            ("identifier", COMMON_RESOURCE),
-            ("type", "webcontent"),
-            ("adlcp:scormType", "asset"),
-        ],
-    );
-    for f in &plan.common_files {
-        w.empty("file", &[("href", &encode_path(f))]);
-    }
-    w.end();
-    w.end();
+    write_resources(&mut w, plan, "adlcp:scormType");
     w.finish()
 }
 
