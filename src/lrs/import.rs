@@ -107,7 +107,7 @@ async fn flush(
             fresh
         })
         .collect();
-    for appended in state.writer.append(batch).await? {
+    for appended in super::statements::append(state, batch).await? {
         if appended.new {
             report.imported += 1;
         } else {

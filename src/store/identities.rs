@@ -9,6 +9,7 @@
 
 use std::collections::HashSet;
 use std::path::Path;
+use std::sync::atomic::Ordering;
 
 use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
 use serde::{Deserialize, Serialize};
@@ -139,9 +140,10 @@ impl Store {
     }
 
     /// Records which identifiers and names pseudonyms replaced. Called
-    /// before the statements are handed to the writer; durable when it
-    /// returns if it added an identifier or a name (a learner seen before
-    /// costs no write at all, and a moved `last_seen_ms` no sync).
+    /// before the statements are handed to the writer. Not durable until
+    /// [`Store::sync_identities`], which the caller runs alongside the
+    /// statements' group commit and waits for before answering (a learner
+    /// seen before costs no write at all).
     pub fn record_identities(&self, seen: &[Seen]) -> Result<()> {
         if seen.is_empty() {
             return Ok(());
@@ -198,8 +200,32 @@ impl Store {
             cache.insert(cache_key);
         }
         if learned {
-            self.inner.identities_db.persist(PersistMode::SyncAll)?;
+            self.inner.identities_written.fetch_add(1, Ordering::AcqRel);
         }
+        Ok(())
+    }
+
+    /// Makes every identity recorded so far durable. Concurrent callers
+    /// share one sync (group commit): a caller whose records a sync that
+    /// started after them already covered returns at once.
+    pub fn sync_identities(&self) -> Result<()> {
+        let inner = &self.inner;
+        let target = inner.identities_written.load(Ordering::Acquire);
+        if inner.identities_synced.load(Ordering::Acquire) >= target {
+            return Ok(());
+        }
+        let _one_at_a_time = inner
+            .identities_sync_lock
+            .lock()
+            .map_err(|_| StoreError::Engine("identities sync lock poisoned".into()))?;
+        if inner.identities_synced.load(Ordering::Acquire) >= target {
+            return Ok(());
+        }
+        // Everything recorded before this point is in the journal the sync
+        // writes out.
+        let covered = inner.identities_written.load(Ordering::Acquire);
+        inner.identities_db.persist(PersistMode::SyncAll)?;
+        inner.identities_synced.fetch_max(covered, Ordering::AcqRel);
         Ok(())
     }
 
@@ -290,10 +316,16 @@ mod tests {
                 seen("p1", account.clone(), Some("Ana B.")),
             ])
             .unwrap();
+        store.sync_identities().unwrap();
+        // Nothing new: no sync needed, none done.
+        store.sync_identities().unwrap();
         let r = store.identity("p1").unwrap().unwrap();
         assert_eq!(r.ifis, vec![mbox, account]);
         assert_eq!(r.names, vec!["Ana", "Ana B."]);
         assert_eq!(store.identities().unwrap().len(), 1);
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.identity("p1").unwrap().unwrap().names.len(), 2);
         assert!(store.forget_identity("p1").unwrap());
         assert!(store.identity("p1").unwrap().is_none());
         assert!(!store.forget_identity("p1").unwrap());

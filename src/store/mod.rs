@@ -159,6 +159,11 @@ pub(crate) struct Inner {
     /// Serialises updates of pseudonym records and remembers those already
     /// up to date today.
     identities_lock: std::sync::Mutex<identities::IdentityCache>,
+    /// Group commit of the identities database: records written, records
+    /// known durable, and the lock one sync at a time holds.
+    identities_written: AtomicU64,
+    identities_synced: AtomicU64,
+    identities_sync_lock: std::sync::Mutex<()>,
     /// The last audit seq handed out, and whether records await a sync.
     audit_seq: AtomicU64,
     audit_dirty: std::sync::atomic::AtomicBool,
@@ -230,6 +235,9 @@ impl Store {
                 analytics: std::sync::OnceLock::new(),
                 analytics_init: std::sync::Mutex::new(()),
                 identities_lock: std::sync::Mutex::new(Default::default()),
+                identities_written: AtomicU64::new(0),
+                identities_synced: AtomicU64::new(0),
+                identities_sync_lock: std::sync::Mutex::new(()),
                 audit_seq: AtomicU64::new(audit_seq),
                 audit_dirty: std::sync::atomic::AtomicBool::new(false),
             }),

@@ -476,6 +476,12 @@ async fn reads_exports_and_re_identifications_leave_audit_records() {
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
+    let state = format!(
+        "/activities/state?activityId={}&agent={real}",
+        enc("urn:kmh:course:reintegration-me/s01")
+    );
+    let r = lrs.req(Method::DELETE, &state).send().await.unwrap();
+    assert_eq!(r.status(), 204);
 
     let log: Vec<Value> = admin(&lrs, "/audit")
         .send()
@@ -485,7 +491,7 @@ async fn reads_exports_and_re_identifications_leave_audit_records() {
         .await
         .unwrap();
     // Writes are not access: the two POSTs left nothing.
-    assert_eq!(log.len(), 4, "{log:#?}");
+    assert_eq!(log.len(), 5, "{log:#?}");
     assert_eq!(log[0]["credential"], reader.0);
     assert_eq!(log[0]["action"], "read");
     assert_eq!(log[0]["resource"], "GET /xapi/statements");
@@ -507,6 +513,11 @@ async fn reads_exports_and_re_identifications_leave_audit_records() {
     assert_eq!(log[2]["rows"], 1);
     assert_eq!(log[3]["credential"], lms.0);
     assert_eq!(log[3]["status"], 403);
+    assert_eq!(log[4]["credential"], lrs.key.as_str());
+    assert_eq!(log[4]["action"], "delete");
+    assert_eq!(log[4]["resource"], "DELETE /xapi/activities/state");
+    assert_eq!(log[4]["status"], 204);
+    assert!(!log[4]["query"].as_str().unwrap().contains("ferreira"));
     assert!(
         log.iter()
             .all(|r| r["time"].as_str().unwrap().ends_with('Z'))
@@ -577,7 +588,7 @@ async fn reads_exports_and_re_identifications_leave_audit_records() {
     let out_file = dir.path().join("audit.csv");
     run(&["--format", "csv", "--out", out_file.to_str().unwrap()]);
     let written = std::fs::read_to_string(&out_file).unwrap();
-    assert!(written.lines().count() >= 6, "{written}");
+    assert!(written.lines().count() >= 7, "{written}");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_kmh"))
         .args(["audit", "--data", &data, "--since", "last week"])
         .output()

@@ -67,7 +67,7 @@ pub async fn put(
         }
     }
     let prepared = prepare(&state, &auth, version, vec![statement], false, parts)?;
-    state.writer.append(prepared).await?;
+    append(&state, prepared).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -109,9 +109,28 @@ pub async fn post(
         )));
     }
     let prepared = prepare(&state, &auth, version, statements, batch, parts)?;
-    let appended = state.writer.append(prepared).await?;
+    let appended = append(&state, prepared).await?;
     let ids: Vec<String> = appended.iter().map(|a| a.id.to_string()).collect();
     Ok(Json(ids).into_response())
+}
+
+/// Hands prepared statements to the writer and, at the same time, makes
+/// the pseudonym records they need durable; answers once both are on disk
+/// (the two syncs overlap rather than add up).
+pub(crate) async fn append(
+    state: &AppState,
+    prepared: Vec<NewStatement>,
+) -> Result<Vec<crate::store::Appended>, ApiError> {
+    let store = state.store.clone();
+    let identities = async {
+        tokio::task::spawn_blocking(move || store.sync_identities())
+            .await
+            .map_err(|e| ApiError::Internal(format!("identities sync task failed: {e}")))?
+            .map_err(ApiError::from)
+    };
+    let statements = async { state.writer.append(prepared).await.map_err(ApiError::from) };
+    let (appended, ()) = tokio::try_join!(statements, identities)?;
+    Ok(appended)
 }
 
 /// The statements a request carries and, for `multipart/mixed`, the
