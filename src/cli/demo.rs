@@ -21,8 +21,8 @@ use anyhow::{Context, bail};
 use clap::Parser;
 use serde_json::{Value, json};
 
-use super::report::server_contact;
 use super::serve::SERVER_FILE;
+use super::server::server_contact;
 use crate::analytics::demo::{self, Config};
 use crate::lrs::credentials::{self, Scope};
 use crate::lrs::{AppState, Config as LrsConfig};

@@ -4,13 +4,13 @@
 //! the admin token the server leaves in the folder, like `kmh creds`).
 //! `kmh reindex` rebuilds the read models from the statements.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
 use serde_json::Value;
 
-use super::serve::{ADMIN_TOKEN_FILE, SERVER_FILE};
+use super::server::server_contact;
 use crate::analytics::indicators::{self, Filter, LearnerPage, Overview};
 use crate::store::{Store, StoreError};
 
@@ -232,26 +232,6 @@ impl Source {
         }
         Ok(serde_json::from_str(&text)?)
     }
-}
-
-/// The URL and admin token of the server holding the data folder.
-pub(crate) fn server_contact(data: &Path) -> anyhow::Result<(String, String)> {
-    let server = std::fs::read(data.join(SERVER_FILE)).with_context(|| {
-        format!(
-            "{} is locked by another process, but it left no {SERVER_FILE}",
-            data.display()
-        )
-    })?;
-    let server: Value = serde_json::from_slice(&server)?;
-    let url = server
-        .get("url")
-        .and_then(Value::as_str)
-        .context("server.json has no url")?
-        .to_owned();
-    let token = std::fs::read_to_string(data.join(ADMIN_TOKEN_FILE)).with_context(|| {
-        format!("reading {ADMIN_TOKEN_FILE} (only the data folder's owner may)")
-    })?;
-    Ok((url, token.trim().to_owned()))
 }
 
 fn query_of(filter: &Filter, lang: &str) -> Vec<(&'static str, String)> {
