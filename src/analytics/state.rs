@@ -234,6 +234,28 @@ impl State {
             .collect()
     }
 
+    /// The enrolments of these learners (identities) and the row changes
+    /// that delete them, for forgetting a learner.
+    pub fn rows_of_learners(&self, learners: &[String]) -> (Vec<EnrolKey>, Vec<RowChange>) {
+        let mut keys = Vec::new();
+        let mut rows = Vec::new();
+        for (key, e) in &self.enrolments {
+            if learners.iter().any(|l| **l == *e.learner) {
+                keys.push(*key);
+                row_changes(key, Some(e), None, &mut rows);
+            }
+        }
+        (keys, rows)
+    }
+
+    /// Drops enrolments whose rows were deleted from the store. Their
+    /// modules and questions stay in the catalogs until the next start.
+    pub fn remove_enrolments(&mut self, keys: &[EnrolKey]) {
+        for key in keys {
+            self.enrolments.remove(key);
+        }
+    }
+
     /// Folds statements (in seq order) into the state, as a rebuild does.
     pub fn fold(&mut self, statement: &Value) {
         let salt = self.salt;

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod creds;
 pub mod data;
 pub mod demo;
+pub mod forget;
 pub mod identities;
 pub mod report;
 pub mod serve;
@@ -41,6 +42,9 @@ pub enum Command {
     Audit(audit::AuditArgs),
     /// Re-identify a pseudonym: the identifiers and names it replaced.
     Identities(identities::IdentitiesArgs),
+    /// Forget a learner: their statements, documents and read-model rows,
+    /// gone from the store's files (also while `kmh serve` runs).
+    Forget(forget::ForgetArgs),
     /// Measure the LRS: a load generator over real HTTP against a fresh store.
     Bench(crate::bench::BenchArgs),
     /// Build SCORM packages from curriculum sources.
@@ -68,6 +72,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(args) => data::import(args).map(|()| 0)?,
         Command::Audit(args) => audit::run(args).map(|()| 0)?,
         Command::Identities(args) => identities::run(args).map(|()| 0)?,
+        Command::Forget(args) => forget::run(args).map(|()| 0)?,
         Command::Package(args) => {
             crate::package::cli::run_package(&args).map_err(|e| anyhow::anyhow!("{e}"))?
         }

@@ -18,7 +18,7 @@ use super::credentials::{self, Scope};
 use super::error::ApiError;
 use super::privacy;
 use super::statements::params_split;
-use crate::store::{AuditFilter, CredentialRecord, ExportOptions};
+use crate::store::{AuditFilter, CredentialRecord, ExportOptions, ForgetReport, Mentions};
 
 /// A credential as listed: everything but the secret's digest.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -226,6 +226,48 @@ pub fn data_router() -> Router<AppState> {
         .route("/import", axum::routing::post(import))
         .route("/identities", get(identities))
         .route("/audit", get(audit))
+        .route("/forget", axum::routing::post(forget))
+}
+
+/// What `POST /admin/forget` takes.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ForgetRequest {
+    /// The learner, as an xAPI Agent (only its identifier matters).
+    pub agent: serde_json::Value,
+    /// What becomes of statements that only mention them.
+    #[serde(default)]
+    pub mentions: Mentions,
+    /// Count what would go, change nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// POST /admin/forget: forgets a learner (see [`crate::store::Store::forget`])
+/// and, unless it is a dry run, answers only once the deleted bytes are
+/// gone from the store's files.
+async fn forget(
+    _: Admin,
+    State(state): State<AppState>,
+    Json(req): Json<ForgetRequest>,
+) -> Result<Json<ForgetReport>, ApiError> {
+    crate::xapi::validate::agent(&req.agent, "agent").map_err(ApiError::Invalid)?;
+    let ForgetRequest {
+        agent,
+        mentions,
+        dry_run,
+    } = req;
+    let report = state
+        .writer
+        .exclusive(move |store| store.forget(&agent, mentions, dry_run, "admin"))
+        .await?;
+    if !dry_run {
+        let store = state.store.clone();
+        let identities = report.identity_records > 0;
+        tokio::task::spawn_blocking(move || store.purge(identities))
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))??;
+    }
+    Ok(Json(report))
 }
 
 /// GET /admin/backup: a consistent backup taken while writers go on. The

@@ -43,6 +43,7 @@ impl From<StoreError> for ApiError {
                 "statement {id} already exists with different content; statements are immutable"
             )),
             StoreError::Closed => ApiError::Unavailable("the server is shutting down".into()),
+            StoreError::Invalid(msg) => ApiError::BadRequest(msg),
             StoreError::Engine(msg) => ApiError::Unavailable(format!("storage unavailable: {msg}")),
             other => ApiError::Internal(other.to_string()),
         }

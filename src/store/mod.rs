@@ -29,10 +29,13 @@ mod audit;
 mod backup;
 mod credentials;
 mod documents;
+mod forget;
 mod identities;
+mod index;
 mod keys;
 mod migrate;
 mod prepare;
+mod purge;
 mod query;
 mod writer;
 
@@ -49,6 +52,7 @@ pub use audit::{AuditAction, AuditEntry, AuditFilter, AuditRecord};
 pub use backup::{DumpStats, ExportOptions, restore};
 pub use credentials::CredentialRecord;
 pub use documents::{DocScope, Document};
+pub use forget::{ForgetReport, Mentions, identities_of};
 pub use identities::{IdentityRecord, SettingError};
 pub use query::{Page, Query};
 pub use writer::{Appended, NewStatement, StoredAttachment, Writer};
@@ -72,6 +76,9 @@ pub enum StoreError {
     Conflict(Uuid),
     #[error("the store is shutting down")]
     Closed,
+    /// A request the store cannot carry out as asked (the message says why).
+    #[error("{0}")]
+    Invalid(String),
 }
 
 impl From<fjall::Error> for StoreError {
@@ -153,6 +160,8 @@ pub(crate) struct Inner {
     last_seq: AtomicU64,
     /// Serialises document read-modify-writes (preconditions, merges).
     documents_lock: std::sync::Mutex<()>,
+    /// One purge (journal retirement and full compaction) at a time.
+    purge_lock: std::sync::Mutex<()>,
     /// The analytics read models in memory, loaded on first use.
     analytics: std::sync::OnceLock<RwLock<crate::analytics::State>>,
     analytics_init: std::sync::Mutex<()>,
@@ -232,6 +241,7 @@ impl Store {
                 in_flight_since_ms: AtomicU64::new(u64::MAX),
                 last_seq: AtomicU64::new(last_seq),
                 documents_lock: std::sync::Mutex::new(()),
+                purge_lock: std::sync::Mutex::new(()),
                 analytics: std::sync::OnceLock::new(),
                 analytics_init: std::sync::Mutex::new(()),
                 identities_lock: std::sync::Mutex::new(Default::default()),

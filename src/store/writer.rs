@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
-use super::keys::{self, index_key, seq_bytes};
+use super::keys::{self, seq_bytes};
 use super::prepare::{IndexRows, Prepared};
 use super::{Result, Store, StoreError, format_ms, now_ms};
 use crate::xapi::keys::{IndexKeys, statement_ref_target};
@@ -56,11 +56,20 @@ struct Request {
     reply: Reply,
 }
 
+/// Work that must not interleave with appends (forgetting a learner,
+/// pruning): it runs on the writer thread between two group commits.
+type Job = Box<dyn FnOnce(&Store) + Send>;
+
+enum Message {
+    Append(Request),
+    Exclusive(Job),
+}
+
 /// The handle requests use to reach the writer thread. Dropping every
 /// handle lets the thread drain the queue and stop.
 #[derive(Clone)]
 pub struct Writer {
-    tx: mpsc::Sender<Request>,
+    tx: mpsc::Sender<Message>,
 }
 
 /// Upper bound of statements per group commit: large enough to amortise the
@@ -84,10 +93,42 @@ impl Writer {
         let statements = prepare_all(statements)?;
         let (reply, rx) = oneshot::channel();
         self.tx
-            .send(Request { statements, reply })
+            .send(Message::Append(Request { statements, reply }))
             .await
             .map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Runs `job` on the writer thread, after the group being committed and
+    /// before the next: no append can interleave with it.
+    pub async fn exclusive<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&Store) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let (reply, rx) = oneshot::channel();
+        let job: Job = Box::new(move |store| {
+            let _ = reply.send(job(store));
+        });
+        self.tx
+            .send(Message::Exclusive(job))
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// The blocking form of [`Writer::exclusive`].
+    pub fn exclusive_blocking<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&Store) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let (reply, rx) = oneshot::channel();
+        let job: Job = Box::new(move |store| {
+            let _ = reply.send(job(store));
+        });
+        self.tx
+            .blocking_send(Message::Exclusive(job))
+            .map_err(|_| StoreError::Closed)?;
+        rx.blocking_recv().map_err(|_| StoreError::Closed)?
     }
 
     /// The blocking form, for command-line tools that own the store.
@@ -95,7 +136,7 @@ impl Writer {
         let statements = prepare_all(statements)?;
         let (reply, rx) = oneshot::channel();
         self.tx
-            .blocking_send(Request { statements, reply })
+            .blocking_send(Message::Append(Request { statements, reply }))
             .map_err(|_| StoreError::Closed)?;
         rx.blocking_recv().map_err(|_| StoreError::Closed)?
     }
@@ -123,7 +164,7 @@ struct Caches {
 
 const CACHE_ENTRIES: usize = 50_000;
 
-fn run(store: Store, mut rx: mpsc::Receiver<Request>) {
+fn run(store: Store, mut rx: mpsc::Receiver<Message>) {
     let mut caches = Caches::default();
     let (synced_tx, synced_rx) = std::sync::mpsc::channel::<Unsynced>();
     let sync_store = store.clone();
@@ -132,13 +173,25 @@ fn run(store: Store, mut rx: mpsc::Receiver<Request>) {
         .spawn(move || sync(sync_store, synced_rx))
         .expect("spawning the sync thread");
     while let Some(first) = rx.blocking_recv() {
+        let first = match first {
+            Message::Append(req) => req,
+            Message::Exclusive(job) => {
+                run_exclusive(&store, job, &mut caches);
+                continue;
+            }
+        };
         let mut group = vec![first];
         let mut count = group[0].statements.len();
+        let mut after = None;
         while count < MAX_GROUP_STATEMENTS {
             match rx.try_recv() {
-                Ok(req) => {
+                Ok(Message::Append(req)) => {
                     count += req.statements.len();
                     group.push(req);
+                }
+                Ok(Message::Exclusive(job)) => {
+                    after = Some(job);
+                    break;
                 }
                 Err(_) => break,
             }
@@ -147,6 +200,9 @@ fn run(store: Store, mut rx: mpsc::Receiver<Request>) {
         if synced_tx.send(outcomes).is_err() {
             tracing::error!("the sync thread stopped; refusing writes");
             return;
+        }
+        if let Some(job) = after {
+            run_exclusive(&store, job, &mut caches);
         }
     }
     // Every group handed over is synced and answered before the writer
@@ -182,6 +238,13 @@ fn sync(store: Store, rx: std::sync::mpsc::Receiver<Unsynced>) {
             let _ = reply.send(answer);
         }
     }
+}
+
+/// An exclusive job may delete or rewrite any record, so what the writer
+/// remembered is dropped after it.
+fn run_exclusive(store: &Store, job: Job, caches: &mut Caches) {
+    job(store);
+    *caches = Caches::default();
 }
 
 /// A statement accepted into the current group, before commit.
@@ -421,18 +484,15 @@ fn stage_request(
 
 fn write_index_rows(batch: &mut OwnedWriteBatch, store: &Store, rows: &IndexRows, seq: u64) {
     let ks = &store.inner.ks;
-    for (d, flags) in &rows.agents {
-        batch.insert(&ks.idx_agent, index_key(d, seq).to_vec(), vec![*flags]);
-    }
-    for (d, flags) in &rows.activities {
-        batch.insert(&ks.idx_activity, index_key(d, seq).to_vec(), vec![*flags]);
-    }
-    for d in &rows.verbs {
-        batch.insert(&ks.idx_verb, index_key(d, seq).to_vec(), Vec::new());
-    }
-    for d in &rows.registrations {
-        batch.insert(&ks.idx_registration, index_key(d, seq).to_vec(), Vec::new());
-    }
+    super::index::each_row(ks, rows, seq, |space, key, value| {
+        batch.insert(space, key.to_vec(), value)
+    });
+}
+
+/// The index keys a stored statement inherits from the statement it
+/// targets (what [`stage_request`] added to its rows).
+pub(super) fn inherited_keys(store: &Store, target: Uuid) -> Result<Option<IndexKeys>> {
+    keys_of_target(store, &HashMap::new(), target, 0)
 }
 
 /// The index keys of a targeted statement, including what it inherits in

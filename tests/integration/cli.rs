@@ -8,11 +8,11 @@ use serde_json::Value;
 
 use crate::common::statement;
 
-fn kmh() -> Command {
+pub(crate) fn kmh() -> Command {
     Command::new(env!("CARGO_BIN_EXE_kmh"))
 }
 
-fn output(cmd: &mut Command) -> (bool, String, String) {
+pub(crate) fn output(cmd: &mut Command) -> (bool, String, String) {
     let out = cmd.output().unwrap();
     (
         out.status.success(),
@@ -88,19 +88,19 @@ fn creds_work_on_a_store_without_a_server() {
     assert!(!ok && err.contains(key));
 }
 
-struct Server {
-    child: Child,
-    url: String,
-    key: String,
-    secret: String,
+pub(crate) struct Server {
+    pub child: Child,
+    pub url: String,
+    pub key: String,
+    pub secret: String,
 }
 
 /// Starts `kmh serve` on a free port and reads what it prints on start-up.
-fn serve(data: &str) -> Server {
+pub(crate) fn serve(data: &str) -> Server {
     serve_with(data, &[])
 }
 
-fn serve_with(data: &str, extra: &[&str]) -> Server {
+pub(crate) fn serve_with(data: &str, extra: &[&str]) -> Server {
     let mut child = kmh()
         .args(["serve", "--listen", "127.0.0.1:0", "--data", data])
         .args(extra)
@@ -132,7 +132,17 @@ fn serve_with(data: &str, extra: &[&str]) -> Server {
     }
 }
 
-fn sigterm(child: &mut Child) -> std::process::ExitStatus {
+/// A server left running by a failed test is stopped with it.
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+pub(crate) fn sigterm(child: &mut Child) -> std::process::ExitStatus {
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

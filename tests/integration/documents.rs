@@ -371,9 +371,9 @@ async fn agents_and_activities_resources() {
 }
 
 /// One part of a multipart body: its Content-Type, other headers, data.
-type PartSpec<'a> = (&'a str, &'a [(&'a str, String)], &'a [u8]);
+pub(crate) type PartSpec<'a> = (&'a str, &'a [(&'a str, String)], &'a [u8]);
 
-fn multipart(parts: &[PartSpec]) -> (String, Vec<u8>) {
+pub(crate) fn multipart(parts: &[PartSpec]) -> (String, Vec<u8>) {
     let boundary = "----kmh-test-boundary";
     let mut body = Vec::new();
     for (content_type, headers, data) in parts {

@@ -7,6 +7,7 @@ mod cli;
 mod common;
 mod crash;
 mod documents;
+mod lifecycle;
 mod lrs;
 mod package;
 mod privacy;

@@ -1,0 +1,113 @@
+//! `kmh forget`: forget a learner (see `Store::forget`). Works on the
+//! store directly when no server holds it, and through the running
+//! server's admin endpoint when one does.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+use super::server::admin_call;
+use crate::lrs::admin::ForgetRequest;
+use crate::store::{ForgetReport, Mentions, Store, StoreError, Writer};
+
+#[derive(Debug, clap::Args)]
+pub struct ForgetArgs {
+    /// Data folder holding the store.
+    #[arg(long, env = "KMH_DATA", default_value = "./kmh-data")]
+    pub data: PathBuf,
+    /// The learner as an xAPI Agent, e.g.
+    /// '{"account":{"homePage":"https://lms.example.org","name":"42"}}'.
+    #[arg(long, env = "KMH_FORGET_AGENT")]
+    pub agent: String,
+    /// What becomes of other people's statements that mention the learner
+    /// (as object, instructor, team or group member): `anonymise` replaces
+    /// the learner by an anonymous placeholder agent, `delete` deletes them.
+    #[arg(long, env = "KMH_FORGET_MODE", value_enum, default_value_t = Mode::Anonymise)]
+    pub mode: Mode,
+    /// Count what would be removed; change nothing.
+    #[arg(long, env = "KMH_FORGET_DRY_RUN")]
+    pub dry_run: bool,
+    /// Print the counts as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Mode {
+    Anonymise,
+    Delete,
+}
+
+impl From<Mode> for Mentions {
+    fn from(m: Mode) -> Self {
+        match m {
+            Mode::Anonymise => Mentions::Anonymise,
+            Mode::Delete => Mentions::Delete,
+        }
+    }
+}
+
+pub fn run(args: ForgetArgs) -> anyhow::Result<()> {
+    let agent: serde_json::Value =
+        serde_json::from_str(&args.agent).context("--agent is not valid JSON")?;
+    crate::xapi::validate::agent(&agent, "agent")
+        .map_err(|e| anyhow::anyhow!("--agent is not a valid xAPI Agent: {e}"))?;
+    if crate::xapi::ifi::identity(&agent).is_none() {
+        anyhow::bail!(
+            "--agent needs an inverse functional identifier (mbox, mbox_sha1sum, openid or account)"
+        );
+    }
+    let mentions = Mentions::from(args.mode);
+    let dry_run = args.dry_run;
+    let report = match Store::open(&args.data) {
+        Ok(store) => {
+            let (writer, thread) = Writer::start(store.clone());
+            let forgotten = agent.clone();
+            let report = writer.exclusive_blocking(move |store| {
+                store.forget(&forgotten, mentions, dry_run, "kmh forget")
+            });
+            drop(writer);
+            let _ = thread.join();
+            let report = report?;
+            if !dry_run {
+                store.purge(report.identity_records > 0)?;
+            }
+            report
+        }
+        Err(StoreError::Locked(_)) => {
+            let body = serde_json::to_vec(&ForgetRequest {
+                agent,
+                mentions,
+                dry_run,
+            })?;
+            let answer = admin_call(
+                &args.data,
+                reqwest::Method::POST,
+                "/forget",
+                Some((body, "application/json")),
+            )?;
+            serde_json::from_slice::<ForgetReport>(&answer)?
+        }
+        Err(e) => {
+            return Err(e).with_context(|| format!("opening the store in {}", args.data.display()));
+        }
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    let verb = if report.dry_run {
+        "would forget"
+    } else {
+        "forgot"
+    };
+    println!(
+        "{verb}: {} statements deleted, {} statements anonymised, {} documents, {} attachments, {} read-model rows",
+        report.statements_deleted,
+        report.statements_redacted,
+        report.documents,
+        report.attachments,
+        report.read_model_rows
+    );
+    Ok(())
+}

@@ -1,0 +1,557 @@
+//! The learner-data lifecycle: forgetting a learner (over HTTP and with
+//! `kmh forget`, with and without a running server).
+
+use std::path::Path;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use kmh::store::{AuditAction, AuditFilter};
+
+use crate::common::{Lrs, statement};
+use crate::documents::multipart;
+
+/// A token found nowhere else, so that a scan of the raw files can tell
+/// whether any of the learner's bytes remain.
+const TOKEN: &str = "zq7kx3ysolde";
+const NAME: &str = "Ysolde Quarrington";
+
+fn learner() -> Value {
+    json!({"objectType": "Agent", "name": NAME, "mbox": format!("mailto:{TOKEN}@example.org")})
+}
+
+fn other() -> Value {
+    json!({"objectType": "Agent", "name": "Other Learner",
+           "account": {"homePage": "https://lms.example.org", "name": "other-1"}})
+}
+
+fn enc(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// Every file under `dir` that holds `needle`, as raw bytes.
+fn files_holding(dir: &Path, needle: &str) -> Vec<String> {
+    let mut hits = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if let Ok(bytes) = std::fs::read(&path)
+                && bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+            {
+                hits.push(path.display().to_string());
+            }
+        }
+    }
+    hits
+}
+
+async fn admin_forget(lrs: &Lrs, body: Value) -> reqwest::Response {
+    lrs.client
+        .post(format!("{}/admin/forget", lrs.url))
+        .bearer_auth("test-admin-token")
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn put_doc(lrs: &Lrs, path: &str, body: &str) {
+    let r = lrs
+        .req(Method::PUT, path)
+        .header("Content-Type", "text/plain")
+        .header("If-None-Match", "*")
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    assert_eq!(status, 204, "PUT {path}: {}", r.text().await.unwrap());
+}
+
+async fn status_of(lrs: &Lrs, path: &str) -> u16 {
+    lrs.req(Method::GET, path)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// What the learner leaves in the store: their statements (one with an
+/// attachment), statements that mention them, voidings both ways,
+/// documents. Returns the ids of (a statement of theirs voided by the
+/// admin, another learner's statement they voided, the statement naming
+/// them as instructor).
+async fn learner_history(lrs: &Lrs) -> (String, String, String) {
+    let mut ids = Vec::new();
+    for n in 0..4 {
+        let mut s = statement(n);
+        s["actor"] = learner();
+        let r = lrs.post(&s).await;
+        assert_eq!(r.status(), 200);
+        let v: Value = r.json().await.unwrap();
+        ids.push(v[0].as_str().unwrap().to_owned());
+    }
+    // One of theirs with an attachment only they use.
+    let handout = format!("Notes of {NAME} ({TOKEN})").into_bytes();
+    let sha2 = hex::encode(Sha256::digest(&handout));
+    let mut s = statement(5);
+    s["actor"] = learner();
+    s["attachments"] = json!([{"usageType": "http://id.tincanapi.com/attachment/supporting_media",
+        "display": {"en": "Notes"}, "contentType": "text/plain",
+        "length": handout.len(), "sha2": sha2}]);
+    let batch = serde_json::to_vec(&s).unwrap();
+    let hdrs = [
+        ("Content-Transfer-Encoding", "binary".to_owned()),
+        ("X-Experience-API-Hash", sha2.clone()),
+    ];
+    let (ct, body) = multipart(&[
+        ("application/json", &[], &batch),
+        ("text/plain", &hdrs, &handout),
+    ]);
+    let r = lrs
+        .req(Method::POST, "/statements")
+        .header("Content-Type", ct)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    // Another learner's statements: one with them as instructor, one about
+    // them (object), and one they void.
+    let mut taught = statement(10);
+    taught["actor"] = other();
+    taught["context"]["instructor"] = learner();
+    let mut about = statement(11);
+    about["actor"] = other();
+    about["verb"] = json!({"id": "http://adlnet.gov/expapi/verbs/interacted"});
+    about["object"] = learner();
+    let voided_by_them = statement(12);
+    let mut others = Vec::new();
+    for mut s in [taught, about, voided_by_them] {
+        s["actor"] = other();
+        let r = lrs.post(&s).await;
+        assert_eq!(r.status(), 200);
+        let v: Value = r.json().await.unwrap();
+        others.push(v[0].as_str().unwrap().to_owned());
+    }
+    let void = |actor: Value, target: &str| {
+        json!({"actor": actor, "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"},
+               "object": {"objectType": "StatementRef", "id": target}})
+    };
+    let admin = json!({"mbox": "mailto:admin@example.org"});
+    assert_eq!(lrs.post(&void(admin, &ids[0])).await.status(), 200);
+    assert_eq!(lrs.post(&void(learner(), &others[2])).await.status(), 200);
+
+    let agent = enc(&learner().to_string());
+    let activity = enc("urn:kmh:course:reintegration-me/s01");
+    put_doc(
+        lrs,
+        &format!("/activities/state?activityId={activity}&agent={agent}&stateId=bookmark"),
+        &format!("page 3 of {TOKEN}"),
+    )
+    .await;
+    put_doc(
+        lrs,
+        &format!("/agents/profile?agent={agent}&profileId=prefs"),
+        &format!("lang=fr who={TOKEN}"),
+    )
+    .await;
+    let other_agent = enc(&other().to_string());
+    put_doc(
+        lrs,
+        &format!("/activities/state?activityId={activity}&agent={other_agent}&stateId=bookmark"),
+        "page 1",
+    )
+    .await;
+    (ids[0].clone(), others[2].clone(), others[0].clone())
+}
+
+#[tokio::test]
+async fn forgetting_a_learner_over_http_removes_them_and_their_bytes() {
+    let lrs = Lrs::start().await;
+    let (voided_theirs, voided_by_them, taught) = learner_history(&lrs).await;
+    let agent_q = format!("?agent={}", enc(&learner().to_string()));
+    // Theirs (one voided), their voiding, the admin's voiding of theirs
+    // (it inherits the target's agent) and the one about them.
+    assert_eq!(
+        lrs.get_json(&agent_q).await["statements"]
+            .as_array()
+            .unwrap()
+            .len(),
+        7
+    );
+    let learners: Value = lrs
+        .client
+        .get(format!("{}/analytics/learners?limit=50", lrs.url))
+        .basic_auth(&lrs.key, Some(&lrs.secret))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let learners_before = learners["total"].as_u64().unwrap();
+    let data = lrs.dir.path().to_path_buf();
+    assert!(
+        !files_holding(&data, TOKEN).is_empty(),
+        "control: the learner is on disk"
+    );
+
+    // A request without the admin token, or without an identifier, is refused.
+    let r = lrs
+        .client
+        .post(format!("{}/admin/forget", lrs.url))
+        .json(&json!({"agent": learner()}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r = admin_forget(&lrs, json!({"agent": {"name": "Nobody"}})).await;
+    assert_eq!(r.status(), 400);
+    let message = r.text().await.unwrap();
+    assert!(message.contains("agent"), "{message}");
+
+    let dry: Value = admin_forget(&lrs, json!({"agent": learner(), "dry_run": true}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(dry["dry_run"], true);
+    // 5 statements of theirs, the admin's voiding of one of them; their
+    // own voiding of another's statement is kept, anonymised, as are the
+    // two statements that mention them.
+    assert_eq!(dry["statements_deleted"], 6, "{dry}");
+    assert_eq!(dry["statements_redacted"], 3, "{dry}");
+    assert_eq!(dry["documents"], 2, "{dry}");
+    assert_eq!(dry["attachments"], 1, "{dry}");
+    assert!(dry["read_model_rows"].as_u64().unwrap() > 0, "{dry}");
+    assert_eq!(dry["identity_records"], 0, "not a pseudonymising store");
+    assert_eq!(
+        lrs.get_json(&agent_q).await["statements"]
+            .as_array()
+            .unwrap()
+            .len(),
+        7,
+        "a dry run changes nothing"
+    );
+
+    let r = admin_forget(&lrs, json!({"agent": learner()})).await;
+    let status = r.status();
+    let done: Value = r.json().await.unwrap();
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["dry_run"], false);
+    for field in [
+        "statements_deleted",
+        "statements_redacted",
+        "documents",
+        "attachments",
+        "read_model_rows",
+    ] {
+        assert_eq!(done[field], dry[field], "{field}");
+    }
+    // Not a byte of them is left in the store's files (checked before any
+    // request names them again: the audit log would record it).
+    assert_eq!(files_holding(&data, TOKEN), Vec::<String>::new());
+    assert_eq!(files_holding(&data, NAME), Vec::<String>::new());
+
+    // Their statements are gone, by agent and by id.
+    assert!(
+        lrs.get_json(&agent_q).await["statements"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let related = format!("{agent_q}&related_agents=true");
+    assert!(
+        lrs.get_json(&related).await["statements"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        status_of(
+            &lrs,
+            &format!("/statements?voidedStatementId={voided_theirs}")
+        )
+        .await,
+        404
+    );
+    // The statement they voided stays voided.
+    assert_eq!(
+        status_of(&lrs, &format!("/statements?statementId={voided_by_them}")).await,
+        404
+    );
+    assert_eq!(
+        status_of(
+            &lrs,
+            &format!("/statements?voidedStatementId={voided_by_them}")
+        )
+        .await,
+        200
+    );
+    // Where they were mentioned, the placeholder stands in.
+    let s = lrs.get_json(&format!("?statementId={taught}")).await;
+    assert_eq!(s["context"]["instructor"]["account"]["name"], "forgotten");
+    assert_eq!(s["actor"], other());
+    let placeholder =
+        json!({"account": {"homePage": "https://kmh.invalid/forgotten", "name": "forgotten"}});
+    let by_placeholder = lrs
+        .get_json(&format!(
+            "?agent={}&related_agents=true",
+            enc(&placeholder.to_string())
+        ))
+        .await;
+    assert_eq!(by_placeholder["statements"].as_array().unwrap().len(), 3);
+
+    // Documents: theirs gone, the other learner's kept.
+    let agent = enc(&learner().to_string());
+    let activity = enc("urn:kmh:course:reintegration-me/s01");
+    assert_eq!(
+        status_of(
+            &lrs,
+            &format!("/activities/state?activityId={activity}&agent={agent}&stateId=bookmark")
+        )
+        .await,
+        404
+    );
+    assert_eq!(
+        status_of(
+            &lrs,
+            &format!("/agents/profile?agent={agent}&profileId=prefs")
+        )
+        .await,
+        404
+    );
+    let other_agent = enc(&other().to_string());
+    assert_eq!(
+        status_of(
+            &lrs,
+            &format!(
+                "/activities/state?activityId={activity}&agent={other_agent}&stateId=bookmark"
+            )
+        )
+        .await,
+        200
+    );
+    let bare = enc(&json!({"mbox": format!("mailto:{TOKEN}@example.org")}).to_string());
+    let person: Value = lrs
+        .req(Method::GET, &format!("/agents?agent={bare}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        person.get("name").is_none_or(|n| n == &json!([])),
+        "{person}"
+    );
+
+    // The read models no longer count them.
+    let learners: Value = lrs
+        .client
+        .get(format!("{}/analytics/learners?limit=50", lrs.url))
+        .basic_auth(&lrs.key, Some(&lrs.secret))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(learners["total"].as_u64().unwrap(), learners_before - 1);
+
+    // The audit log keeps who asked and counts, not whom.
+    let log = lrs
+        .state
+        .store
+        .audit_records(&AuditFilter::default())
+        .unwrap();
+    let forgets: Vec<_> = log
+        .iter()
+        .filter(|r| r.entry.resource.starts_with("forget"))
+        .collect();
+    assert_eq!(forgets.len(), 2, "{log:?}");
+    assert_eq!(forgets[0].entry.resource, "forget (dry run)");
+    assert_eq!(forgets[1].entry.action, AuditAction::Delete);
+    assert_eq!(forgets[1].entry.credential, "admin");
+    assert_eq!(forgets[1].entry.rows, Some(9));
+    let up_to_forget: Vec<_> = log.iter().take_while(|r| r.seq <= forgets[1].seq).collect();
+    assert!(up_to_forget.len() > 3);
+    assert!(
+        !format!("{up_to_forget:?}").contains(TOKEN),
+        "{up_to_forget:?}"
+    );
+
+    // The store still works, and reopens.
+    assert_eq!(lrs.post(&statement(40)).await.status(), 200);
+    let dir = lrs.stop().await;
+    let lrs = Lrs::start_in(dir).await;
+    assert!(
+        lrs.get_json(&agent_q).await["statements"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        lrs.get_json(&format!("?statementId={taught}")).await["context"]["instructor"]["account"]["name"],
+        "forgotten"
+    );
+}
+
+fn post_blocking(server: &crate::cli::Server, body: &Value) -> u16 {
+    reqwest::blocking::Client::new()
+        .post(format!("{}/xapi/statements", server.url))
+        .basic_auth(&server.key, Some(&server.secret))
+        .header("X-Experience-API-Version", "1.0.3")
+        .json(body)
+        .send()
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+fn count_by_agent(url: &str, (key, secret): (&str, &str), agent: &Value) -> usize {
+    let v: Value = reqwest::blocking::Client::new()
+        .get(format!(
+            "{url}/xapi/statements?agent={}",
+            enc(&agent.to_string())
+        ))
+        .basic_auth(key, Some(secret))
+        .header("X-Experience-API-Version", "1.0.3")
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    v["statements"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{v}"))
+        .len()
+}
+
+#[test]
+fn kmh_forget_works_through_a_running_server_and_on_a_closed_store() {
+    use crate::cli::{kmh, output, serve, sigterm};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let mut server = serve(data);
+    let second = json!({"account": {"homePage": "https://lms.example.org", "name": "second-9"}});
+    for n in 0..3 {
+        for who in [learner(), second.clone()] {
+            let mut s = statement(n);
+            s["actor"] = who;
+            assert_eq!(post_blocking(&server, &s), 200);
+        }
+    }
+    let agent = learner().to_string();
+    let (key, secret) = (server.key.clone(), server.secret.clone());
+    let creds = (key.as_str(), secret.as_str());
+
+    // Bad input is named.
+    let (ok, _, err) =
+        output(kmh().args(["forget", "--data", data, "--agent", "{\"name\": \"x\"}"]));
+    assert!(!ok && err.contains("identifier"), "{err}");
+    let (ok, _, err) = output(kmh().args(["forget", "--data", data, "--agent", "not json"]));
+    assert!(!ok && err.contains("--agent is not valid JSON"), "{err}");
+
+    // The server holds the store: the command goes through it.
+    let (ok, out, err) =
+        output(kmh().args(["forget", "--data", data, "--agent", &agent, "--dry-run"]));
+    assert!(ok, "{err}");
+    assert!(
+        out.starts_with("would forget: 3 statements deleted, 0 statements anonymised"),
+        "{out}"
+    );
+    assert_eq!(count_by_agent(&server.url, creds, &learner()), 3);
+    let (ok, out, err) =
+        output(kmh().args(["forget", "--data", data, "--agent", &agent, "--json"]));
+    assert!(ok, "{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["statements_deleted"], 3, "{out}");
+    assert_eq!(report["dry_run"], false);
+    assert_eq!(count_by_agent(&server.url, creds, &learner()), 0);
+    assert_eq!(count_by_agent(&server.url, creds, &second), 3);
+    assert!(sigterm(&mut server.child).success());
+    assert!(files_holding(dir.path(), TOKEN).is_empty());
+
+    // No server: the command opens the store itself.
+    let (ok, out, err) = output(
+        kmh()
+            .args(["forget", "--data", data, "--mode", "delete"])
+            .env("KMH_FORGET_AGENT", second.to_string()),
+    );
+    assert!(ok, "{err}");
+    assert!(out.starts_with("forgot: 3 statements deleted"), "{out}");
+    assert!(files_holding(dir.path(), "second-9").is_empty());
+    let mut server = serve(data);
+    assert_eq!(count_by_agent(&server.url, creds, &second), 0);
+    assert!(sigterm(&mut server.child).success());
+}
+
+#[tokio::test]
+async fn forgetting_by_real_identifier_removes_pseudonymous_statements_and_the_mapping() {
+    let lrs = Lrs::start_pseudonymising().await;
+    for n in 0..3 {
+        let mut s = statement(n);
+        s["actor"] = learner();
+        assert_eq!(lrs.post(&s).await.status(), 200);
+    }
+    let mut s = statement(9);
+    s["actor"] = other();
+    assert_eq!(lrs.post(&s).await.status(), 200);
+    let agent = enc(&learner().to_string());
+    put_doc(
+        &lrs,
+        &format!(
+            "/activities/state?activityId={}&agent={agent}&stateId=bookmark",
+            enc("urn:kmh:course:reintegration-me/s01")
+        ),
+        "page 2",
+    )
+    .await;
+    let data = lrs.dir.path().to_path_buf();
+    // Statements hold the pseudonym; the mapping, apart, holds the learner.
+    let identities = data.join("identities");
+    assert!(!files_holding(&identities, TOKEN).is_empty(), "control");
+    assert!(files_holding(&data.join("store"), TOKEN).is_empty());
+    let reidentify = |lrs: &Lrs| {
+        lrs.client
+            .get(format!("{}/identities?agent={agent}", lrs.url))
+            .basic_auth(&lrs.key, Some(&lrs.secret))
+            .send()
+    };
+    let before = reidentify(&lrs).await.unwrap();
+    assert_eq!(before.status(), 200);
+    assert!(before.text().await.unwrap().contains(TOKEN));
+
+    let r = admin_forget(&lrs, json!({"agent": learner()})).await;
+    let status = r.status();
+    let done: Value = r.json().await.unwrap();
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["statements_deleted"], 3, "{done}");
+    assert_eq!(done["documents"], 1, "{done}");
+    assert_eq!(done["identity_records"], 1, "{done}");
+
+    let q = format!("?agent={agent}");
+    assert!(
+        lrs.get_json(&q).await["statements"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        lrs.get_json("").await["statements"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(reidentify(&lrs).await.unwrap().status(), 404);
+    assert_eq!(files_holding(&data, TOKEN), Vec::<String>::new());
+    assert_eq!(files_holding(&data, NAME), Vec::<String>::new());
+}
