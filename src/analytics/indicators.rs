@@ -34,6 +34,12 @@ use super::state::{Catalog, Fast, State};
 /// Activity definitions, as the LRS merged them from statements.
 pub trait Definitions {
     fn definition(&self, iri: &str) -> Option<Value>;
+
+    /// For a learner stored by pseudonym: the identifier and name it
+    /// replaced, as people read them (shown only with `identities`).
+    fn reidentify(&self, _identity: &str) -> Option<(String, Option<String>)> {
+        None
+    }
 }
 
 impl<F: Fn(&str) -> Option<Value>> Definitions for F {
@@ -1409,8 +1415,29 @@ fn questions(
         .collect()
 }
 
-fn learner_row(course: &Course, v: &View, identities: bool) -> LearnerRow {
+/// How a learner is shown to a reader with `identities`: the real
+/// identifier and name, looked up for a learner stored by pseudonym.
+fn shown_identity(defs: &dyn Definitions, e: &Enrolment) -> (String, Option<String>) {
+    match defs.reidentify(&e.learner) {
+        Some((identity, name)) => (
+            identity,
+            name.or_else(|| e.name.as_deref().map(str::to_owned)),
+        ),
+        None => (
+            display_identity(&e.learner),
+            e.name.as_deref().map(str::to_owned),
+        ),
+    }
+}
+
+fn learner_row(course: &Course, v: &View, identities: bool, defs: &dyn Definitions) -> LearnerRow {
     let e = v.e;
+    let (identity, name) = if identities {
+        let (i, n) = shown_identity(defs, e);
+        (Some(i), n)
+    } else {
+        (None, None)
+    };
     let score = |role| {
         course
             .with_role(role)
@@ -1418,12 +1445,8 @@ fn learner_row(course: &Course, v: &View, identities: bool) -> LearnerRow {
     };
     LearnerRow {
         id: e.pid.to_string(),
-        identity: identities.then(|| display_identity(&e.learner)),
-        name: if identities {
-            e.name.as_deref().map(str::to_owned)
-        } else {
-            None
-        },
+        identity,
+        name,
         country: e.country.as_deref().map(str::to_owned),
         language: e.language.as_deref().map(str::to_owned),
         cohort: e.cohort.as_deref().map(str::to_owned),
@@ -1522,7 +1545,7 @@ pub fn learners(
             .iter()
             .skip(offset)
             .take(limit)
-            .map(|v| learner_row(course, v, identities))
+            .map(|v| learner_row(course, v, identities, defs))
             .collect(),
     })
 }
@@ -1617,7 +1640,7 @@ pub fn learner(
     };
     Ok(LearnerDetail {
         course: course.named.clone(),
-        learner: learner_row(course, &v, identities),
+        learner: learner_row(course, &v, identities, defs),
         modules: module_rows(course, &v),
         pre_post,
     })
@@ -1686,8 +1709,9 @@ pub fn progress_rows(
             }
             let mut row = vec![e.pid.to_string()];
             if identities {
-                row.push(display_identity(&e.learner));
-                row.push(opt(&e.name));
+                let (identity, name) = shown_identity(defs, e);
+                row.push(identity);
+                row.push(name.unwrap_or_default());
             }
             row.extend([
                 opt(&e.country),

@@ -179,6 +179,10 @@ fn serve_and_send(args: &DemoArgs, cfg: &Config) -> anyhow::Result<()> {
 /// No server is running: start one on 127.0.0.1 for the time of the demo,
 /// so that the data still goes through the HTTP API.
 fn through_temporary_server(args: &DemoArgs, cfg: &Config, store: Store) -> anyhow::Result<()> {
+    // As `kmh serve` would: a new data folder keeps learners by pseudonym.
+    store
+        .settle_pseudonymisation(None, true)
+        .with_context(|| format!("the data folder {}", args.data.display()))?;
     let writer_cred = credentials::issue(&[Scope::StatementsWrite], Vec::new(), "kmh demo".into());
     let reader_cred = credentials::issue(
         &[Scope::AnalyticsRead, Scope::Identities],

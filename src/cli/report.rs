@@ -353,6 +353,23 @@ fn learners(src: &Source, filter: &Filter, lang: &str, ids: bool) -> anyhow::Res
 pub fn run(args: ReportArgs) -> anyhow::Result<()> {
     let src = Source::open(&args)?;
     let filter = args.filter();
+    // Reading the data folder directly is access like any other: the audit
+    // log keeps it (through a server, the server records the requests).
+    if let Source::Local(store) = &src {
+        store.audit(&crate::store::AuditEntry {
+            credential: "kmh report".into(),
+            action: if args.identities {
+                crate::store::AuditAction::Reidentify
+            } else {
+                crate::store::AuditAction::Read
+            },
+            resource: format!("report {:?}", args.view).to_lowercase(),
+            query: serde_json::to_string(&filter)?,
+            rows: None,
+            status: 0,
+        })?;
+        store.sync_audit()?;
+    }
     if let Some(n) = args.repeat {
         return bench(&src, &args, &filter, n.max(1));
     }

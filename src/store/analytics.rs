@@ -253,4 +253,14 @@ impl crate::analytics::indicators::Definitions for Store {
     fn definition(&self, iri: &str) -> Option<Value> {
         self.activity_definition(iri).ok().flatten()
     }
+
+    fn reidentify(&self, identity: &str) -> Option<(String, Option<String>)> {
+        let prefix = format!("account:{}\u{1f}", crate::xapi::pseudonym::HOME_PAGE);
+        let record = self.identity(identity.strip_prefix(&prefix)?).ok()??;
+        let shown = record.ifis.first().map(|ifi| {
+            let identity = crate::xapi::ifi::identity(ifi).unwrap_or_default();
+            crate::analytics::indicators::display_identity(&identity)
+        })?;
+        Some((shown, record.names.last().cloned()))
+    }
 }

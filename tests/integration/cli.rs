@@ -426,4 +426,21 @@ fn learners_are_pseudonymous_by_default_and_the_setting_is_fixed_once_data_arriv
     assert!(out.contains(",kmh identities,reidentify,"), "{out}");
     let (ok, _, err) = output(kmh().args(["identities", "--pseudonym", "x", "--data", data]));
     assert!(!ok && err.contains("32 hexadecimal digits"), "{err}");
+    // So is a report that names learners.
+    let (ok, _, err) = output(kmh().args(["report", "learners", "--identities", "--data", data]));
+    assert!(ok, "{err}");
+    let (ok, out, err) = output(kmh().args([
+        "audit",
+        "--credential",
+        "kmh report",
+        "--format",
+        "json",
+        "--data",
+        data,
+    ]));
+    assert!(ok, "{err}");
+    let log: Vec<Value> = serde_json::from_str(&out).unwrap();
+    assert_eq!(log.len(), 1, "{out}");
+    assert_eq!(log[0]["action"], "reidentify");
+    assert_eq!(log[0]["resource"], "report learners");
 }

@@ -596,3 +596,56 @@ async fn reads_exports_and_re_identifications_leave_audit_records() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--since"));
 }
+
+#[tokio::test]
+async fn the_analytics_show_the_real_learner_only_with_the_identities_scope() {
+    let lrs = Lrs::start_pseudonymising().await;
+    let course = "urn:kmh:course:reintegration-me";
+    let completed_module = json!({
+        "actor": {"objectType": "Agent", "name": "Ana Ferreira",
+                  "account": {"homePage": "https://lms.example.org", "name": "ana.f"}},
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+        "object": {"id": format!("{course}/s01"), "definition": {"name": {"en": "Module s01"},
+                   "extensions": {"urn:kmh:ext:role": "lesson"}}},
+        "context": {"contextActivities": {"grouping": [{"id": course,
+                   "definition": {"type": "http://adlnet.gov/expapi/activities/course"}}]},
+                    "extensions": {"urn:kmh:ext:country": "SN"}}
+    });
+    lrs.post(&completed_module).await;
+    let get = |cred: (String, String), path: &'static str| {
+        let lrs = &lrs;
+        async move {
+            let r = lrs
+                .client
+                .get(format!("{}{path}", lrs.url))
+                .basic_auth(&cred.0, Some(&cred.1))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200, "{path}");
+            r.text().await.unwrap()
+        }
+    };
+    let officer = credential(&lrs, &[Scope::AnalyticsRead, Scope::Identities], false);
+    let page: Value =
+        serde_json::from_str(&get(officer.clone(), "/analytics/learners").await).unwrap();
+    assert_eq!(page["total"], 1);
+    let row = &page["learners"][0];
+    assert_eq!(row["identity"], "https://lms.example.org ana.f", "{row}");
+    assert_eq!(row["name"], "Ana Ferreira");
+    let csv = get(officer, "/analytics/progress.csv").await;
+    assert!(
+        csv.contains("https://lms.example.org ana.f") && csv.contains("Ana Ferreira"),
+        "{csv}"
+    );
+
+    let analyst = credential(&lrs, &[Scope::AnalyticsRead], false);
+    let page = get(analyst.clone(), "/analytics/learners").await;
+    let csv = get(analyst, "/analytics/progress.csv").await;
+    for text in [page, csv] {
+        assert!(
+            !text.contains("ana.f") && !text.contains("Ferreira"),
+            "{text}"
+        );
+    }
+}
