@@ -133,6 +133,7 @@ async fn bench(args: &BenchArgs, dir: &std::path::Path) -> anyhow::Result<()> {
             admin_token: credentials::random_token(32),
             default_version: crate::xapi::Version::V1_0_3,
             rate_limit: 0,
+            limits: Default::default(),
         },
     )?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -193,6 +193,7 @@ pub fn import(args: DataArgs) -> anyhow::Result<()> {
                 admin_token: String::new(),
                 default_version: crate::xapi::Version::V1_0_3,
                 rate_limit: 0,
+                limits: Default::default(),
             };
             let state = AppState::new(store, writer, config)?;
             let file = File::open(&args.file)

@@ -204,6 +204,7 @@ fn through_temporary_server(args: &DemoArgs, cfg: &Config, store: Store) -> anyh
                 admin_token: credentials::random_token(32),
                 default_version: crate::xapi::Version::V1_0_3,
                 rate_limit: 0,
+                limits: Default::default(),
             },
         )?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context;
 
@@ -27,6 +28,14 @@ pub struct ServeArgs {
     /// is allowed); beyond it, 429 with Retry-After. 0 turns the limit off.
     #[arg(long, env = "KMH_RATE_LIMIT", default_value_t = 0)]
     pub rate_limit: u32,
+    /// Seconds a client has to send a request's line and headers; a slower
+    /// one is disconnected.
+    #[arg(long, env = "KMH_HEADER_TIMEOUT", default_value_t = 10)]
+    pub header_timeout: u64,
+    /// Seconds a request may take to be read and answered (a client sending
+    /// its body slowly included); beyond it, 408.
+    #[arg(long, env = "KMH_REQUEST_TIMEOUT", default_value_t = 60)]
+    pub request_timeout: u64,
     /// Store learners by pseudonym: every agent in a statement but its
     /// authority, and the agent of State and Agent Profile documents, is
     /// replaced by a keyed pseudonym at ingest (on by default for a new data
@@ -70,6 +79,7 @@ pub const SERVER_FILE: &str = "server.json";
 pub const ADMIN_TOKEN_FILE: &str = "admin.token";
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    ignore_file_size_signal();
     let store = match Store::open(&args.data) {
         Err(StoreError::Locked(dir)) => anyhow::bail!(
             "{} is in use by another kmh process (is `kmh serve` already running on it?)",
@@ -111,6 +121,10 @@ async fn serve(args: &ServeArgs, store: Store, writer: Writer) -> anyhow::Result
         admin_token,
         default_version: args.default_version.into(),
         rate_limit: args.rate_limit,
+        limits: crate::lrs::ClientLimits {
+            header_timeout: Duration::from_secs(args.header_timeout.max(1)),
+            request_timeout: Duration::from_secs(args.request_timeout.max(1)),
+        },
     };
     let state = AppState::new(store, writer, config)?;
     println!("kmh serve: listening on {url}");
@@ -178,6 +192,19 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 fn remove_runtime_files(dir: &Path) {
     let _ = std::fs::remove_file(dir.join(ADMIN_TOKEN_FILE));
     let _ = std::fs::remove_file(dir.join(SERVER_FILE));
+}
+
+/// A write past the process's file-size limit (`ulimit -f`) raises
+/// SIGXFSZ, whose default action kills the process. A server must rather
+/// see the write fail (EFBIG), refuse that write with 503 and keep serving
+/// reads, as it does when the disk is full.
+fn ignore_file_size_signal() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to SIG_IGN at start-up, before
+    // any thread that could race on it exists, has no preconditions.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -36,6 +36,10 @@ pub enum ApiError {
     Internal(String),
 }
 
+/// Seconds a client is asked to wait after a 503 (storage refusing writes,
+/// shutting down): long enough for an operator to free space and restart.
+const UNAVAILABLE_RETRY_AFTER: &str = "60";
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
@@ -45,6 +49,7 @@ impl From<StoreError> for ApiError {
             StoreError::Closed => ApiError::Unavailable("the server is shutting down".into()),
             StoreError::Invalid(msg) => ApiError::BadRequest(msg),
             StoreError::Engine(msg) => ApiError::Unavailable(format!("storage unavailable: {msg}")),
+            refused @ StoreError::WriteRefused(_) => ApiError::Unavailable(refused.to_string()),
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -85,6 +90,12 @@ impl IntoResponse for ApiError {
             && let Ok(v) = HeaderValue::from_str(&retry_after.to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        if let ApiError::Unavailable(_) = &self {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(UNAVAILABLE_RETRY_AFTER),
+            );
         }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(

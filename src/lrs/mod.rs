@@ -43,6 +43,28 @@ pub const MAX_BATCH: usize = 10_000;
 pub const MAX_PAGE: usize = 500;
 /// Largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+/// Largest request head (request line and headers) accepted; beyond it,
+/// 431 and the connection is closed.
+pub const MAX_HEAD_BYTES: usize = 32 * 1024;
+
+/// How long a client may take: a bounded time to send its request head
+/// (then the connection is closed, so that clients trickling bytes cannot
+/// hold connections open) and to have its request read and answered
+/// (then 408).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientLimits {
+    pub header_timeout: Duration,
+    pub request_timeout: Duration,
+}
+
+impl Default for ClientLimits {
+    fn default() -> Self {
+        ClientLimits {
+            header_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(60),
+        }
+    }
+}
 
 /// Settings of a running LRS.
 #[derive(Debug, Clone)]
@@ -56,6 +78,8 @@ pub struct Config {
     pub default_version: crate::xapi::Version,
     /// Requests per second allowed to each credential; 0 means no limit.
     pub rate_limit: u32,
+    /// Time limits for clients.
+    pub limits: ClientLimits,
 }
 
 /// What every handler shares.
@@ -97,6 +121,7 @@ impl AppState {
 
 /// The whole HTTP API.
 pub fn router(state: AppState) -> Router {
+    let request_timeout = state.config.limits.request_timeout;
     let statements = Router::new()
         .route(
             "/xapi/statements",
@@ -155,7 +180,7 @@ pub fn router(state: AppState) -> Router {
         .layer(cors())
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(60),
+            request_timeout,
         ))
         .layer(CatchPanicLayer::new())
 }
@@ -214,14 +239,68 @@ pub async fn serve(
         }
     });
     let store = state.store.clone();
-    let served = axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let header_timeout = state.config.limits.header_timeout;
+    let served = serve_connections(listener, router(state), header_timeout, shutdown).await;
     syncing.abort();
     if let Err(e) = tokio::task::spawn_blocking(move || store.sync_audit()).await {
         tracing::error!("audit log sync task failed: {e}");
     }
     served
+}
+
+/// The accept loop: HTTP/1.1 connections with a bounded request head
+/// ([`MAX_HEAD_BYTES`]) and a deadline to receive it (hyper's header read
+/// timeout, which needs a timer, so this loop builds each connection
+/// itself rather than using `axum::serve`). When `shutdown` resolves, no
+/// connection is accepted any more and those open finish their request.
+async fn serve_connections(
+    listener: TcpListener,
+    app: Router,
+    header_timeout: Duration,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::service::TowerToHyperService;
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut shutdown = std::pin::pin!(shutdown);
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(conn) => conn,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait, go on.
+                    tracing::warn!("accepting a connection failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = TowerToHyperService::new(app.clone());
+        let mut stop = stop_rx.clone();
+        connections.spawn(async move {
+            let mut http = hyper::server::conn::http1::Builder::new();
+            http.timer(TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .max_header_size(MAX_HEAD_BYTES);
+            let conn = http.serve_connection(TokioIo::new(stream), service);
+            let mut conn = std::pin::pin!(conn);
+            tokio::select! {
+                _ = conn.as_mut() => return,
+                _ = stop.wait_for(|stopped| *stopped) => {}
+            }
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.await;
+        });
+        // Forget connections that have ended.
+        while connections.try_join_next().is_some() {}
+    }
+    drop(listener);
+    let _ = stop_tx.send(true);
+    while connections.join_next().await.is_some() {}
+    Ok(())
 }
 
 /// An HTTP date (RFC 9110 §5.6.7) for a Unix-millisecond time.

@@ -70,6 +70,13 @@ pub enum StoreError {
     SchemaVersion { found: String },
     #[error("storage failure: {0}")]
     Engine(String),
+    /// The disk refused a write (full, file size limit, read-only). The
+    /// engine then refuses every later write, to stay consistent, until the
+    /// store is opened again.
+    #[error(
+        "the data folder refused a write ({0}); the store refuses writes until kmh serve is restarted with space available; reads go on"
+    )]
+    WriteRefused(String),
     #[error("stored record is damaged: {0}")]
     Corrupt(String),
     #[error("statement {0} already exists with different content")]
@@ -83,7 +90,61 @@ pub enum StoreError {
 
 impl From<fjall::Error> for StoreError {
     fn from(e: fjall::Error) -> Self {
-        StoreError::Engine(e.to_string())
+        // The I/O error, if any, behind the engine's own error types.
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+        let mut io = None;
+        while let Some(c) = cause {
+            if let Some(found) = c.downcast_ref::<std::io::Error>() {
+                io = Some(found);
+                break;
+            }
+            cause = c.source();
+        }
+        if let Some(reason) = io.and_then(|io| refused_write(io.kind())) {
+            return StoreError::WriteRefused(reason.into());
+        }
+        match e {
+            // A write failed before (see above) and the engine stopped
+            // taking any, which only reopening the store clears.
+            fjall::Error::Poisoned => StoreError::WriteRefused("an earlier write failed".into()),
+            other => StoreError::Engine(other.to_string()),
+        }
+    }
+}
+
+impl StoreError {
+    /// The same error for another waiting request (errors are not `Clone`:
+    /// an engine error keeps only its message).
+    pub(crate) fn duplicate(&self) -> StoreError {
+        match self {
+            StoreError::WriteRefused(reason) => StoreError::WriteRefused(reason.clone()),
+            StoreError::Closed => StoreError::Closed,
+            other => StoreError::Engine(other.to_string()),
+        }
+    }
+
+    /// [`StoreError::from`] for an engine error that is only borrowed.
+    pub(crate) fn from_ref(e: &fjall::Error) -> StoreError {
+        match e {
+            fjall::Error::Io(io) => StoreError::from(fjall::Error::Io(std::io::Error::new(
+                io.kind(),
+                io.to_string(),
+            ))),
+            fjall::Error::Poisoned => StoreError::from(fjall::Error::Poisoned),
+            other => StoreError::Engine(other.to_string()),
+        }
+    }
+}
+
+/// Why the disk refused a write, for the I/O errors that mean it.
+fn refused_write(kind: std::io::ErrorKind) -> Option<&'static str> {
+    use std::io::ErrorKind;
+    match kind {
+        ErrorKind::StorageFull | ErrorKind::QuotaExceeded => Some("disk full"),
+        ErrorKind::FileTooLarge => Some("file size limit reached"),
+        ErrorKind::ReadOnlyFilesystem => Some("read-only file system"),
+        ErrorKind::PermissionDenied => Some("permission denied"),
+        _ => None,
     }
 }
 

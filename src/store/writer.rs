@@ -233,7 +233,7 @@ fn sync(store: Store, rx: std::sync::mpsc::Receiver<Unsynced>) {
         for (reply, outcome) in groups.into_iter().flatten() {
             let answer = match &persisted {
                 Ok(()) => outcome,
-                Err(e) => outcome.and(Err(StoreError::Engine(e.to_string()))),
+                Err(e) => outcome.and(Err(StoreError::from_ref(e))),
             };
             let _ = reply.send(answer);
         }
@@ -351,10 +351,9 @@ fn commit_group(store: &Store, group: Vec<Request>, caches: &mut Caches) -> Unsy
         Err(e) => {
             inner.in_flight_since_ms.store(u64::MAX, Ordering::Release);
             tracing::error!("group commit failed: {e}");
-            let msg = e.to_string();
             outcomes
                 .into_iter()
-                .map(|(reply, outcome)| (reply, outcome.and(Err(StoreError::Engine(msg.clone())))))
+                .map(|(reply, outcome)| (reply, outcome.and(Err(e.duplicate()))))
                 .collect()
         }
     }

@@ -101,9 +101,15 @@ pub(crate) fn serve(data: &str) -> Server {
 }
 
 pub(crate) fn serve_with(data: &str, extra: &[&str]) -> Server {
-    let mut child = kmh()
-        .args(["serve", "--listen", "127.0.0.1:0", "--data", data])
-        .args(extra)
+    let mut cmd = kmh();
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--data", data])
+        .args(extra);
+    serve_command(cmd)
+}
+
+/// Starts the server `cmd` runs (`kmh serve …`, maybe through a wrapper).
+pub(crate) fn serve_command(mut cmd: Command) -> Server {
+    let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

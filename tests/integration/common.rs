@@ -50,6 +50,7 @@ impl Lrs {
             admin_token: "test-admin-token".into(),
             default_version: kmh::xapi::Version::V1_0_3,
             rate_limit: 0,
+            limits: Default::default(),
         };
         let state = AppState::new(store, writer, config).unwrap();
         let (stop, stopped) = oneshot::channel::<()>();

@@ -8,6 +8,7 @@ mod common;
 mod crash;
 mod documents;
 mod lifecycle;
+mod limits;
 mod lrs;
 mod package;
 mod privacy;
