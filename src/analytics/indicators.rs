@@ -1514,7 +1514,13 @@ pub fn learners(
                     && (e.learner.to_lowercase().contains(n.as_str())
                         || e.name
                             .as_deref()
-                            .is_some_and(|x| x.to_lowercase().contains(n.as_str()))))
+                            .is_some_and(|x| x.to_lowercase().contains(n.as_str()))
+                        // A learner stored by pseudonym, by the identifier
+                        // and name the mapping keeps.
+                        || defs.reidentify(&e.learner).is_some_and(|(id, name)| {
+                            id.to_lowercase().contains(n.as_str())
+                                || name.is_some_and(|x| x.to_lowercase().contains(n.as_str()))
+                        })))
         }
     };
     let mut found: Vec<View> = selector

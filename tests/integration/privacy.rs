@@ -633,11 +633,15 @@ async fn the_analytics_show_the_real_learner_only_with_the_identities_scope() {
     let row = &page["learners"][0];
     assert_eq!(row["identity"], "https://lms.example.org ana.f", "{row}");
     assert_eq!(row["name"], "Ana Ferreira");
-    let csv = get(officer, "/analytics/progress.csv").await;
+    let csv = get(officer.clone(), "/analytics/progress.csv").await;
     assert!(
         csv.contains("https://lms.example.org ana.f") && csv.contains("Ana Ferreira"),
         "{csv}"
     );
+    // The learner search finds her by name too.
+    let found: Value =
+        serde_json::from_str(&get(officer, "/analytics/learners?q=ferreira").await).unwrap();
+    assert_eq!(found["total"], 1, "{found}");
 
     let analyst = credential(&lrs, &[Scope::AnalyticsRead], false);
     let page = get(analyst.clone(), "/analytics/learners").await;
