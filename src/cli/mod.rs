@@ -7,6 +7,7 @@ pub mod data;
 pub mod demo;
 pub mod forget;
 pub mod identities;
+pub mod prune;
 pub mod report;
 pub mod serve;
 pub mod server;
@@ -45,6 +46,10 @@ pub enum Command {
     /// Forget a learner: their statements, documents and read-model rows,
     /// gone from the store's files (also while `kmh serve` runs).
     Forget(forget::ForgetArgs),
+    /// Apply a retention policy once: delete old statements, drop old
+    /// pseudonym mappings (also while `kmh serve` runs, which applies its
+    /// own policy daily).
+    Prune(prune::PruneArgs),
     /// Measure the LRS: a load generator over real HTTP against a fresh store.
     Bench(crate::bench::BenchArgs),
     /// Build SCORM packages from curriculum sources.
@@ -73,6 +78,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Audit(args) => audit::run(args).map(|()| 0)?,
         Command::Identities(args) => identities::run(args).map(|()| 0)?,
         Command::Forget(args) => forget::run(args).map(|()| 0)?,
+        Command::Prune(args) => prune::run(args).map(|()| 0)?,
         Command::Package(args) => {
             crate::package::cli::run_package(&args).map_err(|e| anyhow::anyhow!("{e}"))?
         }

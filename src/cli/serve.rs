@@ -36,6 +36,9 @@ pub struct ServeArgs {
     /// its body slowly included); beyond it, 408.
     #[arg(long, env = "KMH_REQUEST_TIMEOUT", default_value_t = 60)]
     pub request_timeout: u64,
+    /// Retention, applied at start and then daily.
+    #[command(flatten)]
+    pub retention: super::prune::RetentionArgs,
     /// Store learners by pseudonym: every agent in a statement but its
     /// authority, and the agent of State and Agent Profile documents, is
     /// replaced by a keyed pseudonym at ingest (on by default for a new data
@@ -127,6 +130,12 @@ async fn serve(args: &ServeArgs, store: Store, writer: Writer) -> anyhow::Result
         },
     };
     let state = AppState::new(store, writer, config)?;
+    let retention = args.retention.is_set().then(|| {
+        tokio::spawn(apply_retention_daily(
+            state.clone(),
+            args.retention.policy(),
+        ))
+    });
     println!("kmh serve: listening on {url}");
     println!("  xAPI endpoint: {url}/xapi/");
     println!("  data folder:   {}", args.data.display());
@@ -139,7 +148,12 @@ async fn serve(args: &ServeArgs, store: Store, writer: Writer) -> anyhow::Result
         }
     );
     println!("Press Ctrl-C to stop.");
-    lrs::serve(listener, state, shutdown_signal()).await?;
+    let served = lrs::serve(listener, state, shutdown_signal()).await;
+    if let Some(task) = retention {
+        task.abort();
+        let _ = task.await;
+    }
+    served?;
     println!("kmh serve: stopped; every acknowledged statement is on disk.");
     Ok(())
 }
@@ -192,6 +206,28 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 fn remove_runtime_files(dir: &Path) {
     let _ = std::fs::remove_file(dir.join(ADMIN_TOKEN_FILE));
     let _ = std::fs::remove_file(dir.join(SERVER_FILE));
+}
+
+/// Applies the retention policy now and then every day while serving.
+async fn apply_retention_daily(state: AppState, policy: crate::store::Retention) {
+    let mut day = tokio::time::interval(Duration::from_secs(24 * 60 * 60));
+    loop {
+        day.tick().await;
+        let now = crate::store::now_ms();
+        match state
+            .writer
+            .exclusive(move |store| store.prune(policy, now, false, "kmh serve (retention)"))
+            .await
+        {
+            Ok(r) => tracing::info!(
+                "retention: {} statements deleted, {} attachments, {} identities dropped",
+                r.statements_deleted,
+                r.attachments,
+                r.identities_dropped
+            ),
+            Err(e) => tracing::error!("retention failed: {e}"),
+        }
+    }
 }
 
 /// A write past the process's file-size limit (`ulimit -f`) raises

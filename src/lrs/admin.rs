@@ -18,7 +18,9 @@ use super::credentials::{self, Scope};
 use super::error::ApiError;
 use super::privacy;
 use super::statements::params_split;
-use crate::store::{AuditFilter, CredentialRecord, ExportOptions, ForgetReport, Mentions};
+use crate::store::{
+    AuditFilter, CredentialRecord, ExportOptions, ForgetReport, Mentions, PruneReport, Retention,
+};
 
 /// A credential as listed: everything but the secret's digest.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -227,6 +229,46 @@ pub fn data_router() -> Router<AppState> {
         .route("/identities", get(identities))
         .route("/audit", get(audit))
         .route("/forget", axum::routing::post(forget))
+        .route("/prune", axum::routing::post(prune))
+}
+
+/// What `POST /admin/prune` takes.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct PruneRequest {
+    #[serde(flatten)]
+    pub policy: Retention,
+    #[serde(default)]
+    pub dry_run: bool,
+    /// The time to apply the policy as of (RFC 3339), instead of now: for
+    /// tests and to preview a policy's effect on a later day.
+    #[serde(default)]
+    pub now: Option<String>,
+}
+
+/// Parses an RFC 3339 time into Unix milliseconds.
+pub fn parse_now(now: &str) -> Result<i64, String> {
+    time::OffsetDateTime::parse(now, &time::format_description::well_known::Rfc3339)
+        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
+        .map_err(|e| format!("now must be an RFC 3339 time, not {now:?}: {e}"))
+}
+
+/// POST /admin/prune: applies a retention policy (see
+/// [`crate::store::Store::prune`]).
+async fn prune(
+    _: Admin,
+    State(state): State<AppState>,
+    Json(req): Json<PruneRequest>,
+) -> Result<Json<PruneReport>, ApiError> {
+    let now = match &req.now {
+        Some(t) => parse_now(t).map_err(ApiError::BadRequest)?,
+        None => crate::store::now_ms(),
+    };
+    let (policy, dry_run) = (req.policy, req.dry_run);
+    let report = state
+        .writer
+        .exclusive(move |store| store.prune(policy, now, dry_run, "admin"))
+        .await?;
+    Ok(Json(report))
 }
 
 /// What `POST /admin/forget` takes.

@@ -233,7 +233,7 @@ fn statement_id(statement: &Value) -> Option<Uuid> {
 }
 
 /// One change to the store, collected before anything is written.
-enum Change<'a> {
+pub(super) enum Change<'a> {
     Put(&'a fjall::Keyspace, Vec<u8>, Vec<u8>),
     Remove(&'a fjall::Keyspace, Vec<u8>),
 }
@@ -365,38 +365,7 @@ impl Store {
         for (seq, json) in deleting {
             deleted_seqs.push(seq);
             report.statements_deleted += 1;
-            changes.push(Change::Remove(&ks.statements, seq_bytes(seq).to_vec()));
-            if let Some(id) = statement_id(json) {
-                changes.push(Change::Remove(&ks.by_id, id.as_bytes().to_vec()));
-                // It can no longer be voided, nor void anything.
-                changes.push(Change::Remove(&ks.voided, id.as_bytes().to_vec()));
-            }
-            let target = statement_ref_target(json).and_then(|t| Uuid::parse_str(t).ok());
-            if let Some(t) = target
-                && is_voiding(json)
-            {
-                changes.push(Change::Remove(&ks.voided, t.as_bytes().to_vec()));
-            }
-            let mut keys = IndexKeys::of(json);
-            if let Some(t) = target
-                && let Some(inherited) = super::writer::inherited_keys(self, t)?
-            {
-                keys.inherit(&inherited);
-            }
-            // Rows are found by key; the flags in their values do not matter.
-            index::each_row(ks, &IndexRows::of(&keys, &[]), seq, |space, key, _| {
-                changes.push(Change::Remove(space, key.to_vec()))
-            });
-            for a in json
-                .get("attachments")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                if let Some(sha2) = a.get("sha2").and_then(Value::as_str) {
-                    attachments.insert(sha2.to_owned());
-                }
-            }
+            self.stage_removal(seq, json, true, &mut changes, &mut attachments)?;
         }
 
         // Statements that stay: the learner's rows go; redacted ones are
@@ -538,10 +507,60 @@ impl Store {
         Ok(report)
     }
 
+    /// Adds to `changes` the removal of one stored statement: its row, its
+    /// id, its voided mark and its index rows (computed as the writer
+    /// computed them, with what it inherited from its target); collects its
+    /// attachments. With `unvoid_target`, a voiding statement's mark on its
+    /// target goes too (when the target is deleted as well).
+    pub(super) fn stage_removal<'a>(
+        &'a self,
+        seq: u64,
+        json: &Value,
+        unvoid_target: bool,
+        changes: &mut Vec<Change<'a>>,
+        attachments: &mut BTreeSet<String>,
+    ) -> Result<()> {
+        let ks = &self.inner.ks;
+        changes.push(Change::Remove(&ks.statements, seq_bytes(seq).to_vec()));
+        if let Some(id) = statement_id(json) {
+            changes.push(Change::Remove(&ks.by_id, id.as_bytes().to_vec()));
+            // It can no longer be voided.
+            changes.push(Change::Remove(&ks.voided, id.as_bytes().to_vec()));
+        }
+        let target = statement_ref_target(json).and_then(|t| Uuid::parse_str(t).ok());
+        if let Some(t) = target
+            && unvoid_target
+            && is_voiding(json)
+        {
+            changes.push(Change::Remove(&ks.voided, t.as_bytes().to_vec()));
+        }
+        let mut keys = IndexKeys::of(json);
+        if let Some(t) = target
+            && let Some(inherited) = super::writer::inherited_keys(self, t)?
+        {
+            keys.inherit(&inherited);
+        }
+        // Rows are found by key; the flags in their values do not matter.
+        index::each_row(ks, &IndexRows::of(&keys, &[]), seq, |space, key, _| {
+            changes.push(Change::Remove(space, key.to_vec()))
+        });
+        for a in json
+            .get("attachments")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(sha2) = a.get("sha2").and_then(Value::as_str) {
+                attachments.insert(sha2.to_owned());
+            }
+        }
+        Ok(())
+    }
+
     /// Of the attachments of deleted statements, those no other statement
     /// refers to. Attachments are rare, so the statements are scanned only
     /// when a deleted statement had one.
-    fn unreferenced_attachments(
+    pub(super) fn unreferenced_attachments(
         &self,
         mut candidates: BTreeSet<String>,
         deleted: &HashSet<u64>,

@@ -35,6 +35,7 @@ mod index;
 mod keys;
 mod migrate;
 mod prepare;
+mod prune;
 mod purge;
 mod query;
 mod writer;
@@ -54,6 +55,7 @@ pub use credentials::CredentialRecord;
 pub use documents::{DocScope, Document};
 pub use forget::{ForgetReport, Mentions, identities_of};
 pub use identities::{IdentityRecord, SettingError};
+pub use prune::{PruneReport, Retention};
 pub use query::{Page, Query};
 pub use writer::{Appended, NewStatement, StoredAttachment, Writer};
 

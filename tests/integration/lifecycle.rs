@@ -405,9 +405,13 @@ async fn forgetting_a_learner_over_http_removes_them_and_their_bytes() {
 }
 
 fn post_blocking(server: &crate::cli::Server, body: &Value) -> u16 {
+    post_as(&server.url, (&server.key, &server.secret), body)
+}
+
+fn post_as(url: &str, creds: (&str, &str), body: &Value) -> u16 {
     reqwest::blocking::Client::new()
-        .post(format!("{}/xapi/statements", server.url))
-        .basic_auth(&server.key, Some(&server.secret))
+        .post(format!("{url}/xapi/statements"))
+        .basic_auth(creds.0, Some(creds.1))
         .header("X-Experience-API-Version", "1.0.3")
         .json(body)
         .send()
@@ -554,4 +558,114 @@ async fn forgetting_by_real_identifier_removes_pseudonymous_statements_and_the_m
     assert_eq!(reidentify(&lrs).await.unwrap().status(), 404);
     assert_eq!(files_holding(&data, TOKEN), Vec::<String>::new());
     assert_eq!(files_holding(&data, NAME), Vec::<String>::new());
+}
+
+fn in_days(days: i64) -> String {
+    let t = time::OffsetDateTime::now_utc() + time::Duration::days(days);
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+}
+
+fn total(url: &str, creds: (&str, &str)) -> usize {
+    let v: Value = reqwest::blocking::Client::new()
+        .get(format!("{url}/xapi/statements?limit=500"))
+        .basic_auth(creds.0, Some(creds.1))
+        .header("X-Experience-API-Version", "1.0.3")
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    v["statements"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{v}"))
+        .len()
+}
+
+#[test]
+fn retention_prunes_old_statements_and_identities_by_command_and_while_serving() {
+    use crate::cli::{kmh, output, serve, serve_with, sigterm};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let mut server = serve(data);
+    let (key, secret) = (server.key.clone(), server.secret.clone());
+    let creds = (key.as_str(), secret.as_str());
+    for n in 0..4 {
+        let mut s = statement(n);
+        s["actor"] = learner();
+        assert_eq!(post_blocking(&server, &s), 200);
+    }
+    assert!(sigterm(&mut server.child).success());
+
+    // No policy is an error; a policy that keeps 30 days keeps everything
+    // ten days from now; one that keeps 5 would delete it all.
+    let (ok, _, err) = output(kmh().args(["prune", "--data", data]));
+    assert!(!ok && err.contains("--retain-statements-days"), "{err}");
+    let later = in_days(10);
+    let prune = |extra: &[&str]| {
+        let mut cmd = kmh();
+        cmd.args(["prune", "--data", data, "--now", &later])
+            .args(extra);
+        output(&mut cmd)
+    };
+    let (ok, out, err) = prune(&["--retain-statements-days", "30", "--dry-run"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.starts_with("would prune: 0 statements deleted"),
+        "{out}"
+    );
+    let (ok, out, err) = prune(&[
+        "--retain-statements-days",
+        "5",
+        "--retain-identities-days",
+        "5",
+        "--dry-run",
+        "--json",
+    ]);
+    assert!(ok, "{err}");
+    let dry: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(dry["statements_deleted"], 4, "{out}");
+    assert_eq!(dry["identities_dropped"], 1, "{out}");
+
+    // Through the running server: the dry run changed nothing; the real
+    // run deletes, and a statement stored today survives a prune as of today.
+    let mut server = serve_with(data, &[]);
+    assert_eq!(total(&server.url, creds), 4);
+    let (ok, out, err) = prune(&[
+        "--retain-statements-days",
+        "5",
+        "--retain-identities-days",
+        "5",
+        "--json",
+    ]);
+    assert!(ok, "{err}");
+    let done: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(done["statements_deleted"], 4, "{out}");
+    assert_eq!(done["identities_dropped"], 1, "{out}");
+    assert_eq!(done["dry_run"], false);
+    assert_eq!(total(&server.url, creds), 0);
+    // No index row is left behind (it would point at a missing statement).
+    assert_eq!(count_by_agent(&server.url, creds, &learner()), 0);
+    assert_eq!(post_as(&server.url, creds, &statement(8)), 200);
+    let (ok, out, err) =
+        output(kmh().args(["prune", "--data", data, "--retain-statements-days", "1"]));
+    assert!(
+        ok && out.starts_with("pruned: 0 statements deleted"),
+        "{out}{err}"
+    );
+    assert_eq!(total(&server.url, creds), 1);
+    assert!(sigterm(&mut server.child).success());
+
+    // kmh serve applies its policy at start (then daily): with 0 days,
+    // everything stored before it started goes.
+    let mut server = serve_with(data, &["--retain-statements-days", "0"]);
+    let mut left = total(&server.url, creds);
+    for _ in 0..100 {
+        if left == 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        left = total(&server.url, creds);
+    }
+    assert_eq!(left, 0);
+    assert!(sigterm(&mut server.child).success());
 }

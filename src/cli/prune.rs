@@ -1,0 +1,110 @@
+//! `kmh prune`: apply a retention policy once (see `Store::prune`). Works
+//! on the store directly when no server holds it, and through the running
+//! server's admin endpoint when one does. `kmh serve` applies the same
+//! flags daily.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+use super::server::admin_call;
+use crate::lrs::admin::{PruneRequest, parse_now};
+use crate::store::{PruneReport, Retention, Store, StoreError, Writer};
+
+/// The retention flags `kmh prune` and `kmh serve` share.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RetentionArgs {
+    /// Delete statements stored more than this many days ago (default:
+    /// keep them). The analytics keep their figures.
+    #[arg(long, env = "KMH_RETAIN_STATEMENTS_DAYS")]
+    pub retain_statements_days: Option<u32>,
+    /// Drop the pseudonym mapping of learners not seen for this many days
+    /// (default: keep it): their statements stay, pseudonymous for good.
+    #[arg(long, env = "KMH_RETAIN_IDENTITIES_DAYS")]
+    pub retain_identities_days: Option<u32>,
+}
+
+impl RetentionArgs {
+    pub fn policy(&self) -> Retention {
+        Retention {
+            statements_days: self.retain_statements_days,
+            identities_days: self.retain_identities_days,
+        }
+    }
+
+    pub fn is_set(&self) -> bool {
+        self.retain_statements_days.is_some() || self.retain_identities_days.is_some()
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PruneArgs {
+    /// Data folder holding the store.
+    #[arg(long, env = "KMH_DATA", default_value = "./kmh-data")]
+    pub data: PathBuf,
+    #[command(flatten)]
+    pub retention: RetentionArgs,
+    /// Count what would be removed; change nothing.
+    #[arg(long, env = "KMH_PRUNE_DRY_RUN")]
+    pub dry_run: bool,
+    /// Apply the policy as of this time (RFC 3339) instead of now.
+    #[arg(long, hide = true)]
+    pub now: Option<String>,
+    /// Print the counts as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: PruneArgs) -> anyhow::Result<()> {
+    if !args.retention.is_set() {
+        anyhow::bail!(
+            "nothing to prune: give --retain-statements-days and/or --retain-identities-days"
+        );
+    }
+    let now = match &args.now {
+        Some(t) => parse_now(t).map_err(|e| anyhow::anyhow!("--{e}"))?,
+        None => crate::store::now_ms(),
+    };
+    let (policy, dry_run) = (args.retention.policy(), args.dry_run);
+    let report = match Store::open(&args.data) {
+        Ok(store) => {
+            let (writer, thread) = Writer::start(store);
+            let report = writer
+                .exclusive_blocking(move |store| store.prune(policy, now, dry_run, "kmh prune"));
+            drop(writer);
+            let _ = thread.join();
+            report?
+        }
+        Err(StoreError::Locked(_)) => {
+            let body = serde_json::to_vec(&PruneRequest {
+                policy,
+                dry_run,
+                now: args.now.clone(),
+            })?;
+            let answer = admin_call(
+                &args.data,
+                reqwest::Method::POST,
+                "/prune",
+                Some((body, "application/json")),
+            )?;
+            serde_json::from_slice::<PruneReport>(&answer)?
+        }
+        Err(e) => {
+            return Err(e).with_context(|| format!("opening the store in {}", args.data.display()));
+        }
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    let verb = if report.dry_run {
+        "would prune"
+    } else {
+        "pruned"
+    };
+    println!(
+        "{verb}: {} statements deleted, {} attachments, {} identities dropped",
+        report.statements_deleted, report.attachments, report.identities_dropped
+    );
+    Ok(())
+}
