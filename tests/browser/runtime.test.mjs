@@ -34,6 +34,11 @@ async function goTo(page, pageFile) {
 async function next(page, pageFile) {
   await contentFrame(page).locator('a.kmh-next').click();
   await goTo(page, pageFile);
+  // The frame's URL changes before the player has seen the new page (and
+  // bookmarked it): wait for that too, or leaving at once races it.
+  const player = () => page.frames().find((f) => f.url().includes('/launch.html'));
+  await waitFor(async () => (await player()?.evaluate(() => window.kmhPlayer?.data?.loc)) === pageFile,
+    `the player at ${pageFile}`);
 }
 
 async function answerQuiz(page, { levelsRight }) {
