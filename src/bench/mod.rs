@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
+use crate::lrs::LocalServer;
 use crate::lrs::credentials::{self, Scope};
-use crate::lrs::{AppState, Config};
 use crate::store::{Store, Writer};
 use workload::Workload;
 
@@ -123,25 +123,9 @@ async fn bench(args: &BenchArgs, dir: &std::path::Path) -> anyhow::Result<()> {
     let issued = credentials::issue(&[Scope::All], Vec::new(), "bench".into());
     store.put_credential(&issued.record)?;
     let (writer, writer_thread) = Writer::start(store.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}", listener.local_addr()?);
-    let state = AppState::new(
-        store.clone(),
-        writer,
-        Config {
-            public_url: url.clone(),
-            admin_token: credentials::random_token(32),
-            default_version: crate::xapi::Version::V1_0_3,
-            rate_limit: 0,
-            limits: Default::default(),
-        },
-    )?;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(crate::lrs::serve(listener, state, async {
-        let _ = stopped.await;
-    }));
+    let server = LocalServer::start(store.clone(), writer).await?;
     let target = Arc::new(Target {
-        url,
+        url: server.url.clone(),
         key: issued.record.key.clone(),
         secret: issued.secret.clone(),
         client: reqwest::Client::builder()
@@ -220,8 +204,7 @@ async fn bench(args: &BenchArgs, dir: &std::path::Path) -> anyhow::Result<()> {
         bytes as f64 / 1048576.0
     );
 
-    let _ = stop.send(());
-    server.await??;
+    server.stop().await?;
     drop(store);
     tokio::task::spawn_blocking(move || writer_thread.join())
         .await?

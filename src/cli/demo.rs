@@ -24,8 +24,8 @@ use serde_json::{Value, json};
 use super::serve::SERVER_FILE;
 use super::server::server_contact;
 use crate::analytics::demo::{self, Config};
+use crate::lrs::LocalServer;
 use crate::lrs::credentials::{self, Scope};
-use crate::lrs::{AppState, Config as LrsConfig};
 use crate::store::{Store, StoreError, Writer};
 
 #[derive(Debug, clap::Args)]
@@ -194,33 +194,16 @@ fn through_temporary_server(args: &DemoArgs, cfg: &Config, store: Store) -> anyh
     let runtime = tokio::runtime::Runtime::new()?;
     let (writer, writer_thread) = Writer::start(store.clone());
     let result = runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let url = format!("http://{}", listener.local_addr()?);
-        let state = AppState::new(
-            store.clone(),
-            writer,
-            LrsConfig {
-                public_url: url.clone(),
-                admin_token: credentials::random_token(32),
-                default_version: crate::xapi::Version::V1_0_3,
-                rate_limit: 0,
-                limits: Default::default(),
-            },
-        )?;
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(crate::lrs::serve(listener, state, async {
-            let _ = stopped.await;
-        }));
+        let server = LocalServer::start(store.clone(), writer).await?;
         let sent = send(
             cfg,
-            &url,
+            &server.url,
             &writer_cred.record.key,
             &writer_cred.secret,
             args.batch,
         )
         .await;
-        let _ = stop.send(());
-        server.await??;
+        server.stop().await?;
         sent
     });
     drop(store);

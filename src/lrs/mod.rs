@@ -16,6 +16,8 @@ mod documents;
 pub mod error;
 pub mod import;
 mod limit;
+mod local;
+pub use local::{LocalServer, LocalServerError};
 pub mod privacy;
 mod statements;
 mod version;
