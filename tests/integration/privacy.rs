@@ -653,3 +653,32 @@ async fn the_analytics_show_the_real_learner_only_with_the_identities_scope() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_backup_carries_the_key_and_the_mapping() {
+    let lrs = Lrs::start_pseudonymising().await;
+    lrs.post(&completed(ana_mbox())).await;
+    let pseudonym = lrs.get_json("").await["statements"][0]["actor"]["account"]["name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let backup = admin(&lrs, "/backup").send().await.unwrap();
+    assert_eq!(backup.status(), 200);
+    let backup = backup.bytes().await.unwrap().to_vec();
+    let _ = lrs.stop().await;
+
+    let target = tempfile::tempdir().unwrap();
+    let restored = target.path().join("restored");
+    kmh::store::restore(&restored, &backup[..], |_| {}).unwrap();
+    assert!(restored.join("identities").is_dir());
+    let store = kmh::store::Store::open(&restored).unwrap();
+    let record = store.identity(&pseudonym).unwrap().expect("the mapping");
+    assert_eq!(record.names, ["Ana Ferreira"]);
+    // Same key: the same learner arriving after the restore is the same pseudonym.
+    let again = kmh::xapi::pseudonym::pseudonym_of_agent(
+        &store.pseudonym_key().unwrap(),
+        &json!({"mbox": "mailto:ana.ferreira@example.org"}),
+    );
+    assert_eq!(again.as_deref(), Some(pseudonym.as_str()));
+    assert_eq!(store.pseudonymisation().unwrap(), Some(true));
+}
