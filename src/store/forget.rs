@@ -582,3 +582,70 @@ impl Store {
         Ok(candidates)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids() -> Vec<String> {
+        vec!["mbox:mailto:ana@example.org".to_owned()]
+    }
+
+    #[test]
+    fn every_place_an_agent_can_name_the_learner_is_anonymised() {
+        let ana = json!({"name": "Ana", "mbox": "mailto:ana@example.org"});
+        let ana_object =
+            json!({"objectType": "Agent", "name": "Ana", "mbox": "mailto:ana@example.org"});
+        let bo = json!({"mbox": "mailto:bo@example.org"});
+        let mut s = json!({
+            "actor": {"objectType": "Group", "name": "Team", "member": [ana, bo]},
+            "verb": {"id": "http://adlnet.gov/expapi/verbs/interacted"},
+            "object": {"objectType": "SubStatement", "actor": ana,
+                       "verb": {"id": "http://example.org/met"}, "object": ana_object,
+                       "context": {"instructor": ana}},
+            "context": {"instructor": ana, "team": {"objectType": "Group", "member": [ana]},
+                        "contextAgents": [{"objectType": "contextAgent", "agent": ana}]}
+        });
+        assert!(redact_statement(&mut s, &ids()));
+        let text = s.to_string();
+        assert!(!text.contains("ana@") && !text.contains("Ana"), "{text}");
+        assert!(text.contains("bo@example.org"), "others stay: {text}");
+        assert_eq!(s["actor"]["name"], "Team");
+        assert_eq!(s["object"]["object"]["account"]["name"], PLACEHOLDER_NAME);
+        // Nothing to do the second time.
+        assert!(!redact_statement(&mut s, &ids()));
+    }
+
+    #[test]
+    fn an_identified_group_that_is_the_learner_keeps_its_other_members() {
+        let mut g = json!({"objectType": "Group", "mbox": "mailto:ana@example.org",
+                           "member": [{"mbox": "mailto:bo@example.org"}]});
+        assert!(redact_agent(&mut g, &ids()));
+        assert_eq!(g["objectType"], "Group");
+        assert_eq!(g["member"][0]["mbox"], "mailto:bo@example.org");
+        assert!(g.get("mbox").is_none());
+    }
+
+    #[test]
+    fn audit_queries_lose_the_learner_and_keep_the_rest() {
+        let q = form_urlencoded::Serializer::new(String::new())
+            .append_pair("agent", r#"{"mbox":"mailto:ana@example.org"}"#)
+            .append_pair("verb", "http://adlnet.gov/expapi/verbs/completed")
+            .finish();
+        let redacted = redact_query(&q, &ids(), "abc").unwrap();
+        assert!(!redacted.contains("ana"), "{redacted}");
+        assert!(redacted.contains("verb=http"), "{redacted}");
+        assert!(redact_query("verb=x&agent=%7B%7D", &ids(), "abc").is_none());
+        assert!(redact_query("pseudonym=ABC", &ids(), "abc").is_some());
+    }
+
+    #[test]
+    fn an_mbox_also_names_its_sha1sum_and_pseudonym() {
+        let key = Key::new([7; 32]);
+        let (ids, p) = identities_of(&json!({"mbox": "mailto:ana@example.org"}), &key).unwrap();
+        assert_eq!(ids.len(), 3);
+        assert!(ids[1].starts_with("mbox_sha1sum:"));
+        assert_eq!(ids[2], pseudonym::pseudonym_identity(&p));
+        assert!(identities_of(&json!({"name": "x"}), &key).is_none());
+    }
+}
