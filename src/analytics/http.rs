@@ -23,19 +23,20 @@
 //! server's admin token, which `kmh report` uses). Learners are shown by
 //! pseudonym unless the credential also has the `identities` scope.
 
-use axum::Json;
 use axum::Router;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::{Extension, Json};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
 use super::Slice;
-use super::indicators::{self, Filter, LearnerDetail, LearnerPage, Overview, QueryError};
+use super::indicators::{self, Filter, Overview, QueryError};
 use crate::lrs::AppState;
+use crate::lrs::audit::Rows;
 use crate::lrs::auth::Auth;
 use crate::lrs::credentials::Scope;
 use crate::lrs::error::ApiError;
@@ -193,7 +194,7 @@ async fn learners(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(mut params): Query<Params>,
-) -> Result<Json<LearnerPage>, ApiError> {
+) -> Result<Response, ApiError> {
     let lang = language(&params, &headers);
     params.filter.slice = reader.slice.clone();
     let offset = number(&params.offset, "offset", 0)?;
@@ -211,7 +212,9 @@ async fn learners(
         )?)
     })
     .await?;
-    Ok(Json(out))
+    // The audit log counts the learners shown.
+    let rows = Rows(out.learners.len() as u64);
+    Ok((Extension(rows), Json(out)).into_response())
 }
 
 async fn learner(
@@ -220,7 +223,7 @@ async fn learner(
     headers: HeaderMap,
     Path(id): Path<String>,
     Query(params): Query<Params>,
-) -> Result<Json<LearnerDetail>, ApiError> {
+) -> Result<Response, ApiError> {
     let lang = language(&params, &headers);
     let out = blocking(state.store.clone(), move |store| {
         Ok(indicators::learner(
@@ -234,7 +237,7 @@ async fn learner(
         )?)
     })
     .await?;
-    Ok(Json(out))
+    Ok((Extension(Rows(1)), Json(out)).into_response())
 }
 
 async fn progress_json(
@@ -242,7 +245,7 @@ async fn progress_json(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(mut params): Query<Params>,
-) -> Result<Json<Vec<Vec<String>>>, ApiError> {
+) -> Result<Response, ApiError> {
     let lang = language(&params, &headers);
     params.filter.slice = reader.slice.clone();
     let table = blocking(state.store.clone(), move |store| {
@@ -255,7 +258,9 @@ async fn progress_json(
         )?)
     })
     .await?;
-    Ok(Json(table))
+    // Rows after the header row.
+    let rows = Rows(table.len().saturating_sub(1) as u64);
+    Ok((Extension(rows), Json(table)).into_response())
 }
 
 async fn progress_csv(

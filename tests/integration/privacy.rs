@@ -640,8 +640,29 @@ async fn the_analytics_show_the_real_learner_only_with_the_identities_scope() {
     );
     // The learner search finds her by name too.
     let found: Value =
-        serde_json::from_str(&get(officer, "/analytics/learners?q=ferreira").await).unwrap();
+        serde_json::from_str(&get(officer.clone(), "/analytics/learners?q=ferreira").await)
+            .unwrap();
     assert_eq!(found["total"], 1, "{found}");
+    // Each of these reads is in the audit log, with the learners it showed.
+    let log: Vec<Value> = admin(&lrs, &format!("/audit?credential={}", officer.0))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let shown: Vec<(&str, &Value)> = log
+        .iter()
+        .map(|r| (r["resource"].as_str().unwrap(), &r["rows"]))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("GET /analytics/learners", &json!(1)),
+            ("GET /analytics/progress.csv", &Value::Null),
+            ("GET /analytics/learners", &json!(1)),
+        ]
+    );
 
     let analyst = credential(&lrs, &[Scope::AnalyticsRead], false);
     let page = get(analyst.clone(), "/analytics/learners").await;
