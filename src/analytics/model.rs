@@ -636,10 +636,16 @@ pub fn all_rows(e: &Enrolment, out: &mut Vec<RowChange>) {
 
 /// Rebuilds enrolments from their rows, which must come in key order.
 /// `intern` shares strings; `pid` derives the pseudonym of a learner.
+///
+/// An enrolment's rows are gathered in arrays reused from one enrolment to
+/// the next and copied out at their exact size, so that loading a million
+/// rows leaves no trail of outgrown arrays behind in the heap.
 pub struct RowReader<'a> {
     intern: &'a mut dyn FnMut(&str) -> Str,
     pid: &'a dyn Fn(&str) -> Str,
     current: Option<(EnrolKey, Enrolment)>,
+    modules: Vec<Arc<ModuleProgress>>,
+    questions: Vec<QuestionStat>,
 }
 
 impl<'a> RowReader<'a> {
@@ -648,7 +654,17 @@ impl<'a> RowReader<'a> {
             intern,
             pid,
             current: None,
+            modules: Vec::new(),
+            questions: Vec::new(),
         }
+    }
+
+    /// The enrolment being read, with its rows.
+    fn take(&mut self) -> Option<(EnrolKey, Enrolment)> {
+        let (key, mut e) = self.current.take()?;
+        e.modules = self.modules.drain(..).collect();
+        e.questions = self.questions.drain(..).collect();
+        Some((key, e))
     }
 
     /// Feeds one row; returns an enrolment when the row starts the next one.
@@ -669,7 +685,7 @@ impl<'a> RowReader<'a> {
         }
         match key[KEY_LEN] {
             ROW_HEADER => {
-                let finished = self.current.take();
+                let finished = self.take();
                 let e =
                     decode_header(&mut r, self.intern, self.pid).ok_or_else(|| bad("header"))?;
                 self.current = Some((ek, e));
@@ -682,15 +698,14 @@ impl<'a> RowReader<'a> {
                 if *cur_key != ek {
                     return Err(bad("row without header"));
                 }
-                let course = e.course.clone();
                 if kind == ROW_MODULE {
-                    let m =
-                        decode_module(&mut r, &course, self.intern).ok_or_else(|| bad("module"))?;
-                    e.modules.push(Arc::new(m));
+                    let m = decode_module(&mut r, &e.course, self.intern)
+                        .ok_or_else(|| bad("module"))?;
+                    self.modules.push(Arc::new(m));
                 } else {
-                    let q =
-                        decode_question(&mut r, e, self.intern).ok_or_else(|| bad("question"))?;
-                    e.questions.push(q);
+                    let q = decode_question(&mut r, &e.course, &self.modules, self.intern)
+                        .ok_or_else(|| bad("question"))?;
+                    self.questions.push(q);
                 }
                 Ok(None)
             }
@@ -698,8 +713,8 @@ impl<'a> RowReader<'a> {
         }
     }
 
-    pub fn finish(self) -> Option<(EnrolKey, Enrolment)> {
-        self.current
+    pub fn finish(mut self) -> Option<(EnrolKey, Enrolment)> {
+        self.take()
     }
 }
 
@@ -814,15 +829,17 @@ fn encode_question(e: &Enrolment, q: &QuestionStat) -> Vec<u8> {
     w.0
 }
 
-/// A question row of `e`, whose module rows come first in key order.
+/// A question row of an enrolment whose module rows (which come first in
+/// key order) are `modules`.
 fn decode_question(
     r: &mut Reader,
-    e: &Enrolment,
+    course: &str,
+    modules: &[Arc<ModuleProgress>],
     intern: &mut dyn FnMut(&str) -> Str,
 ) -> Option<QuestionStat> {
-    let question = intern(&r.rel(&e.course)?);
-    let module = r.rel(&e.course)?;
-    let module = e.modules.iter().position(|m| *m.module == *module)?;
+    let question = intern(&r.rel(course)?);
+    let module = r.rel(course)?;
+    let module = modules.iter().position(|m| *m.module == *module)?;
     let mut q = QuestionStat::new(question, u16::try_from(module).ok()?);
     q.kind = kind_code(r.opt_str()?);
     q.tag = Tag::from_code(r.u8()?);
