@@ -34,7 +34,6 @@ use axum::{Extension, Router};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::timeout::TimeoutLayer;
 
 use crate::store::{Store, StoreError, Writer};
 use credentials::CredentialSet;
@@ -180,11 +179,35 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(alternate::rewrite))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(cors())
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            request_timeout,
-        ))
+        .layer(middleware::from_fn(move |req, next| {
+            deadline(request_timeout, req, next)
+        }))
         .layer(CatchPanicLayer::new())
+}
+
+/// Answers 408 when a request (its body included) is not read and
+/// answered within `limit`. Administration (`/admin/…`, the operator's own
+/// token) is exempt: forgetting a learner or backing up a large store takes
+/// longer, and its client is the `kmh` command on the same machine.
+async fn deadline(
+    limit: Duration,
+    req: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if req.uri().path().starts_with("/admin/") {
+        return next.run(req).await;
+    }
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => (
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            axum::Json(serde_json::json!({
+                "error": format!("the request was not completed within {} s", limit.as_secs())
+            })),
+        )
+            .into_response(),
+    }
 }
 
 /// CORS for content served from an LMS on another origin. Preflights carry
