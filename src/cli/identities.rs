@@ -17,11 +17,11 @@ pub struct IdentitiesArgs {
     #[arg(long, env = "KMH_DATA", default_value = "./kmh-data")]
     pub data: PathBuf,
     /// The pseudonym: the `name` of a `urn:kmh:pseudonym` account.
-    #[arg(long)]
+    #[arg(long, env = "KMH_IDENTITIES_PSEUDONYM")]
     pub pseudonym: Option<String>,
     /// An agent as JSON: a pseudonym account, or a real identifier (which
     /// is mapped to its pseudonym with the store's key).
-    #[arg(long)]
+    #[arg(long, env = "KMH_IDENTITIES_AGENT")]
     pub agent: Option<String>,
 }
 

@@ -54,8 +54,9 @@ pub struct ServeArgs {
         conflicts_with = "no_pseudonymise"
     )]
     pub pseudonymise: Option<bool>,
-    /// Store learners with their real identifiers (same as `--pseudonymise=false`).
-    #[arg(long)]
+    /// Store learners with their real identifiers (same as
+    /// `--pseudonymise=false` and `KMH_PSEUDONYMISE=false`).
+    #[arg(long, env = "KMH_NO_PSEUDONYMISE")]
     pub no_pseudonymise: bool,
 }
 
