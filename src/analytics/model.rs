@@ -118,12 +118,14 @@ pub struct Enrolment {
     /// A `completed` / `passed` statement about the course activity itself.
     pub completed_ms: Option<i64>,
     pub passed_ms: Option<i64>,
-    /// Rows are shared with earlier versions of the enrolment: a group
-    /// commit copies only the rows it changes, and an unchanged row is
-    /// recognised by its address.
+    /// Module rows are shared with earlier versions of the enrolment: a
+    /// group commit copies only the module rows it changes, and an
+    /// unchanged one is recognised by its address.
     pub modules: Vec<Arc<ModuleProgress>>,
-    /// Held inline and compact: a course has dozens of questions per
-    /// learner, and these rows are most of the read models' memory.
+    /// Question rows are held inline and compact (a course has dozens of
+    /// questions per learner, and these rows are most of the read models'
+    /// memory): a group commit copies a changed learner's array whole and
+    /// finds the changed rows by comparing them.
     pub questions: Vec<QuestionStat>,
 }
 
