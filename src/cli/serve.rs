@@ -36,6 +36,10 @@ pub struct ServeArgs {
     /// its body slowly included); beyond it, 408.
     #[arg(long, env = "KMH_REQUEST_TIMEOUT", default_value_t = 60)]
     pub request_timeout: u64,
+    /// Free space (MiB) the data folder's disk must keep: below it, writes
+    /// get 503 until space is freed (0 turns the check off).
+    #[arg(long, env = "KMH_MIN_FREE_DISK_MB", default_value_t = 64)]
+    pub min_free_disk_mb: u64,
     /// Retention, applied at start and then daily.
     #[command(flatten)]
     pub retention: super::prune::RetentionArgs,
@@ -99,6 +103,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     store
         .settle_pseudonymisation(requested, true)
         .with_context(|| format!("the data folder {}", args.data.display()))?;
+    store.set_min_free_bytes(args.min_free_disk_mb.saturating_mul(1024 * 1024));
     bootstrap_credential(&store)?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let (writer, writer_thread) = Writer::start(store.clone());

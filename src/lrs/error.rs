@@ -49,7 +49,9 @@ impl From<StoreError> for ApiError {
             StoreError::Closed => ApiError::Unavailable("the server is shutting down".into()),
             StoreError::Invalid(msg) => ApiError::BadRequest(msg),
             StoreError::Engine(msg) => ApiError::Unavailable(format!("storage unavailable: {msg}")),
-            refused @ StoreError::WriteRefused(_) => ApiError::Unavailable(refused.to_string()),
+            refused @ (StoreError::WriteRefused(_) | StoreError::DiskFull { .. }) => {
+                ApiError::Unavailable(refused.to_string())
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }

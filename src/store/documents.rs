@@ -161,6 +161,7 @@ impl Store {
             .documents_lock
             .lock()
             .map_err(|_| StoreError::Engine("document lock poisoned".into()))?;
+        self.ensure_room()?;
         let key = scope.key(id);
         let current = self.document(scope, id)?;
         match change(current)? {

@@ -85,6 +85,12 @@ pub enum StoreError {
     Conflict(Uuid),
     #[error("the store is shutting down")]
     Closed,
+    /// The data folder's file system has less free space than the reserve:
+    /// writes are refused before the engine could fail on them.
+    #[error(
+        "the data folder's disk is almost full ({free_mib} MiB free, {reserve_mib} MiB kept in reserve); writes resume once space is freed; reads go on"
+    )]
+    DiskFull { free_mib: u64, reserve_mib: u64 },
     /// A request the store cannot carry out as asked (the message says why).
     #[error("{0}")]
     Invalid(String),
@@ -225,6 +231,10 @@ pub(crate) struct Inner {
     documents_lock: std::sync::Mutex<()>,
     /// One purge (journal retirement and full compaction) at a time.
     purge_lock: std::sync::Mutex<()>,
+    /// Free bytes the data folder's file system must keep for writes to be
+    /// taken, and when it was last found to have them (Unix ms).
+    min_free_bytes: AtomicU64,
+    room_checked_ms: std::sync::atomic::AtomicI64,
     /// The analytics read models in memory, loaded on first use.
     analytics: std::sync::OnceLock<RwLock<crate::analytics::State>>,
     analytics_init: std::sync::Mutex<()>,
@@ -305,6 +315,8 @@ impl Store {
                 last_seq: AtomicU64::new(last_seq),
                 documents_lock: std::sync::Mutex::new(()),
                 purge_lock: std::sync::Mutex::new(()),
+                min_free_bytes: AtomicU64::new(DEFAULT_MIN_FREE_BYTES),
+                room_checked_ms: std::sync::atomic::AtomicI64::new(i64::MIN),
                 analytics: std::sync::OnceLock::new(),
                 analytics_init: std::sync::Mutex::new(()),
                 identities_lock: std::sync::Mutex::new(Default::default()),
@@ -453,6 +465,45 @@ fn load_voided(ks: &Keyspaces) -> Result<HashSet<u64>> {
         }
     }
     Ok(set)
+}
+
+/// Free space kept in reserve by default: a group commit, a memtable flush
+/// and a compaction's output fit in it, so the engine is not the one to
+/// meet a full disk (after which it would refuse writes until a restart).
+pub const DEFAULT_MIN_FREE_BYTES: u64 = 64 * 1024 * 1024;
+
+impl Store {
+    /// Sets the free space the data folder must keep (0: no check).
+    pub fn set_min_free_bytes(&self, bytes: u64) {
+        self.inner.min_free_bytes.store(bytes, Ordering::Release);
+    }
+
+    /// Refuses a write ([`StoreError::DiskFull`]) while the data folder's
+    /// file system has less free space than the reserve. Checked at most
+    /// once a second while there is room; every time while there is not,
+    /// so writes resume as soon as space is freed.
+    pub fn ensure_room(&self) -> Result<()> {
+        let reserve = self.inner.min_free_bytes.load(Ordering::Acquire);
+        let now = now_ms();
+        if reserve == 0
+            || now.saturating_sub(self.inner.room_checked_ms.load(Ordering::Acquire)) < 1_000
+        {
+            return Ok(());
+        }
+        // A file system that cannot say is not refused.
+        let Ok(st) = rustix::fs::statvfs(&self.inner.path) else {
+            return Ok(());
+        };
+        let free = st.f_bavail.saturating_mul(st.f_frsize);
+        if free < reserve {
+            return Err(StoreError::DiskFull {
+                free_mib: free / (1024 * 1024),
+                reserve_mib: reserve / (1024 * 1024),
+            });
+        }
+        self.inner.room_checked_ms.store(now, Ordering::Release);
+        Ok(())
+    }
 }
 
 /// The current time in Unix milliseconds.

@@ -243,3 +243,39 @@ fn a_data_folder_that_refuses_writes_answers_503_keeps_reads_and_loses_nothing()
     );
     assert_eq!(post(&server, creds, &statement(7)).status(), 200);
 }
+
+#[test]
+fn writes_are_refused_while_the_disk_is_below_its_reserve_and_reads_go_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let mut first = serve_with(data, &[]);
+    let (key, secret) = (first.key.clone(), first.secret.clone());
+    let creds = (key.as_str(), secret.as_str());
+    assert_eq!(post(&first, creds, &statement(1)).status(), 200);
+    assert!(sigterm(&mut first.child).success());
+
+    // A reserve larger than any disk: every write is refused up front,
+    // before the engine meets a full disk, so nothing needs a restart.
+    let mut server = serve_with(data, &["--min-free-disk-mb", "999999999999"]);
+    let r = post(&server, creds, &statement(2));
+    assert_eq!(r.status(), 503);
+    assert!(r.headers().contains_key("retry-after"));
+    let message = r.text().unwrap();
+    assert!(
+        message.contains("almost full") && message.contains("reserve"),
+        "{message}"
+    );
+    let state = reqwest::blocking::Client::new()
+        .put(format!(
+            "{}/xapi/activities/state?activityId=urn:kmh:a&agent=%7B%22mbox%22%3A%22mailto%3Aa%40example.org%22%7D&stateId=s",
+            server.url
+        ))
+        .basic_auth(creds.0, Some(creds.1))
+        .header("X-Experience-API-Version", "1.0.3")
+        .body("x")
+        .send()
+        .unwrap();
+    assert_eq!(state.status(), 503);
+    assert_eq!(all_ids(&server, creds).len(), 1, "reads go on");
+    assert!(sigterm(&mut server.child).success());
+}

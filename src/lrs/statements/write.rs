@@ -121,6 +121,7 @@ pub(crate) async fn append(
     state: &AppState,
     prepared: Vec<NewStatement>,
 ) -> Result<Vec<crate::store::Appended>, ApiError> {
+    state.store.ensure_room()?;
     let store = state.store.clone();
     let identities = async {
         tokio::task::spawn_blocking(move || store.sync_identities())
