@@ -33,12 +33,34 @@ fn help_lists_every_command_and_its_environment_variables() {
         "bench",
         "audit",
         "identities",
+        "forget",
+        "prune",
     ] {
         assert!(out.contains(cmd), "--help lacks {cmd}:\n{out}");
     }
     let (ok, out, _) = output(kmh().args(["serve", "--help"]));
     assert!(
         ok && out.contains("KMH_LISTEN") && out.contains("KMH_DATA"),
+        "{out}"
+    );
+    let (ok, out, _) = output(kmh().args(["serve", "--help"]));
+    for flag in [
+        "KMH_HEADER_TIMEOUT",
+        "KMH_REQUEST_TIMEOUT",
+        "KMH_MIN_FREE_DISK_MB",
+        "KMH_RETAIN_STATEMENTS_DAYS",
+        "KMH_RETAIN_IDENTITIES_DAYS",
+    ] {
+        assert!(ok && out.contains(flag), "serve --help lacks {flag}");
+    }
+    let (ok, out, _) = output(kmh().args(["forget", "--help"]));
+    assert!(
+        ok && out.contains("KMH_FORGET_AGENT") && out.contains("--dry-run"),
+        "{out}"
+    );
+    let (ok, out, _) = output(kmh().args(["prune", "--help"]));
+    assert!(
+        ok && out.contains("KMH_RETAIN_STATEMENTS_DAYS") && !out.contains("--now"),
         "{out}"
     );
     let (ok, out, _) = output(kmh().args(["creds", "add", "--help"]));
