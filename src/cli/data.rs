@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::server::admin_call;
+use super::server::{admin_call, admin_download};
 use crate::lrs::import::ImportReport;
 use crate::lrs::{AppState, Config};
 use crate::store::{Store, StoreError, Writer};
@@ -88,10 +88,9 @@ pub fn backup(args: DataArgs) -> anyhow::Result<()> {
     let stats = match local {
         Some(stats) => stats,
         None => {
-            let bytes = admin_call(&args.data, reqwest::Method::GET, "/backup", None)?;
-            out.write_all(&bytes)?;
+            let bytes = admin_download(&args.data, "/backup", &mut out, |b| bar.set_position(b))?;
             crate::store::DumpStats {
-                bytes: bytes.len() as u64,
+                bytes,
                 ..Default::default()
             }
         }
@@ -165,9 +164,13 @@ pub fn export(export: ExportArgs) -> anyhow::Result<()> {
             } else {
                 format!("/export?{query}")
             };
-            let bytes = admin_call(&args.data, reqwest::Method::GET, &path, None)?;
-            out.write_all(&bytes)?;
-            bytes.iter().filter(|b| **b == b'\n').count() as u64
+            let mut lines = LineCounter {
+                inner: &mut out,
+                lines: 0,
+            };
+            admin_download(&args.data, &path, &mut lines, |_| {})?;
+            bar.set_position(lines.lines);
+            lines.lines
         }
     };
     out.flush()?;
@@ -242,4 +245,22 @@ pub fn import(args: DataArgs) -> anyhow::Result<()> {
         std::process::exit(2);
     }
     Ok(())
+}
+
+/// Counts the NDJSON lines (statements) of an export as it is written.
+struct LineCounter<'a> {
+    inner: &'a mut dyn Write,
+    lines: u64,
+}
+
+impl Write for LineCounter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.lines += buf[..n].iter().filter(|b| **b == b'\n').count() as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }

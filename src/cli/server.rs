@@ -3,6 +3,7 @@
 //! call its admin endpoints instead, with the URL and bearer token it wrote
 //! into the data folder (the token file is readable only by its owner).
 
+use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, bail};
@@ -38,6 +39,31 @@ pub fn admin_call(
     path: &str,
     body: Option<(Vec<u8>, &str)>,
 ) -> anyhow::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    admin_transfer(data, method, path, body, &mut out, |_| {})?;
+    Ok(out)
+}
+
+/// GETs `/admin{path}` into `out` as it arrives (a backup or an export can
+/// be larger than memory); `progress` gets the bytes received so far.
+/// Answers the byte count.
+pub fn admin_download(
+    data: &Path,
+    path: &str,
+    out: &mut dyn Write,
+    progress: impl FnMut(u64),
+) -> anyhow::Result<u64> {
+    admin_transfer(data, reqwest::Method::GET, path, None, out, progress)
+}
+
+fn admin_transfer(
+    data: &Path,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<(Vec<u8>, &str)>,
+    out: &mut dyn Write,
+    mut progress: impl FnMut(u64),
+) -> anyhow::Result<u64> {
     let (url, token) = server_contact(data)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -49,19 +75,27 @@ pub fn admin_call(
         if let Some((bytes, content_type)) = body {
             request = request.header("Content-Type", content_type).body(bytes);
         }
-        let response = request
+        let mut response = request
             .send()
             .await
             .with_context(|| format!("reaching the running server at {url}"))?;
         let status = response.status();
-        let bytes = response.bytes().await?.to_vec();
         if !status.is_success() {
+            let bytes = response.bytes().await?;
             let message = serde_json::from_slice::<serde_json::Value>(&bytes)
                 .ok()
                 .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned))
                 .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
             bail!("the server answered {status}: {message}");
         }
-        Ok(bytes)
+        let mut received = 0u64;
+        while let Some(chunk) = response.chunk().await.with_context(|| {
+            format!("the server at {url} stopped sending after {received} bytes")
+        })? {
+            out.write_all(&chunk)?;
+            received += chunk.len() as u64;
+            progress(received);
+        }
+        Ok(received)
     })
 }

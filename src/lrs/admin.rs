@@ -18,6 +18,7 @@ use super::credentials::{self, Scope};
 use super::error::ApiError;
 use super::privacy;
 use super::statements::params_split;
+use super::stream;
 use crate::store::{
     AuditFilter, CredentialRecord, ExportOptions, ForgetReport, Mentions, PruneReport, Retention,
 };
@@ -312,17 +313,19 @@ async fn forget(
     Ok(Json(report))
 }
 
-/// GET /admin/backup: a consistent backup taken while writers go on. The
-/// body is built in memory before it is sent.
-async fn backup(_: Admin, State(state): State<AppState>) -> Result<Response, ApiError> {
+/// GET /admin/backup: a consistent backup taken while writers go on,
+/// sent while it is written.
+async fn backup(_: Admin, State(state): State<AppState>) -> Response {
     let store = state.store.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut out = Vec::new();
-        let stats = store.backup(&mut out, |_| {})?;
-        Ok((Extension(Rows(stats.statements)), out).into_response())
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?
+    let (body, rows) = stream::body_from_blocking(move |out, rows| {
+        store.backup(out, |n| stream::count(rows, n)).map(|_| ())
+    });
+    (
+        [(header::CONTENT_TYPE, "application/octet-stream")],
+        Extension(rows),
+        body,
+    )
+        .into_response()
 }
 
 /// GET /admin/export: every statement as NDJSON; `?redact=free-text`
@@ -350,13 +353,17 @@ async fn export(
         }
     }
     let store = state.store.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut out = Vec::new();
-        let n = store.export_ndjson_with(&mut out, &options, |_| {})?;
-        Ok((Extension(Rows(n)), out).into_response())
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?
+    let (body, rows) = stream::body_from_blocking(move |out, rows| {
+        store
+            .export_ndjson_with(out, &options, |n| stream::count(rows, n))
+            .map(|_| ())
+    });
+    Ok((
+        [(header::CONTENT_TYPE, "application/x-ndjson")],
+        Extension(rows),
+        body,
+    )
+        .into_response())
 }
 
 /// GET /admin/identities?pseudonym=…|agent=…: re-identification for

@@ -5,11 +5,16 @@
 //! with a [`Rows`] response extension, and the status answered. Writes of
 //! statements and documents are not access and are not recorded.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use base64::Engine;
+use futures_util::StreamExt;
 use serde_json::{Value, json};
 
 use super::AppState;
@@ -20,6 +25,28 @@ use crate::xapi::pseudonym::{self, Key};
 /// by handlers as a response extension for the audit record.
 #[derive(Debug, Clone, Copy)]
 pub struct Rows(pub u64);
+
+/// Set instead of [`Rows`] by handlers whose body is produced while it is
+/// sent: the count grows with the body, and the record is written when the
+/// body ends (or the client goes away), with the rows produced by then.
+#[derive(Debug, Clone)]
+pub struct StreamedRows(pub Arc<AtomicU64>);
+
+/// Writes a streamed response's audit record once its body is dropped.
+struct RecordWhenDone {
+    state: AppState,
+    entry: AuditEntry,
+    rows: Arc<AtomicU64>,
+}
+
+impl Drop for RecordWhenDone {
+    fn drop(&mut self) {
+        self.entry.rows = Some(self.rows.load(Ordering::Relaxed));
+        if let Err(e) = self.state.store.audit(&self.entry) {
+            tracing::error!("audit record not written: {e}");
+        }
+    }
+}
 
 /// What kind of access a request is, if it is one the log records.
 fn action(method: &Method, path: &str) -> Option<AuditAction> {
@@ -115,7 +142,7 @@ pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> 
     let key = state.privacy.store_wide.then_some(&state.privacy.key);
     let query = loggable_query(req.uri().query().unwrap_or(""), key);
     let response = next.run(req).await;
-    let entry = AuditEntry {
+    let mut entry = AuditEntry {
         credential,
         action,
         resource,
@@ -123,6 +150,25 @@ pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> 
         rows: response.extensions().get::<Rows>().map(|r| r.0),
         status: response.status().as_u16(),
     };
+    if let Some(StreamedRows(rows)) = response.extensions().get::<StreamedRows>().cloned() {
+        entry.rows = None;
+        let mut done = Some(RecordWhenDone { state, entry, rows });
+        let (parts, body) = response.into_parts();
+        // The record is written when the body's last chunk has been
+        // produced (before the client can see the end and ask for the log),
+        // or, if the client goes away first, when the body is dropped.
+        let body = body
+            .into_data_stream()
+            .map(Some)
+            .chain(futures_util::stream::once(async { None }))
+            .filter_map(move |chunk| {
+                if chunk.is_none() {
+                    drop(done.take());
+                }
+                futures_util::future::ready(chunk)
+            });
+        return Response::from_parts(parts, Body::from_stream(body));
+    }
     if let Err(e) = state.store.audit(&entry) {
         tracing::error!("audit record not written: {e}");
     }

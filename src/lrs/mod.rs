@@ -20,6 +20,7 @@ mod local;
 pub use local::{LocalServer, LocalServerError};
 pub mod privacy;
 mod statements;
+mod stream;
 mod version;
 
 use std::future::Future;

@@ -260,6 +260,17 @@ fn backup_while_serving_restore_export_and_import() {
             .unwrap();
         assert_eq!(r.status(), 200);
     }
+    // Enough statements that the backup and the export through the server
+    // are streamed in several chunks.
+    let batch: Vec<Value> = (3..1503).map(statement).collect();
+    let r = client
+        .post(format!("{}/xapi/statements", server.url))
+        .basic_auth(&server.key, Some(&server.secret))
+        .header("X-Experience-API-Version", "1.0.3")
+        .json(&batch)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
     let backup = dir.path().join("kmh.backup");
     let (ok, out, err) = output(kmh().args(["backup", backup.to_str().unwrap(), "--data", a]));
     assert!(ok, "backup while serving: {err}");
@@ -272,13 +283,14 @@ fn backup_while_serving_restore_export_and_import() {
     let b = dir.path().join("b");
     let b = b.to_str().unwrap();
     let (ok, out, err) = output(kmh().args(["restore", backup.to_str().unwrap(), "--data", b]));
-    assert!(ok && out.contains("restored 3 statements"), "{out}{err}");
+    assert!(ok && out.contains("restored 1503 statements"), "{out}{err}");
     let restored_export = dir.path().join("restored.ndjson");
     let (ok, _, err) =
         output(kmh().args(["export", restored_export.to_str().unwrap(), "--data", b]));
     assert!(ok, "{err}");
     let exported = std::fs::read(&live_export).unwrap();
-    assert_eq!(exported.iter().filter(|c| **c == b'\n').count(), 3);
+    assert_eq!(exported.iter().filter(|c| **c == b'\n').count(), 1503);
+    assert!(exported.len() > 2 * 256 * 1024, "{} bytes", exported.len());
     assert_eq!(
         exported,
         std::fs::read(&restored_export).unwrap(),
@@ -311,12 +323,12 @@ fn backup_while_serving_restore_export_and_import() {
     let d = d.to_str().unwrap();
     let (ok, out, err) = output(kmh().args(["import", live_export.to_str().unwrap(), "--data", d]));
     assert!(
-        ok && out.contains("imported 3 statements, 0 already present, 0 rejected"),
+        ok && out.contains("imported 1503 statements, 0 already present, 0 rejected"),
         "{out}{err}"
     );
     let (ok, out, _) = output(kmh().args(["import", live_export.to_str().unwrap(), "--data", d]));
     assert!(
-        ok && out.contains("imported 0 statements, 3 already present"),
+        ok && out.contains("imported 0 statements, 1503 already present"),
         "{out}"
     );
     let bad = dir.path().join("bad.ndjson");
