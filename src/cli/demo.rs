@@ -4,7 +4,8 @@
 //!
 //! - with a running `kmh serve` on the data folder: through it (a
 //!   write credential is made with the server's admin token);
-//! - `--serve`: starts the server itself and keeps serving afterwards;
+//! - `--serve`: starts the server itself (publishing the courses, as
+//!   `kmh serve` does) and keeps serving afterwards;
 //! - otherwise: through a temporary server on 127.0.0.1 over the data
 //!   folder, stopped at the end;
 //! - `--url` with `--key`/`--secret`: to any LRS.
@@ -46,6 +47,9 @@ pub struct DemoArgs {
     /// Address to listen on with --serve.
     #[arg(long, env = "KMH_LISTEN", default_value = "127.0.0.1:8600")]
     pub listen: SocketAddr,
+    /// Courses the server publishes with --serve (as `kmh serve`).
+    #[command(flatten)]
+    pub courses: super::courses::CoursesArgs,
     /// Send to this LRS (base URL, e.g. https://lrs.example.org) instead.
     #[arg(long, requires_all = ["key", "secret"])]
     pub url: Option<String>,
@@ -147,14 +151,16 @@ fn print_dashboard(url: &str, (key, secret): &(String, String)) {
 fn serve_and_send(args: &DemoArgs, cfg: &Config) -> anyhow::Result<()> {
     let server_file = args.data.join(SERVER_FILE);
     let _ = std::fs::remove_file(&server_file);
-    let cli = super::Cli::try_parse_from([
+    let mut serve = vec![
         "kmh".to_owned(),
         "serve".into(),
         "--listen".into(),
         args.listen.to_string(),
         "--data".into(),
         args.data.display().to_string(),
-    ])?;
+    ];
+    serve.extend(args.courses.to_args());
+    let cli = super::Cli::try_parse_from(serve)?;
     let super::Command::Serve(serve_args) = cli.command else {
         bail!("could not prepare kmh serve");
     };

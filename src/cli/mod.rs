@@ -2,6 +2,7 @@
 //! environment variable.
 
 pub mod audit;
+pub mod courses;
 pub mod creds;
 pub mod data;
 pub mod demo;

@@ -40,6 +40,9 @@ pub struct ServeArgs {
     /// get 503 until space is freed (0 turns the check off).
     #[arg(long, env = "KMH_MIN_FREE_DISK_MB", default_value_t = 64)]
     pub min_free_disk_mb: u64,
+    /// Courses published for learners at /courses/.
+    #[command(flatten)]
+    pub courses: super::courses::CoursesArgs,
     /// Retention, applied at start and then daily.
     #[command(flatten)]
     pub retention: super::prune::RetentionArgs,
@@ -105,9 +108,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("the data folder {}", args.data.display()))?;
     store.set_min_free_bytes(args.min_free_disk_mb.saturating_mul(1024 * 1024));
     bootstrap_credential(&store)?;
+    let courses = super::courses::load(&args.courses)?;
+    let site = super::courses::publish(&store, &args.data, courses)?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let (writer, writer_thread) = Writer::start(store.clone());
-    let result = runtime.block_on(serve(&args, store, writer));
+    let result = runtime.block_on(serve(&args, store, writer, site));
     // Every writer handle is gone with the server: the writer drains what
     // is queued, commits it and stops.
     if writer_thread.join().is_err() {
@@ -117,7 +122,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     result
 }
 
-async fn serve(args: &ServeArgs, store: Store, writer: Writer) -> anyhow::Result<()> {
+async fn serve(
+    args: &ServeArgs,
+    store: Store,
+    writer: Writer,
+    site: crate::lrs::courses::CourseSite,
+) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
@@ -135,7 +145,7 @@ async fn serve(args: &ServeArgs, store: Store, writer: Writer) -> anyhow::Result
             request_timeout: Duration::from_secs(args.request_timeout.max(1)),
         },
     };
-    let state = AppState::new(store, writer, config)?;
+    let state = AppState::new(store, writer, config)?.with_courses(site);
     let retention = args.retention.is_set().then(|| {
         tokio::spawn(apply_retention_daily(
             state.clone(),
@@ -144,6 +154,26 @@ async fn serve(args: &ServeArgs, store: Store, writer: Writer) -> anyhow::Result
     });
     println!("kmh serve: listening on {url}");
     println!("  xAPI endpoint: {url}/xapi/");
+    println!("  dashboard:     {url}/dashboard");
+    if state.courses.is_empty() {
+        println!("  courses:       none published (see --courses)");
+    } else {
+        let list: Vec<String> = state
+            .courses
+            .courses()
+            .iter()
+            .map(|c| {
+                let langs: Vec<String> = c
+                    .course
+                    .languages
+                    .iter()
+                    .map(|l| l.language.to_uppercase())
+                    .collect();
+                format!("{} ({})", c.course.id, langs.join(", "))
+            })
+            .collect();
+        println!("  courses:       {url}/courses/  {}", list.join("; "));
+    }
     println!("  data folder:   {}", args.data.display());
     println!(
         "  learners:      {}",
@@ -192,7 +222,7 @@ fn write_runtime_files(dir: &Path, url: &str, token: &str) -> anyhow::Result<()>
 }
 
 #[cfg(unix)]
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(super) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let _ = std::fs::remove_file(path);
@@ -205,7 +235,7 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 #[cfg(not(unix))]
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(super) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::write(path, bytes)
 }
 

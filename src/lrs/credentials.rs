@@ -113,9 +113,16 @@ impl Credential {
         self.reads_all_statements() || self.has(Scope::StatementsReadMine)
     }
 
-    /// True when the credential may write about this activity.
+    /// True when the credential may write about this activity: one under
+    /// one of its prefixes. A prefix ending in `/` also covers the IRI
+    /// without that slash, so that `…/m1/` covers module `…/m1` and its
+    /// pages but not module `…/m10`.
     pub fn allows_activity(&self, iri: &str) -> bool {
-        self.activities.is_empty() || self.activities.iter().any(|p| iri.starts_with(p.as_str()))
+        self.activities.is_empty()
+            || self.activities.iter().any(|p| {
+                iri.starts_with(p.as_str())
+                    || p.strip_suffix('/').is_some_and(|folder| iri == folder)
+            })
     }
 
     /// True when a browser at `origin` may use this credential.
@@ -280,6 +287,22 @@ mod tests {
         );
         assert!(set.authenticate(&issued.record.key, "wrong").is_none());
         assert!(set.authenticate("nobody", &issued.secret).is_none());
+    }
+
+    #[test]
+    fn a_folder_prefix_covers_its_activity_and_below_but_not_a_longer_sibling() {
+        let issued = issue_limited(
+            &[Scope::StatementsWrite],
+            vec![],
+            vec!["urn:kmh:course:c/m1/".into()],
+            String::new(),
+        );
+        let c = Credential::try_from(&issued.record).unwrap();
+        assert!(c.allows_activity("urn:kmh:course:c/m1"));
+        assert!(c.allows_activity("urn:kmh:course:c/m1/pages/01-intro"));
+        assert!(!c.allows_activity("urn:kmh:course:c/m10"));
+        assert!(!c.allows_activity("urn:kmh:course:c/m10/pages/01-intro"));
+        assert!(!c.allows_activity("urn:kmh:course:c"));
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod agents;
 mod alternate;
 pub mod audit;
 pub mod auth;
+pub mod courses;
 pub mod credentials;
 mod documents;
 pub mod error;
@@ -93,6 +94,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The pseudonym key and the store-wide pseudonymisation setting.
     pub privacy: Arc<privacy::Privacy>,
+    /// The courses published at `/courses/` (none unless [`AppState::with_courses`]).
+    pub courses: Arc<courses::CourseSite>,
     limiter: Option<Arc<limit::RateLimiter>>,
 }
 
@@ -106,9 +109,16 @@ impl AppState {
             store,
             writer,
             credentials: Arc::new(RwLock::new(set)),
+            courses: Arc::default(),
             limiter: limit::RateLimiter::new(config.rate_limit).map(Arc::new),
             config: Arc::new(config),
         })
+    }
+
+    /// Publishes these courses at `/courses/`.
+    pub fn with_courses(mut self, site: courses::CourseSite) -> Self {
+        self.courses = Arc::new(site);
+        self
     }
 
     /// Re-reads the credentials after one was added or revoked.
@@ -169,6 +179,7 @@ pub fn router(state: AppState) -> Router {
         .merge(open)
         .nest("/admin", admin::router().merge(admin::data_router()))
         .merge(crate::analytics::http::router())
+        .merge(courses::router())
         .route("/identities", get(privacy::identities))
         .fallback(version::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), audit::record))

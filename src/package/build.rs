@@ -13,7 +13,9 @@ use crate::package::error::PackageError;
 use crate::package::manifest::{self, ItemKind, Plan, PlanItem};
 use crate::package::render::{self, Files, RenderedModule};
 use crate::package::schemas;
-use crate::package::source::{self, Course, Diagnostics, LanguageEntry, LoadedModule, Source};
+use crate::package::source::{
+    self, Course, Diagnostics, LanguageEntry, LoadedCourse, LoadedModule, Source,
+};
 use crate::package::validate;
 use crate::package::zipper;
 
@@ -109,8 +111,10 @@ pub struct LrsCredential {
 }
 
 /// The activity IRI prefixes a package credential for `source_path` is
-/// limited to: the activity id of every module that would be packaged
-/// (statements about pages, quizzes and objectives have ids below it).
+/// limited to: the activity id of every module that would be packaged,
+/// with a trailing `/` (statements about pages, quizzes and objectives have
+/// ids below it; the slash keeps module `m1` from covering `m10`, see
+/// [`crate::lrs::credentials::Credential::allows_activity`]).
 pub fn activity_prefixes(
     source_path: &Path,
     languages: Option<&[String]>,
@@ -122,13 +126,16 @@ pub fn activity_prefixes(
             for lang in &c.languages {
                 for entry in &lang.entries {
                     if let LanguageEntry::Module(m) = entry {
-                        out.insert(activity_id(Some(&c.course), &m.header.id));
+                        out.insert(format!("{}/", activity_id(Some(&c.course), &m.header.id)));
                     }
                 }
             }
         }
         Source::Module { module, course } => {
-            out.insert(activity_id(course.as_ref(), &module.header.id));
+            out.insert(format!(
+                "{}/",
+                activity_id(course.as_ref(), &module.header.id)
+            ));
         }
     }
     Ok(out.into_iter().collect())
@@ -153,23 +160,24 @@ pub struct Outcome {
     pub built: Vec<Built>,
 }
 
-/// One zip to build, for every target requested.
-struct Unit<'a> {
+/// One zip to build, for every target requested (or one language of a
+/// course published on the web, [`super::web`]).
+pub(super) struct Unit<'a> {
     /// File name without target and extension.
-    stem: String,
-    identifier: String,
-    org_identifier: String,
-    title: String,
-    version: String,
-    language: String,
-    course: Option<&'a Course>,
-    modules: Vec<&'a RenderedModule>,
+    pub(super) stem: String,
+    pub(super) identifier: String,
+    pub(super) org_identifier: String,
+    pub(super) title: String,
+    pub(super) version: String,
+    pub(super) language: String,
+    pub(super) course: Option<&'a Course>,
+    pub(super) modules: Vec<&'a RenderedModule>,
     /// Kind of each of `modules` (parallel), for the plan and config.
-    info: Vec<ModuleInfo<'a>>,
+    pub(super) info: Vec<ModuleInfo<'a>>,
 }
 
 #[derive(Clone, Copy)]
-enum ModuleInfo<'a> {
+pub(super) enum ModuleInfo<'a> {
     Sco(&'a LoadedModule),
     External(&'a source::ExternalModule),
 }
@@ -211,24 +219,7 @@ pub fn build(
     let mut rendered: Vec<(String, Vec<(ModuleInfo, RenderedModule)>)> = Vec::new();
     let course = match &src {
         Source::Course(c) => {
-            for lang in &c.languages {
-                let course_title = c.course.title.get(&lang.language).map(String::as_str);
-                let mut mods = Vec::new();
-                for entry in &lang.entries {
-                    match entry {
-                        LanguageEntry::Module(m) => {
-                            if let Some(r) = render::render_module(m, course_title, &mut diags) {
-                                mods.push((ModuleInfo::Sco(m), r));
-                            }
-                        }
-                        LanguageEntry::External(e) => mods.push((
-                            ModuleInfo::External(e),
-                            render::render_external(e, &lang.language, course_title),
-                        )),
-                    }
-                }
-                rendered.push((lang.language.clone(), mods));
-            }
+            rendered = render_course(c, &mut diags);
             Some(&c.course)
         }
         Source::Module { module, course } => {
@@ -325,6 +316,34 @@ pub fn build(
         warnings: warnings.sorted(),
         built,
     })
+}
+
+/// Each language of a course with its modules rendered, in course order
+/// (problems go to `diags`; a module with errors is left out).
+pub(super) fn render_course<'a>(
+    c: &'a LoadedCourse,
+    diags: &mut Diagnostics,
+) -> Vec<(String, Vec<(ModuleInfo<'a>, RenderedModule)>)> {
+    let mut rendered = Vec::new();
+    for lang in &c.languages {
+        let course_title = c.course.title.get(&lang.language).map(String::as_str);
+        let mut mods = Vec::new();
+        for entry in &lang.entries {
+            match entry {
+                LanguageEntry::Module(m) => {
+                    if let Some(r) = render::render_module(m, course_title, diags) {
+                        mods.push((ModuleInfo::Sco(m), r));
+                    }
+                }
+                LanguageEntry::External(e) => mods.push((
+                    ModuleInfo::External(e),
+                    render::render_external(e, &lang.language, course_title),
+                )),
+            }
+        }
+        rendered.push((lang.language.clone(), mods));
+    }
+    rendered
 }
 
 pub enum Progress {
@@ -459,7 +478,7 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), PackageError> {
 /// an all-powerful secret: at most the package credential of
 /// [`LrsCredential`], limited to the package's own activities.
 #[derive(Serialize)]
-struct RuntimeConfig<'a> {
+pub(super) struct RuntimeConfig<'a> {
     format: &'static str,
     target: Target,
     language: &'a str,
@@ -479,7 +498,7 @@ struct CourseConfig<'a> {
 }
 
 #[derive(Serialize)]
-struct LrsConfig<'a> {
+pub(super) struct LrsConfig<'a> {
     endpoint: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     key: Option<&'a str>,
@@ -519,14 +538,14 @@ struct ObjectiveConfig<'a> {
 
 /// Activity ids do not depend on the language, so that learners' results
 /// in English and French are about the same activities.
-fn activity_id(course: Option<&Course>, module: &str) -> String {
+pub(super) fn activity_id(course: Option<&Course>, module: &str) -> String {
     match course {
         Some(c) => format!("{}/{module}", c.iri.trim_end_matches('/')),
         None => format!("urn:kmh:module:{module}"),
     }
 }
 
-fn runtime_config<'a>(
+pub(super) fn runtime_config<'a>(
     unit: &'a Unit,
     target: Target,
     lrs: Option<LrsConfig<'a>>,

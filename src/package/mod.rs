@@ -21,6 +21,7 @@ pub mod render;
 pub mod schemas;
 pub mod source;
 pub mod validate;
+pub mod web;
 pub mod zipper;
 
 pub use build::{BuildOptions, Built, Target, build};

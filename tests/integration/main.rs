@@ -5,6 +5,7 @@ mod analytics;
 mod browser;
 mod cli;
 mod common;
+mod courses;
 mod crash;
 mod documents;
 mod lifecycle;

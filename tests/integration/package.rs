@@ -625,8 +625,8 @@ fn lrs_data_issues_a_package_credential_limited_to_its_activities() {
     assert_eq!(
         cred["activities"],
         serde_json::json!([
-            "urn:kmh:course:demo-course/m00-pre",
-            "urn:kmh:course:demo-course/m01-basics"
+            "urn:kmh:course:demo-course/m00-pre/",
+            "urn:kmh:course:demo-course/m01-basics/"
         ])
     );
 }
