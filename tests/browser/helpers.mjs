@@ -33,10 +33,10 @@ export function kmh(args) {
 /**
  * `kmh serve` on 127.0.0.1:port with data in dir; resolves once it answers.
  * Learners keep their identifiers (the tests compare them) unless
- * `pseudonymise` is set.
+ * `pseudonymise` is set; `extra` are more arguments (e.g. `--courses`).
  */
-export async function startLrs(port, dir, { pseudonymise = false } = {}) {
-  const args = ['serve', '--listen', `127.0.0.1:${port}`, '--data', dir, `--pseudonymise=${pseudonymise}`];
+export async function startLrs(port, dir, { pseudonymise = false, extra = [] } = {}) {
+  const args = ['serve', '--listen', `127.0.0.1:${port}`, '--data', dir, `--pseudonymise=${pseudonymise}`, ...extra];
   const child = spawn(KMH, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => { out += d; });

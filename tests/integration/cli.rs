@@ -248,7 +248,9 @@ fn backup_while_serving_restore_export_and_import() {
     let dir = tempfile::tempdir().unwrap();
     let a = dir.path().join("a");
     let a = a.to_str().unwrap();
-    let mut server = serve(a);
+    // No course credential in the store: the damaged-backup check below
+    // flips the byte in the middle of the backup, which must stay where it is.
+    let mut server = serve_with(a, &["--no-courses"]);
     let client = reqwest::blocking::Client::new();
     for n in 0..3 {
         let r = client
