@@ -50,6 +50,8 @@ fn help_lists_every_command_and_its_environment_variables() {
         "KMH_MIN_FREE_DISK_MB",
         "KMH_RETAIN_STATEMENTS_DAYS",
         "KMH_RETAIN_IDENTITIES_DAYS",
+        "KMH_COURSES",
+        "KMH_NO_COURSES",
     ] {
         assert!(ok && out.contains(flag), "serve --help lacks {flag}");
     }
