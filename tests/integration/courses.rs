@@ -120,9 +120,15 @@ fn serve_publishes_the_course_in_both_languages_with_a_limited_kept_credential()
     );
 
     // The French page lists the modules with their titles from the sources.
-    let fr = get(&server, "/courses/reintegration-me/fr/")
-        .text()
+    let fr = get(&server, "/courses/reintegration-me/fr/");
+    let page_etag = header(&fr, "etag");
+    let unchanged = Client::new()
+        .get(format!("{}/courses/reintegration-me/fr/", server.url))
+        .header("If-None-Match", &page_etag)
+        .send()
         .unwrap();
+    assert_eq!(unchanged.status(), 304, "a page is revalidated by its ETag");
+    let fr = fr.text().unwrap();
     assert!(fr.contains("<html lang=\"fr\">"));
     let module_toml = std::fs::read_to_string(
         PathBuf::from(packages()).join("reintegration-me/fr/s01-introduction/module.toml"),

@@ -27,8 +27,8 @@ use crate::package::web::WebCourse;
 const LAUNCH_JS: &[u8] = include_bytes!("../../../assets/courses/courses.js");
 const COURSES_CSS: &[u8] = include_bytes!("../../../assets/courses/courses.css");
 
-/// A course as served: its rendered languages and the credential its
-/// learners report with.
+/// A course as served: its rendered languages (their files move into the
+/// [`CourseSite`]'s table) and the credential its learners report with.
 #[derive(Debug, Clone)]
 pub struct PublishedCourse {
     pub course: WebCourse,
@@ -113,13 +113,15 @@ impl StaticFile {
 }
 
 impl CourseSite {
-    pub fn new(courses: Vec<PublishedCourse>) -> CourseSite {
+    pub fn new(mut courses: Vec<PublishedCourse>) -> CourseSite {
         let mut files = BTreeMap::new();
-        for c in &courses {
-            for l in &c.course.languages {
-                for (path, bytes) in &l.files {
+        for c in &mut courses {
+            for l in &mut c.course.languages {
+                // Moved, not copied: the site keeps one copy of each file.
+                for (path, bytes) in std::mem::take(&mut l.files) {
                     let key = format!("{}/{}/{path}", c.course.id, l.language);
-                    files.insert(key, StaticFile::new(path, bytes.clone()));
+                    let file = StaticFile::new(&path, bytes);
+                    files.insert(key, file);
                 }
             }
         }
@@ -149,8 +151,8 @@ pub fn router() -> Router<AppState> {
         .route("/courses/{*path}", get(path))
 }
 
-async fn index(State(state): State<AppState>) -> Response {
-    html(pages::index(state.courses.courses()))
+async fn index(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    html(pages::index(state.courses.courses()), &headers)
 }
 
 /// Everything below `/courses/`. `rest` is already percent-decoded, so an
@@ -200,7 +202,7 @@ async fn path(
                     .map(|l| (c, l))
             });
             match found {
-                Some((c, l)) => html(pages::language(c, l)),
+                Some((c, l)) => html(pages::language(c, l), &headers),
                 None => not_found(&rest),
             }
         }
@@ -211,8 +213,8 @@ async fn path(
     }
 }
 
-fn html(body: String) -> Response {
-    StaticFile::new("page.html", body.into_bytes()).respond(&HeaderMap::new())
+fn html(body: String, request: &HeaderMap) -> Response {
+    StaticFile::new("page.html", body.into_bytes()).respond(request)
 }
 
 fn not_found(rest: &str) -> Response {
