@@ -250,6 +250,21 @@ fn serve_publishes_the_course_in_both_languages_with_a_limited_kept_credential()
     let mut server = serve_with(data, &args);
     assert_eq!(page_credential(&server, "fr"), course);
     assert!(sigterm(&mut server.child).success());
+
+    // Its secret lost (as after a restore into a new folder), the next start
+    // makes a new one and revokes the old.
+    std::fs::remove_file(dir.path().join("course-credentials.json")).unwrap();
+    let mut server = serve_with(data, &args);
+    let renewed = page_credential(&server, "fr");
+    assert_ne!(renewed.0, course.0);
+    assert_eq!(
+        post(&server, &course, &about(module)),
+        401,
+        "the old one is revoked"
+    );
+    assert_eq!(post(&server, &renewed, &about(module)), 200);
+    assert!(sigterm(&mut server.child).success());
+    let course = renewed;
     let (ok, list, err) = output(kmh().args(["creds", "list", "--json", "--data", data]));
     assert!(ok, "{err}");
     let list: Value = serde_json::from_str(&list).unwrap();
