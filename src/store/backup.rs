@@ -292,7 +292,15 @@ pub fn restore(
         }
         Err(e) => {
             let _ = std::fs::remove_dir_all(&staging);
-            Err(e)
+            // Damage can show before the checksum at the end is reached
+            // (a flipped byte in a record's tag or length): say it is the
+            // file, not the store, that is damaged.
+            Err(match e {
+                StoreError::Corrupt(msg) if !msg.contains("backup") => StoreError::Corrupt(
+                    format!("the backup file is damaged and was not restored: {msg}"),
+                ),
+                other => other,
+            })
         }
     }
 }

@@ -321,6 +321,23 @@ fn backup_while_serving_restore_export_and_import() {
         "{err}"
     );
     assert!(!c.join("store").exists());
+    // Wherever the damage is (record tags, lengths, data), the restore is
+    // refused as a damaged backup and leaves nothing behind.
+    let intact = std::fs::read(&backup).unwrap();
+    for k in 1..8 {
+        let mut damaged = intact.clone();
+        let at = intact.len() * k / 8;
+        damaged[at] ^= 0x5a;
+        std::fs::write(&damaged_path, damaged).unwrap();
+        let (ok, _, err) = output(kmh().args([
+            "restore",
+            damaged_path.to_str().unwrap(),
+            "--data",
+            c.to_str().unwrap(),
+        ]));
+        assert!(!ok && err.contains("backup"), "byte {at}: {err}");
+        assert!(!c.join("store").exists(), "byte {at}");
+    }
 
     // Import into a fresh store, twice: the second run changes nothing.
     let d = dir.path().join("d");
