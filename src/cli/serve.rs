@@ -128,6 +128,7 @@ async fn serve(
     writer: Writer,
     site: crate::lrs::courses::CourseSite,
 ) -> anyhow::Result<()> {
+    let stop = shutdown_signal().context("installing the Ctrl-C and SIGTERM handlers")?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
@@ -184,7 +185,7 @@ async fn serve(
         }
     );
     println!("Press Ctrl-C to stop.");
-    let served = lrs::serve(listener, state, shutdown_signal()).await;
+    let served = lrs::serve(listener, state, stop).await;
     if let Some(task) = retention {
         task.abort();
         let _ = task.await;
@@ -279,25 +280,27 @@ fn ignore_file_size_signal() {
     }
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Installs the Ctrl-C and SIGTERM handlers now and answers a future that
+/// resolves on either. Installed before the server says it listens, so a
+/// supervisor that stops it right after start gets a clean shutdown, not
+/// the default action of the signal (death by SIGTERM).
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let (mut interrupt, mut terminate) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::interrupt())?,
+            signal(SignalKind::terminate())?,
+        )
     };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
-    }
-    println!("kmh serve: shutting down, finishing requests in flight…");
+    Ok(async move {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = interrupt.recv() => {},
+            _ = terminate.recv() => {},
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        println!("kmh serve: shutting down, finishing requests in flight…");
+    })
 }

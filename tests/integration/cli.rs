@@ -181,6 +181,19 @@ pub(crate) fn sigterm(child: &mut Child) -> std::process::ExitStatus {
 }
 
 #[test]
+fn sigterm_right_after_the_listening_line_is_a_clean_stop() {
+    // The handlers are installed before the server says it listens: a
+    // supervisor may stop it at once and still get a clean shutdown.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    for _ in 0..5 {
+        let mut server = serve_with(data, &["--no-courses"]);
+        let status = sigterm(&mut server.child);
+        assert!(status.success(), "{status:?}");
+    }
+}
+
+#[test]
 fn serve_bootstraps_a_credential_manages_creds_live_and_stops_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_str().unwrap();
