@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
-use super::server::admin_call;
+use super::server::{admin_call, admin_post_json};
 use crate::lrs::admin::{CredentialInfo, IssuedCredential, NewCredential};
 use crate::lrs::credentials::Scope;
 use crate::store::{Store, StoreError};
@@ -89,16 +89,7 @@ pub fn add(data: &Path, request: NewCredential) -> anyhow::Result<IssuedCredenti
                 secret: issued.secret,
             })
         }
-        Err(StoreError::Locked(_)) => {
-            let body = serde_json::to_vec(&request)?;
-            let answer = admin_call(
-                data,
-                reqwest::Method::POST,
-                "/credentials",
-                Some((body, "application/json")),
-            )?;
-            Ok(serde_json::from_slice(&answer)?)
-        }
+        Err(StoreError::Locked(_)) => admin_post_json(data, "/credentials", &request),
         Err(e) => Err(e).with_context(|| format!("opening the store in {}", data.display())),
     }
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use super::server::admin_call;
+use super::server::admin_post_json;
 use crate::lrs::admin::ForgetRequest;
 use crate::store::{ForgetReport, Mentions, Store, StoreError, Writer};
 
@@ -74,20 +74,15 @@ pub fn run(args: ForgetArgs) -> anyhow::Result<()> {
             }
             report
         }
-        Err(StoreError::Locked(_)) => {
-            let body = serde_json::to_vec(&ForgetRequest {
+        Err(StoreError::Locked(_)) => admin_post_json::<_, ForgetReport>(
+            &args.data,
+            "/forget",
+            &ForgetRequest {
                 agent,
                 mentions,
                 dry_run,
-            })?;
-            let answer = admin_call(
-                &args.data,
-                reqwest::Method::POST,
-                "/forget",
-                Some((body, "application/json")),
-            )?;
-            serde_json::from_slice::<ForgetReport>(&answer)?
-        }
+            },
+        )?,
         Err(e) => {
             return Err(e).with_context(|| format!("opening the store in {}", args.data.display()));
         }

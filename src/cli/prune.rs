@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use super::server::admin_call;
+use super::server::admin_post_json;
 use crate::lrs::admin::{PruneRequest, parse_now};
 use crate::store::{PruneReport, Retention, Store, StoreError, Writer};
 
@@ -75,20 +75,15 @@ pub fn run(args: PruneArgs) -> anyhow::Result<()> {
             let _ = thread.join();
             report?
         }
-        Err(StoreError::Locked(_)) => {
-            let body = serde_json::to_vec(&PruneRequest {
+        Err(StoreError::Locked(_)) => admin_post_json::<_, PruneReport>(
+            &args.data,
+            "/prune",
+            &PruneRequest {
                 policy,
                 dry_run,
                 now: args.now.clone(),
-            })?;
-            let answer = admin_call(
-                &args.data,
-                reqwest::Method::POST,
-                "/prune",
-                Some((body, "application/json")),
-            )?;
-            serde_json::from_slice::<PruneReport>(&answer)?
-        }
+            },
+        )?,
         Err(e) => {
             return Err(e).with_context(|| format!("opening the store in {}", args.data.display()));
         }

@@ -44,6 +44,23 @@ pub fn admin_call(
     Ok(out)
 }
 
+/// POSTs `request` as JSON to `/admin{path}` and reads the JSON answer.
+pub fn admin_post_json<Req, Resp>(data: &Path, path: &str, request: &Req) -> anyhow::Result<Resp>
+where
+    Req: serde::Serialize,
+    Resp: serde::de::DeserializeOwned,
+{
+    let body = serde_json::to_vec(request)?;
+    let answer = admin_call(
+        data,
+        reqwest::Method::POST,
+        path,
+        Some((body, "application/json")),
+    )?;
+    serde_json::from_slice(&answer)
+        .with_context(|| format!("reading the server's answer to POST /admin{path}"))
+}
+
 /// GETs `/admin{path}` into `out` as it arrives (a backup or an export can
 /// be larger than memory); `progress` gets the bytes received so far.
 /// Answers the byte count.
