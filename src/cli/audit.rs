@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use super::report::{Format, render};
-use super::server::admin_call;
-use crate::store::{AuditAction, AuditFilter, AuditRecord, Store, StoreError};
+use super::server::{admin_call, open_existing};
+use crate::store::{AuditAction, AuditFilter, AuditRecord, StoreError};
 
 #[derive(Debug, clap::Args)]
 pub struct AuditArgs {
@@ -80,7 +80,7 @@ impl AuditArgs {
 
 /// The records, from the data folder or the server that holds it.
 fn records(args: &AuditArgs, filter: &AuditFilter) -> anyhow::Result<Vec<AuditRecord>> {
-    match Store::open(&args.data) {
+    match open_existing(&args.data) {
         Ok(store) => Ok(store.audit_records(filter)?),
         Err(StoreError::Locked(_)) => {
             let mut query = form_urlencoded::Serializer::new(String::new());

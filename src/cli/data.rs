@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::server::{admin_call, admin_download};
+use super::server::{admin_call, admin_download, open_existing};
 use crate::lrs::import::ImportReport;
 use crate::lrs::{AppState, Config};
 use crate::store::{Store, StoreError, Writer};
@@ -68,7 +68,7 @@ fn with_local_store<T>(
     data: &Path,
     f: impl FnOnce(Store) -> anyhow::Result<T>,
 ) -> anyhow::Result<Option<T>> {
-    match Store::open(data) {
+    match open_existing(data) {
         Ok(store) => f(store).map(Some),
         Err(StoreError::Locked(_)) => Ok(None),
         Err(e) => Err(e).with_context(|| format!("opening the store in {}", data.display())),

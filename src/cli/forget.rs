@@ -6,9 +6,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use super::server::admin_post_json;
+use super::server::{admin_post_json, open_existing};
 use crate::lrs::admin::ForgetRequest;
-use crate::store::{ForgetReport, Mentions, Store, StoreError, Writer};
+use crate::store::{ForgetReport, Mentions, StoreError, Writer};
 
 #[derive(Debug, clap::Args)]
 pub struct ForgetArgs {
@@ -59,7 +59,7 @@ pub fn run(args: ForgetArgs) -> anyhow::Result<()> {
     }
     let mentions = Mentions::from(args.mode);
     let dry_run = args.dry_run;
-    let report = match Store::open(&args.data) {
+    let report = match open_existing(&args.data) {
         Ok(store) => {
             let (writer, thread) = Writer::start(store.clone());
             let forgotten = agent.clone();

@@ -6,9 +6,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use super::server::admin_call;
+use super::server::{admin_call, open_existing};
 use crate::lrs::privacy;
-use crate::store::{AuditAction, AuditEntry, IdentityRecord, Store, StoreError};
+use crate::store::{AuditAction, AuditEntry, IdentityRecord, StoreError};
 
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("who").required(true).args(["pseudonym", "agent"])))]
@@ -34,7 +34,7 @@ pub fn run(args: IdentitiesArgs) -> anyhow::Result<()> {
         query.append_pair("agent", a);
     }
     let query = query.finish();
-    let record: IdentityRecord = match Store::open(&args.data) {
+    let record: IdentityRecord = match open_existing(&args.data) {
         Ok(store) => {
             let key = store.pseudonym_key()?;
             let found = privacy::requested_pseudonym(&key, Some(&query))

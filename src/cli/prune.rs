@@ -7,9 +7,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use super::server::admin_post_json;
+use super::server::{admin_post_json, open_existing};
 use crate::lrs::admin::{PruneRequest, parse_now};
-use crate::store::{PruneReport, Retention, Store, StoreError, Writer};
+use crate::store::{PruneReport, Retention, StoreError, Writer};
 
 /// The retention flags `kmh prune` and `kmh serve` share.
 #[derive(Debug, Clone, clap::Args)]
@@ -66,7 +66,7 @@ pub fn run(args: PruneArgs) -> anyhow::Result<()> {
         None => crate::store::now_ms(),
     };
     let (policy, dry_run) = (args.retention.policy(), args.dry_run);
-    let report = match Store::open(&args.data) {
+    let report = match open_existing(&args.data) {
         Ok(store) => {
             let (writer, thread) = Writer::start(store);
             let report = writer

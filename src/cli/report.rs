@@ -10,7 +10,7 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use serde_json::Value;
 
-use super::server::server_contact;
+use super::server::{open_existing, server_contact};
 use crate::analytics::indicators::{self, Filter, LearnerPage, Overview};
 use crate::store::{Store, StoreError};
 
@@ -42,41 +42,41 @@ pub struct ReportArgs {
     #[arg(long, env = "KMH_DATA", default_value = "./kmh-data")]
     pub data: PathBuf,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    #[arg(long, env = "KMH_REPORT_FORMAT", value_enum, default_value_t = Format::Table)]
     pub format: Format,
     /// Write to this file instead of standard output.
-    #[arg(long)]
+    #[arg(long, env = "KMH_REPORT_OUT")]
     pub out: Option<PathBuf>,
     /// Course IRI or id (default: the course with the most learners).
-    #[arg(long)]
+    #[arg(long, env = "KMH_REPORT_COURSE")]
     pub course: Option<String>,
     /// Module IRI or id.
-    #[arg(long)]
+    #[arg(long, env = "KMH_REPORT_MODULE")]
     pub module: Option<String>,
     /// Cohort (or registration).
-    #[arg(long)]
+    #[arg(long, env = "KMH_REPORT_COHORT")]
     pub cohort: Option<String>,
     /// Language (en, fr).
-    #[arg(long)]
+    #[arg(long, env = "KMH_REPORT_LANGUAGE")]
     pub language: Option<String>,
     /// Country (ISO 3166-1 alpha-2).
-    #[arg(long)]
+    #[arg(long, env = "KMH_REPORT_COUNTRY")]
     pub country: Option<String>,
     /// First enrolment day included (YYYY-MM-DD).
-    #[arg(long)]
+    #[arg(long, env = "KMH_REPORT_FROM")]
     pub from: Option<String>,
     /// Last enrolment day included (YYYY-MM-DD).
-    #[arg(long)]
+    #[arg(long, env = "KMH_REPORT_TO")]
     pub to: Option<String>,
     /// Language of titles.
     #[arg(long, env = "KMH_LANG", default_value = "en")]
     pub lang: String,
     /// Name learners by identity instead of pseudonym (whoever can read
     /// the data folder may see them).
-    #[arg(long)]
+    #[arg(long, env = "KMH_REPORT_IDENTITIES")]
     pub identities: bool,
     /// Benchmark: run the query this many times and print latencies.
-    #[arg(long, value_name = "N")]
+    #[arg(long, env = "KMH_REPORT_REPEAT", value_name = "N")]
     pub repeat: Option<usize>,
     /// Ask this kmh server (`http://host:port`) instead of a data folder,
     /// with a staff credential (`--key`, the secret in KMH_SECRET): the
@@ -118,7 +118,7 @@ pub struct ReindexArgs {
 
 /// `kmh reindex`: needs the store to itself.
 pub fn reindex(args: ReindexArgs) -> anyhow::Result<()> {
-    let store = match Store::open(&args.data) {
+    let store = match open_existing(&args.data) {
         Err(StoreError::Locked(dir)) => bail!(
             "{} is in use by a running kmh serve; stop it, then run kmh reindex",
             dir.display()
@@ -178,7 +178,7 @@ impl Source {
             });
         }
         let data = args.data.as_path();
-        match Store::open(data) {
+        match open_existing(data) {
             Ok(store) => Ok(Source::Local(store)),
             Err(StoreError::Locked(_)) => {
                 let (url, token) = server_contact(data)?;

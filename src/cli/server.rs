@@ -10,6 +10,19 @@ use anyhow::{Context, bail};
 
 use super::serve::{ADMIN_TOKEN_FILE, SERVER_FILE};
 
+/// Opens the store of an existing data folder, for the commands that read
+/// or maintain one (report, audit, backup, export, forget, prune,
+/// identities): a mistyped `--data` is an error, not a new empty store.
+pub fn open_existing(data: &Path) -> Result<crate::store::Store, crate::store::StoreError> {
+    if !data.join("store").is_dir() {
+        return Err(crate::store::StoreError::Engine(format!(
+            "{} holds no kmh store (is --data or KMH_DATA right?)",
+            data.display()
+        )));
+    }
+    crate::store::Store::open(data)
+}
+
 /// The URL and admin token of the server that holds `data`.
 pub fn server_contact(data: &Path) -> anyhow::Result<(String, String)> {
     let server = std::fs::read(data.join(SERVER_FILE)).with_context(|| {

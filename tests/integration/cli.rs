@@ -181,6 +181,26 @@ pub(crate) fn sigterm(child: &mut Child) -> std::process::ExitStatus {
 }
 
 #[test]
+fn reading_commands_on_a_folder_without_a_store_fail_and_create_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("typo");
+    let missing = missing.to_str().unwrap();
+    for args in [
+        vec!["report"],
+        vec!["audit"],
+        vec!["export", "-"],
+        vec!["prune", "--retain-statements-days", "1", "--dry-run"],
+    ] {
+        let (ok, _, err) = output(kmh().args(&args).args(["--data", missing]));
+        assert!(!ok && err.contains("holds no kmh store"), "{args:?}: {err}");
+        assert!(
+            !dir.path().join("typo").exists(),
+            "{args:?} created a store"
+        );
+    }
+}
+
+#[test]
 fn sigterm_right_after_the_listening_line_is_a_clean_stop() {
     // The handlers are installed before the server says it listens: a
     // supervisor may stop it at once and still get a clean shutdown.
