@@ -403,55 +403,52 @@ impl<'a> Group<'a> {
 
     /// Swaps a fact's strings for the state's copies, so that a string
     /// repeated by a million statements is kept once.
-    fn share_strings(&mut self, fact: Fact) -> Fact {
+    fn share_strings(&mut self, mut fact: Fact) -> Fact {
+        // Every field named, so a new string field cannot be missed.
         let Fact {
             course,
             learner,
             name,
             module,
             target,
-            verb,
-            at_ms,
-            score,
-            success,
-            completion,
-            duration_ms,
+            verb: _,
+            at_ms: _,
+            score: _,
+            success: _,
+            completion: _,
+            duration_ms: _,
             response,
             interaction,
-            tag,
+            tag: _,
             cohort,
             country,
             language,
             registration,
             page,
-        } = fact;
-        let mut share = |s: Str| self.intern(&s);
-        let target = match target {
-            Target::Question(q) => Target::Question(share(q)),
-            Target::Page(p) => Target::Page(share(p)),
-            other => other,
-        };
-        Fact {
-            course: share(course),
-            learner: share(learner),
-            name: name.map(&mut share),
-            module: module.map(&mut share),
-            target,
-            verb,
-            at_ms,
-            score,
-            success,
-            completion,
-            duration_ms,
-            response: response.map(&mut share),
-            interaction: interaction.map(&mut share),
-            tag,
-            cohort: cohort.map(&mut share),
-            country: country.map(&mut share),
-            language: language.map(&mut share),
-            registration: registration.map(&mut share),
-            page: page.map(&mut share),
+        } = &mut fact;
+        let mut share = |s: &mut Str| *s = self.intern(s);
+        share(course);
+        share(learner);
+        if let Target::Question(s) | Target::Page(s) = target {
+            share(s);
         }
+        for s in [
+            name,
+            module,
+            response,
+            interaction,
+            cohort,
+            country,
+            language,
+            registration,
+            page,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            share(s);
+        }
+        fact
     }
 
     fn record(&mut self, fact: Fact, id: Option<Uuid>, seq: u64) {
