@@ -1,7 +1,8 @@
 //! `kmh prune`: apply a retention policy once (see `Store::prune`). Works
 //! on the store directly when no server holds it, and through the running
 //! server's admin endpoint when one does. `kmh serve` applies the same
-//! flags daily.
+//! flags daily. Either way, what a run deleted is purged from the store's
+//! files before it returns (`Store::purge`).
 
 use std::path::PathBuf;
 
@@ -68,12 +69,16 @@ pub fn run(args: PruneArgs) -> anyhow::Result<()> {
     let (policy, dry_run) = (args.retention.policy(), args.dry_run);
     let report = match open_existing(&args.data) {
         Ok(store) => {
-            let (writer, thread) = Writer::start(store);
+            let (writer, thread) = Writer::start(store.clone());
             let report = writer
                 .exclusive_blocking(move |store| store.prune(policy, now, dry_run, "kmh prune"));
             drop(writer);
             let _ = thread.join();
-            report?
+            let report = report?;
+            if let Some(identities) = report.purge_needed() {
+                store.purge(identities)?;
+            }
+            report
         }
         Err(StoreError::Locked(_)) => admin_post_json::<_, PruneReport>(
             &args.data,

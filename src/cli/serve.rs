@@ -256,12 +256,19 @@ async fn apply_retention_daily(state: AppState, policy: crate::store::Retention)
             .exclusive(move |store| store.prune(policy, now, false, "kmh serve (retention)"))
             .await
         {
-            Ok(r) => tracing::info!(
-                "retention: {} statements deleted, {} attachments, {} identities dropped",
-                r.statements_deleted,
-                r.attachments,
-                r.identities_dropped
-            ),
+            Ok(r) => {
+                tracing::info!(
+                    "retention: {} statements deleted, {} attachments, {} identities dropped",
+                    r.statements_deleted,
+                    r.attachments,
+                    r.identities_dropped
+                );
+                if let Err(e) = crate::lrs::admin::purge(&state, r.purge_needed()).await {
+                    tracing::error!(
+                        "retention: purging the deleted data from the files failed: {e}"
+                    );
+                }
+            }
             Err(e) => tracing::error!("retention failed: {e}"),
         }
     }

@@ -254,7 +254,8 @@ pub fn parse_now(now: &str) -> Result<i64, String> {
 }
 
 /// POST /admin/prune: applies a retention policy (see
-/// [`crate::store::Store::prune`]).
+/// [`crate::store::Store::prune`]) and, unless it is a dry run, answers only
+/// once what it deleted is gone from the store's files.
 async fn prune(
     _: Admin,
     State(state): State<AppState>,
@@ -269,7 +270,21 @@ async fn prune(
         .writer
         .exclusive(move |store| store.prune(policy, now, dry_run, "admin"))
         .await?;
+    purge(&state, report.purge_needed()).await?;
     Ok(Json(report))
+}
+
+/// Pushes what a forget or prune deleted out of the store's files (with
+/// `Some(true)`, the identities database's too); writers go on meanwhile.
+pub async fn purge(state: &AppState, needed: Option<bool>) -> Result<(), ApiError> {
+    let Some(identities) = needed else {
+        return Ok(());
+    };
+    let store = state.store.clone();
+    tokio::task::spawn_blocking(move || store.purge(identities))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    Ok(())
 }
 
 /// What `POST /admin/forget` takes.
@@ -303,13 +318,7 @@ async fn forget(
         .writer
         .exclusive(move |store| store.forget(&agent, mentions, dry_run, "admin"))
         .await?;
-    if !dry_run {
-        let store = state.store.clone();
-        let identities = report.identity_records > 0;
-        tokio::task::spawn_blocking(move || store.purge(identities))
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))??;
-    }
+    purge(&state, (!dry_run).then_some(report.identity_records > 0)).await?;
     Ok(Json(report))
 }
 

@@ -4,6 +4,10 @@
 //! those pseudonyms stay (for impact evaluation) but can no longer be
 //! traced back to the learner.
 //!
+//! Deleted records stay in the engine's files until [`Store::purge`]
+//! pushes them out, which every caller does after a run that deleted
+//! something ([`PruneReport::purge_needed`]).
+//!
 //! The analytics read models keep the figures of deleted statements: they
 //! hold aggregates per learner and course (under pseudonym in every view),
 //! which is what evaluating a programme over years needs. `kmh reindex`
@@ -40,10 +44,22 @@ pub struct PruneReport {
     pub dry_run: bool,
 }
 
+impl PruneReport {
+    /// What [`Store::purge`] must do after this run so that what it deleted
+    /// leaves the files: `None` when it deleted nothing (or was a dry run),
+    /// else whether the identities database changed too.
+    pub fn purge_needed(&self) -> Option<bool> {
+        let statements = self.statements_deleted + self.attachments;
+        let identities = self.identities_dropped > 0;
+        (!self.dry_run && (statements > 0 || identities)).then_some(identities)
+    }
+}
+
 impl Store {
     /// Applies `policy` as of `now_ms` and records it in the audit log as
     /// done `by`. Must run on the writer thread
-    /// ([`super::Writer::exclusive`]).
+    /// ([`super::Writer::exclusive`]). Deleted bytes stay in the files until
+    /// [`Store::purge`] runs, as [`PruneReport::purge_needed`] says.
     pub fn prune(
         &self,
         policy: Retention,

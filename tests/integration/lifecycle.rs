@@ -560,6 +560,9 @@ async fn forgetting_by_real_identifier_removes_pseudonymous_statements_and_the_m
     assert_eq!(files_holding(&data, NAME), Vec::<String>::new());
 }
 
+/// Text only the pruned statements carry.
+const PRUNED_MARKER: &str = "qv8pruned-answer";
+
 fn in_days(days: i64) -> String {
     let t = time::OffsetDateTime::now_utc() + time::Duration::days(days);
     t.format(&time::format_description::well_known::Rfc3339)
@@ -592,9 +595,19 @@ fn retention_prunes_old_statements_and_identities_by_command_and_while_serving()
     for n in 0..4 {
         let mut s = statement(n);
         s["actor"] = learner();
+        s["result"]["response"] = json!(format!("{PRUNED_MARKER} {n}"));
         assert_eq!(post_blocking(&server, &s), 200);
     }
     assert!(sigterm(&mut server.child).success());
+    let store_dir = dir.path().join("store");
+    assert!(
+        !files_holding(&store_dir, PRUNED_MARKER).is_empty(),
+        "control: the statements are on disk"
+    );
+    assert!(
+        !files_holding(&dir.path().join("identities"), TOKEN).is_empty(),
+        "control: the mapping is on disk"
+    );
 
     // No policy is an error; a policy that keeps 30 days keeps everything
     // ten days from now; one that keeps 5 would delete it all.
@@ -642,10 +655,19 @@ fn retention_prunes_old_statements_and_identities_by_command_and_while_serving()
     assert_eq!(done["statements_deleted"], 4, "{out}");
     assert_eq!(done["identities_dropped"], 1, "{out}");
     assert_eq!(done["dry_run"], false);
+    // The pruned statements and the dropped mapping are gone from the
+    // files, not only from queries (checked before a query names them).
+    assert_eq!(
+        files_holding(&store_dir, PRUNED_MARKER),
+        Vec::<String>::new()
+    );
+    assert_eq!(files_holding(dir.path(), TOKEN), Vec::<String>::new());
     assert_eq!(total(&server.url, creds), 0);
     // No index row is left behind (it would point at a missing statement).
     assert_eq!(count_by_agent(&server.url, creds, &learner()), 0);
-    assert_eq!(post_as(&server.url, creds, &statement(8)), 200);
+    let mut kept = statement(8);
+    kept["result"]["response"] = json!(format!("{PRUNED_MARKER} 8"));
+    assert_eq!(post_as(&server.url, creds, &kept), 200);
     let (ok, out, err) =
         output(kmh().args(["prune", "--data", data, "--retain-statements-days", "1"]));
     assert!(
@@ -667,5 +689,33 @@ fn retention_prunes_old_statements_and_identities_by_command_and_while_serving()
         left = total(&server.url, creds);
     }
     assert_eq!(left, 0);
+    // The daily run purges too, once the statements are deleted.
+    let mut on_disk = files_holding(&store_dir, PRUNED_MARKER);
+    for _ in 0..300 {
+        if on_disk.is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        on_disk = files_holding(&store_dir, PRUNED_MARKER);
+    }
+    assert_eq!(on_disk, Vec::<String>::new());
+    let mut s = statement(9);
+    s["result"]["response"] = json!(format!("{PRUNED_MARKER} 9"));
+    assert_eq!(post_as(&server.url, creds, &s), 200);
     assert!(sigterm(&mut server.child).success());
+
+    // On a closed store, kmh prune purges before it returns.
+    assert!(
+        !files_holding(&store_dir, PRUNED_MARKER).is_empty(),
+        "control"
+    );
+    let (ok, out, err) = prune(&["--retain-statements-days", "1"]);
+    assert!(
+        ok && out.starts_with("pruned: 1 statements deleted"),
+        "{out}{err}"
+    );
+    assert_eq!(
+        files_holding(&store_dir, PRUNED_MARKER),
+        Vec::<String>::new()
+    );
 }
