@@ -1,6 +1,6 @@
 //! Packaging benchmark (plain std timing, no harness): builds a whole
-//! course, every language and both SCORM targets, several times in-process
-//! and prints the median. Run with
+//! course, every language and every target (SCORM 1.2, SCORM 2004, cmi5),
+//! several times in-process, and prints the median. Run with
 //!
 //!     cargo bench --bench package            # packages/reintegration-me
 //!     cargo bench --bench package -- <course-folder> [runs]
@@ -28,7 +28,7 @@ fn main() {
 
     let out = tempfile::tempdir().expect("temporary folder");
     let opts = BuildOptions {
-        targets: vec![Target::Scorm12, Target::Scorm2004],
+        targets: Target::ALL.to_vec(),
         out_dir: out.path().to_path_buf(),
         lrs: None,
         lrs_credential: None,
@@ -46,11 +46,19 @@ fn main() {
         // Run 0 warms the file cache and is not counted.
         if i == 0 {
             let bytes: u64 = outcome.built.iter().map(|b| b.size).sum();
-            let scos: usize = outcome.built.iter().map(|b| b.scos).sum();
+            // SCOs of the SCORM zips, AUs (links included) of the cmi5 ones.
+            let modules: usize = outcome
+                .built
+                .iter()
+                .map(|b| match b.target {
+                    Target::Cmi5 => b.scos + b.links,
+                    _ => b.scos,
+                })
+                .sum();
             summary = format!(
-                "{} zips, {} SCOs in total, {:.1} KiB",
+                "{} zips, {} SCOs/AUs in total, {:.1} KiB",
                 outcome.built.len(),
-                scos,
+                modules,
                 bytes as f64 / 1024.0
             );
         } else {
@@ -62,7 +70,7 @@ fn main() {
     println!("course: {}", course.display());
     println!("output: {summary}");
     println!(
-        "package, all languages × scorm12 + scorm2004, {runs} runs: median {:.1} ms (min {:.1} ms, max {:.1} ms)",
+        "package, all languages × scorm12 + scorm2004 + cmi5, {runs} runs: median {:.1} ms (min {:.1} ms, max {:.1} ms)",
         ms(times[times.len() / 2]),
         ms(times[0]),
         ms(times[times.len() - 1])

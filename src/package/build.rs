@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::package::assets;
 use crate::package::error::PackageError;
+use crate::package::manifest::cmi5::{self, AuPlan, CoursePlan, MoveOn};
 use crate::package::manifest::{self, ItemKind, Plan, PlanItem};
 use crate::package::render::{self, Files, RenderedModule};
 use crate::package::schemas;
@@ -26,6 +27,8 @@ pub enum Target {
     Scorm12,
     /// SCORM 2004 4th Edition
     Scorm2004,
+    /// cmi5 (xAPI profile; `cmi5.xml` course structure)
+    Cmi5,
 }
 
 impl Target {
@@ -33,8 +36,12 @@ impl Target {
         match self {
             Target::Scorm12 => "scorm12",
             Target::Scorm2004 => "scorm2004",
+            Target::Cmi5 => "cmi5",
         }
     }
+
+    /// Every target, in the order `--target` lists them (the default).
+    pub const ALL: [Target; 3] = [Target::Scorm12, Target::Scorm2004, Target::Cmi5];
 }
 
 #[derive(Debug, Clone)]
@@ -171,6 +178,8 @@ pub(super) struct Unit<'a> {
     pub(super) version: String,
     pub(super) language: String,
     pub(super) course: Option<&'a Course>,
+    /// True for a whole course, false for one module packaged alone.
+    pub(super) whole_course: bool,
     pub(super) modules: Vec<&'a RenderedModule>,
     /// Kind of each of `modules` (parallel), for the plan and config.
     pub(super) info: Vec<ModuleInfo<'a>>,
@@ -268,6 +277,7 @@ pub fn build(
                 version: c.version.clone(),
                 language: lang.clone(),
                 course: Some(c),
+                whole_course: true,
                 modules: mods.iter().map(|(_, r)| r).collect(),
                 info: mods.iter().map(|(i, _)| *i).collect(),
             });
@@ -287,7 +297,9 @@ pub fn build(
                 secret: opts.lrs_credential.as_ref().map(|c| c.secret.as_str()),
             });
             let files = package_files(unit, target, lrs, &opts.context)?;
-            self_check(&name, &files)?;
+            if target != Target::Cmi5 {
+                self_check(&name, &files)?;
+            }
             let bytes =
                 zipper::zip_files(&files, zipper::timestamp()).map_err(|e| PackageError::Zip {
                     path: PathBuf::from(&name),
@@ -370,6 +382,7 @@ fn module_unit<'a>(
         version: m.header.version.clone(),
         language: lang.to_string(),
         course,
+        whole_course: false,
         modules: vec![r],
         info: vec![ModuleInfo::Sco(m)],
     }
@@ -399,8 +412,127 @@ fn package_files(
     for (name, bytes) in schemas::control_documents(target) {
         files.insert((*name).to_string(), bytes.to_vec());
     }
+    match target {
+        Target::Scorm12 => files.insert(
+            validate::input::MANIFEST.to_string(),
+            manifest::scorm12::write(&scorm_plan(unit)).into_bytes(),
+        ),
+        Target::Scorm2004 => files.insert(
+            validate::input::MANIFEST.to_string(),
+            manifest::scorm2004::write(&scorm_plan(unit)).into_bytes(),
+        ),
+        Target::Cmi5 => files.insert(
+            cmi5::COURSE_STRUCTURE.to_string(),
+            cmi5::write(&cmi5_plan(unit)).into_bytes(),
+        ),
+    };
+    Ok(files)
+}
 
-    let plan = Plan {
+/// The module's pass mark, when it can decide pass/fail: only a module
+/// with a scored quiz can reach one.
+fn pass_mark(m: &LoadedModule) -> Option<f64> {
+    m.header.mastery_score.filter(|_| m.has_scored_quiz())
+}
+
+/// An AU's `moveOn` and `masteryScore`, from the module's pass mark and
+/// completion rule. A module with a pass mark is satisfied by passing, and
+/// also by completing unless completing means taking the quiz (passing it
+/// already says so); one without a pass mark (a pre-assessment, a survey,
+/// a lesson) by completing; an external activity's link page tracks
+/// nothing, so it never holds the learner back.
+pub(super) fn au_rules(info: &ModuleInfo) -> (MoveOn, Option<f64>) {
+    match info {
+        ModuleInfo::Sco(m) => match pass_mark(m) {
+            Some(mastery) if m.completion == source::Completion::Quiz => {
+                (MoveOn::Passed, Some(mastery))
+            }
+            Some(mastery) => (MoveOn::CompletedAndPassed, Some(mastery)),
+            None => (MoveOn::Completed, None),
+        },
+        ModuleInfo::External(_) => (MoveOn::NotApplicable, None),
+    }
+}
+
+/// `course/@id` of a cmi5 package: below the course IRI (or, for a module
+/// packaged alone, its activity id) and per language, so that an LMS
+/// importing the English and the French package gets two courses. It can
+/// never equal an AU id: those have one path segment after the course IRI.
+fn cmi5_course_id(unit: &Unit) -> String {
+    let base = match (unit.whole_course, unit.course) {
+        (true, Some(c)) => c.iri.trim_end_matches('/').to_string(),
+        _ => activity_id(
+            unit.course,
+            unit.modules
+                .first()
+                .map(|m| m.id.as_str())
+                .unwrap_or_default(),
+        ),
+    };
+    format!("{base}/course/{}", unit.language)
+}
+
+/// What `cmi5.xml` describes: one AU per module, in course order.
+fn cmi5_plan(unit: &Unit) -> CoursePlan {
+    let lang = unit.language.as_str();
+    let description = match (unit.whole_course, unit.course, unit.info.first()) {
+        (true, Some(c), _) => c.description.get(lang).cloned(),
+        (false, _, Some(ModuleInfo::Sco(m))) => Some(m.header.description.clone()),
+        _ => None,
+    };
+    let aus = unit
+        .modules
+        .iter()
+        .zip(&unit.info)
+        .map(|(r, info)| {
+            let (move_on, mastery_score) = au_rules(info);
+            let (description, activity_type) = match info {
+                ModuleInfo::Sco(m) => (
+                    m.header.description.clone(),
+                    match m.header.kind {
+                        source::Kind::Lesson => "http://adlnet.gov/expapi/activities/lesson",
+                        source::Kind::Assessment | source::Kind::Survey => {
+                            "http://adlnet.gov/expapi/activities/assessment"
+                        }
+                    },
+                ),
+                ModuleInfo::External(e) => (
+                    e.description.get(lang).cloned().unwrap_or_default(),
+                    "http://adlnet.gov/expapi/activities/link",
+                ),
+            };
+            AuPlan {
+                id: activity_id(unit.course, &r.id),
+                title: r.title.clone(),
+                // cmi5 requires a description; the title says at least that much.
+                description: non_empty_or(description, &r.title),
+                launch: r.launch.clone(),
+                move_on,
+                mastery_score,
+                activity_type,
+            }
+        })
+        .collect();
+    CoursePlan {
+        id: cmi5_course_id(unit),
+        language: unit.language.clone(),
+        title: unit.title.clone(),
+        description: non_empty_or(description.unwrap_or_default(), &unit.title),
+        aus,
+    }
+}
+
+fn non_empty_or(text: String, fallback: &str) -> String {
+    if text.trim().is_empty() {
+        fallback.to_string()
+    } else {
+        text
+    }
+}
+
+/// What a SCORM manifest describes.
+fn scorm_plan(unit: &Unit) -> Plan {
+    Plan {
         identifier: unit.identifier.clone(),
         version: unit.version.clone(),
         org_identifier: unit.org_identifier.clone(),
@@ -426,20 +558,14 @@ fn package_files(
                 kind: match info {
                     ModuleInfo::Sco(m) => ItemKind::Sco {
                         // Only a module with a scored quiz can reach a pass mark.
-                        mastery: m.header.mastery_score.filter(|_| m.has_scored_quiz()),
+                        mastery: pass_mark(m),
                         objectives: m.header.objectives.iter().map(|o| o.id.clone()).collect(),
                     },
                     ModuleInfo::External(_) => ItemKind::Link,
                 },
             })
             .collect(),
-    };
-    let xml = match target {
-        Target::Scorm12 => manifest::scorm12::write(&plan),
-        Target::Scorm2004 => manifest::scorm2004::write(&plan),
-    };
-    files.insert(validate::input::MANIFEST.to_string(), xml.into_bytes());
-    Ok(files)
+    }
 }
 
 /// Our packages must pass our own validator with no finding at all; if one
@@ -528,6 +654,23 @@ struct ModuleConfig<'a> {
     objectives: Vec<ObjectiveConfig<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     url: Option<&'a str>,
+    /// Only in a cmi5 package.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cmi5: Option<Cmi5AuConfig>,
+}
+
+/// What `cmi5.xml` says about a module's AU, so that the runtime can
+/// honour it when the LMS's `LMS.LaunchData` leaves it out.
+#[derive(Serialize)]
+struct Cmi5AuConfig {
+    /// The AU's id in `cmi5.xml` (the publisher id): the module's
+    /// `activity_id`.
+    au_id: String,
+    move_on: MoveOn,
+    /// Only when `cmi5.xml` gives one (the module decides pass/fail).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mastery_score: Option<f64>,
+    launch_method: &'static str,
 }
 
 #[derive(Serialize)]
@@ -556,6 +699,15 @@ pub(super) fn runtime_config<'a>(
         .zip(&unit.info)
         .map(|(r, info)| {
             let activity = activity_id(unit.course, &r.id);
+            let cmi5 = (target == Target::Cmi5).then(|| {
+                let (move_on, mastery_score) = au_rules(info);
+                Cmi5AuConfig {
+                    au_id: activity.clone(),
+                    move_on,
+                    mastery_score,
+                    launch_method: cmi5::LAUNCH_METHOD,
+                }
+            });
             match info {
                 ModuleInfo::Sco(m) => ModuleConfig {
                     id: &r.id,
@@ -582,6 +734,7 @@ pub(super) fn runtime_config<'a>(
                         })
                         .collect(),
                     url: None,
+                    cmi5,
                     activity_id: activity,
                 },
                 ModuleInfo::External(e) => ModuleConfig {
@@ -597,6 +750,7 @@ pub(super) fn runtime_config<'a>(
                     completion: None,
                     objectives: vec![],
                     url: Some(&e.url),
+                    cmi5,
                     activity_id: activity,
                 },
             }

@@ -14,8 +14,10 @@ pub struct PackageArgs {
     /// A course folder (with course.toml) or one module folder (with module.toml).
     pub source: PathBuf,
 
-    /// Package format; repeat or separate with commas. Default: both.
-    #[arg(long, value_enum, value_delimiter = ',', env = "KMH_TARGET", default_values_t = [Target::Scorm12, Target::Scorm2004])]
+    /// Package format; repeat or separate with commas. Default: all three
+    /// (one zip per format). cmi5 zips carry cmi5.xml and launch through
+    /// the LMS's own LRS.
+    #[arg(long, value_enum, value_delimiter = ',', env = "KMH_TARGET", default_values_t = Target::ALL)]
     pub target: Vec<Target>,
 
     /// Folder the zips are written to (created if missing).
@@ -192,12 +194,16 @@ pub fn run_package(args: &PackageArgs) -> Result<i32, PackageError> {
             1 => ", 1 link".to_string(),
             n => format!(", {n} links"),
         };
+        // Every module of a cmi5 package is an AU, links included.
+        let (units, unit, links) = match b.target {
+            Target::Cmi5 => (b.scos + b.links, "AU", String::new()),
+            _ => (b.scos, "SCO", links),
+        };
         println!(
-            "  {:<width$}  {:>10}  {} SCO{}{links}, {} files",
+            "  {:<width$}  {:>10}  {units} {unit}{}{links}, {} files",
             b.path.display().to_string(),
             human_size(b.size),
-            b.scos,
-            if b.scos == 1 { "" } else { "s" },
+            if units == 1 { "" } else { "s" },
             b.files,
         );
     }

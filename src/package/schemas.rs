@@ -1,5 +1,5 @@
 //! The SCORM control documents (XSDs and the DTDs they name) that every
-//! package carries at its root, embedded from `schemas/` (see
+//! SCORM package carries at its root, embedded from `schemas/` (see
 //! `schemas/README.md` for their sources and licences).
 
 use crate::package::build::Target;
@@ -48,6 +48,9 @@ pub fn control_documents(target: Target) -> &'static [(&'static str, &'static [u
     match target {
         Target::Scorm12 => SCORM12,
         Target::Scorm2004 => SCORM2004,
+        // cmi5 LMSs know the course structure schema by its namespace;
+        // the spec does not ask for it in the package.
+        Target::Cmi5 => &[],
     }
 }
 

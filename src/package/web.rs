@@ -78,6 +78,7 @@ pub fn load(dir: &Path) -> Result<WebCourse, PackageError> {
             version: c.version.clone(),
             language: lang.clone(),
             course: Some(c),
+            whole_course: true,
             modules: mods.iter().map(|(_, r)| r).collect(),
             info: mods.iter().map(|(i, _)| *i).collect(),
         };

@@ -174,43 +174,74 @@ fn xmllint(manifest: &Path, scorm2004: bool) {
     );
 }
 
-/// Extracts the manifest of each zip and validates it with xmllint.
+/// Validates a `cmi5.xml` against our copy of the cmi5 course structure XSD.
+#[track_caller]
+fn xmllint_cmi5(course_structure: &Path) {
+    let xsd = repo().join("schemas/cmi5/CourseStructure.xsd");
+    let out = Command::new("xmllint")
+        .args(["--noout", "--nonet", "--schema"])
+        .arg(&xsd)
+        .arg(course_structure)
+        .output()
+        .expect("xmllint runs");
+    assert!(
+        out.status.success(),
+        "{} does not validate against CourseStructure.xsd:\n{}",
+        course_structure.display(),
+        text(&out.stderr)
+    );
+}
+
+/// Extracts the manifest (SCORM) or course structure (cmi5) of each zip
+/// and validates it with xmllint.
 fn xmllint_zips(zips: &[PathBuf]) {
     if !xmllint_available() {
         return;
     }
     let tmp = tempfile::tempdir().expect("tmp");
     for z in zips {
+        let cmi5 = z.to_string_lossy().ends_with("-cmi5.zip");
+        let control = if cmi5 { "cmi5.xml" } else { "imsmanifest.xml" };
         let manifest = unzip(z)
             .into_iter()
-            .find(|(n, _)| n == "imsmanifest.xml")
-            .expect("manifest in zip")
+            .find(|(n, _)| n == control)
+            .unwrap_or_else(|| panic!("{control} in {}", z.display()))
             .1;
         let path = tmp.path().join(format!(
             "{}.xml",
             z.file_stem().expect("stem").to_string_lossy()
         ));
         std::fs::write(&path, manifest).expect("write");
-        xmllint(&path, z.to_string_lossy().contains("scorm2004"));
+        if cmi5 {
+            xmllint_cmi5(&path);
+        } else {
+            xmllint(&path, z.to_string_lossy().contains("scorm2004"));
+        }
     }
 }
 
 // ------------------------------------------------------------ packaging
 
 #[test]
-fn packages_a_course_for_both_targets_and_languages() {
+fn packages_a_course_for_every_target_and_language() {
     let out = tempfile::tempdir().expect("tmp");
     let zips = package(&demo_course(), out.path(), &[]);
     assert_eq!(
         names(&zips),
         [
+            "demo-course-en-cmi5.zip",
             "demo-course-en-scorm12.zip",
             "demo-course-en-scorm2004.zip",
+            "demo-course-fr-cmi5.zip",
             "demo-course-fr-scorm12.zip",
             "demo-course-fr-scorm2004.zip"
         ]
     );
     xmllint_zips(&zips);
+    let zips: Vec<PathBuf> = zips
+        .into_iter()
+        .filter(|z| !z.to_string_lossy().ends_with("-cmi5.zip"))
+        .collect();
 
     // Our own validator: no error and no warning, files included.
     let mut args = vec!["validate", "--strict", "--json"];
@@ -430,7 +461,13 @@ fn packages_one_module_or_one_zip_per_module() {
     let split = package(
         &demo_course(),
         &out.path().join("split"),
-        &["--per-module", "--lang", "en"],
+        &[
+            "--per-module",
+            "--lang",
+            "en",
+            "--target",
+            "scorm12,scorm2004",
+        ],
     );
     assert_eq!(
         names(&split),
@@ -450,6 +487,125 @@ fn packages_one_module_or_one_zip_per_module() {
             &["validate", "--strict", z.to_str().expect("utf-8")],
         ));
     }
+}
+
+/// The text of every `<url>` in a course structure.
+fn au_urls(xml: &str) -> Vec<String> {
+    xml.split("<url>")
+        .skip(1)
+        .map(|rest| rest.split("</url>").next().expect("</url>").to_string())
+        .collect()
+}
+
+/// cmi5: `cmi5.xml` at the root (one AU per module, the module's activity
+/// id, moveOn and masteryScore from its pass mark, a relative launch URL
+/// that is a file of the zip), the SCORM zip's content files, and a
+/// runtime config that says it is in a cmi5 package.
+#[test]
+fn packages_cmi5_with_a_course_structure_and_the_same_content() {
+    let out = tempfile::tempdir().expect("tmp");
+    let zips = package(
+        &demo_course(),
+        out.path(),
+        &["--target", "cmi5,scorm2004", "--lang", "fr"],
+    );
+    assert_eq!(
+        names(&zips),
+        ["demo-course-fr-cmi5.zip", "demo-course-fr-scorm2004.zip"]
+    );
+    xmllint_zips(&zips);
+    let cmi5: BTreeMap<String, Vec<u8>> = unzip(&zips[0]).into_iter().collect();
+    let scorm: BTreeMap<String, Vec<u8>> = unzip(&zips[1]).into_iter().collect();
+
+    // Same content files, byte for byte; at the root only the course
+    // structure and the runtime config (no manifest, no XSDs).
+    let content = |files: &BTreeMap<String, Vec<u8>>| {
+        files
+            .iter()
+            .filter(|(n, _)| n.contains('/'))
+            .map(|(n, b)| (n.clone(), b.clone()))
+            .collect::<BTreeMap<_, _>>()
+    };
+    assert!(content(&cmi5) == content(&scorm), "content files differ");
+    let root: Vec<&str> = cmi5
+        .keys()
+        .filter(|n| !n.contains('/'))
+        .map(String::as_str)
+        .collect();
+    assert_eq!(root, ["cmi5.xml", "kmh-runtime.json"]);
+
+    let xml = text(&cmi5["cmi5.xml"]);
+    assert!(xml.contains(
+        "<courseStructure xmlns=\"https://w3id.org/xapi/profiles/cmi5/v1/CourseStructure.xsd\">\n  <course id=\"urn:kmh:course:demo-course/course/fr\">\n    <title>\n      <langstring lang=\"fr\">"
+    ), "{xml}");
+    for au in [
+        // No pass mark (a pre-assessment): completing is enough.
+        "<au id=\"urn:kmh:course:demo-course/m00-pre\" moveOn=\"Completed\" launchMethod=\"AnyWindow\"",
+        // A lesson with a scored quiz and mastery_score 0.75.
+        "<au id=\"urn:kmh:course:demo-course/m01-basics\" moveOn=\"CompletedAndPassed\" masteryScore=\"0.75\" launchMethod=\"AnyWindow\"",
+        // An external activity: its link page tracks nothing.
+        "<au id=\"urn:kmh:course:demo-course/m02-elsewhere\" moveOn=\"NotApplicable\" launchMethod=\"AnyWindow\"",
+    ] {
+        assert!(xml.contains(au), "no {au} in\n{xml}");
+    }
+    assert!(!xml.contains("<block"), "the course has no sections");
+    let urls = au_urls(&xml);
+    assert_eq!(
+        urls,
+        [
+            "m00-pre/launch.html",
+            "m01-basics/launch.html",
+            "external/m02-elsewhere.html"
+        ]
+    );
+    for u in &urls {
+        assert!(cmi5.contains_key(u), "{u} is not in the zip");
+    }
+
+    let config: Value = serde_json::from_slice(&cmi5["kmh-runtime.json"]).expect("json");
+    assert_eq!(config["target"], "cmi5");
+    assert_eq!(
+        config["modules"][1]["cmi5"],
+        serde_json::json!({
+            "au_id": "urn:kmh:course:demo-course/m01-basics",
+            "move_on": "CompletedAndPassed",
+            "mastery_score": 0.75,
+            "launch_method": "AnyWindow"
+        })
+    );
+    assert_eq!(config["modules"][0]["cmi5"]["move_on"], "Completed");
+    assert!(config["modules"][0]["cmi5"].get("mastery_score").is_none());
+    assert_eq!(config["modules"][2]["cmi5"]["move_on"], "NotApplicable");
+    for m in config["modules"].as_array().expect("modules") {
+        assert_eq!(m["cmi5"]["au_id"], m["activity_id"]);
+    }
+    let scorm_config: Value = serde_json::from_slice(&scorm["kmh-runtime.json"]).expect("json");
+    assert!(
+        scorm_config["modules"][1].get("cmi5").is_none(),
+        "cmi5 keys only in cmi5 packages"
+    );
+    check_json_contracts(&zips);
+
+    // A module alone is a one-AU course of its own.
+    let single = package(
+        &demo_course().join("en/m01-basics"),
+        &out.path().join("one"),
+        &["--target", "cmi5"],
+    );
+    assert_eq!(names(&single), ["demo-course-m01-basics-en-cmi5.zip"]);
+    xmllint_zips(&single);
+    let xml = text(
+        &unzip(&single[0])
+            .into_iter()
+            .find(|(n, _)| n == "cmi5.xml")
+            .expect("cmi5.xml")
+            .1,
+    );
+    assert!(
+        xml.contains("<course id=\"urn:kmh:course:demo-course/m01-basics/course/en\">"),
+        "{xml}"
+    );
+    assert_eq!(au_urls(&xml), ["m01-basics/launch.html"]);
 }
 
 #[test]
@@ -1181,9 +1337,12 @@ fn packages_the_real_curriculum_when_complete() {
     }
     let out = tempfile::tempdir().expect("tmp");
     let zips = package(&course, out.path(), &[]);
-    assert_eq!(zips.len(), languages.len() * 2, "{:?}", names(&zips));
+    assert_eq!(zips.len(), languages.len() * 3, "{:?}", names(&zips));
     xmllint_zips(&zips);
-    for z in &zips {
+    for z in zips
+        .iter()
+        .filter(|z| !z.to_string_lossy().ends_with("-cmi5.zip"))
+    {
         ok(&kmh(
             &repo(),
             &["validate", "--strict", z.to_str().expect("utf-8")],
@@ -1338,8 +1497,8 @@ fn runtime_config_and_quiz_models_follow_their_json_schemas() {
     );
     assert_eq!(
         check_json_contracts(&zips),
-        8,
-        "two quizzes in each of four packages"
+        12,
+        "two quizzes in each of six packages"
     );
     // The checker itself must be able to fail.
     let runtime = schema("kmh-runtime.schema.json");

@@ -3,6 +3,7 @@
 //! SN §5). Both writers work from one [`Plan`]: what the package contains,
 //! independent of the target's XML.
 
+pub mod cmi5;
 pub mod scorm12;
 pub mod scorm2004;
 pub mod xml;
