@@ -34,6 +34,12 @@
  * If the LRS refuses the package's credential (401, or 403 also for reading
  * the module's own State), xAPI stops for the visit: no retries, the queue
  * stays in storage, SCORM tracking goes on as before.
+ *
+ * cmi5 launch: launch.html?endpoint=…&fetch=…&actor=…&registration=…
+ * &activityId=… (cmi5 §8.1, whatever the package's target) makes the module
+ * a cmi5 AU; see "cmi5" below for what the LMS gets. The hub's copy (the
+ * package's LRS of kmh-runtime.json) goes on as in a standalone launch, for
+ * the cmi5 actor and registration.
  */
 (function () {
   'use strict';
@@ -43,6 +49,13 @@
   var ACT = 'http://adlnet.gov/expapi/activities/';
   var EXT_COHORT = 'urn:kmh:ext:cohort', EXT_COUNTRY = 'urn:kmh:ext:country', EXT_TAG = 'urn:kmh:ext:tag';
   var BATCH = 25;
+  var CMI5_CATEGORY = 'https://w3id.org/xapi/cmi5/context/categories/cmi5';
+  var CMI5_MOVEON = 'https://w3id.org/xapi/cmi5/context/categories/moveon';
+  var CMI5_SESSION = 'https://w3id.org/xapi/cmi5/context/extensions/sessionid';
+  var CMI5_MASTERY = 'https://w3id.org/xapi/cmi5/context/extensions/masteryscore';
+  // The AU's own State document in the LMS's LRS (activityId + registration
+  // of the launch): bookmark, suspend data and what was already reported.
+  var CMI5_STATE = 'urn:kmh:state:cmi5';
 
   var STRINGS = {
     en: {
@@ -50,14 +63,20 @@
       attemptsLeft: 'Attempts left: {n}', noAttempts: 'No attempts left.',
       thanks: 'Thank you: your answers are recorded.', correct: 'Correct.',
       incorrect: 'Incorrect.', answerAll: 'Please answer every question.',
-      resumed: 'Welcome back: you are where you left off.', noLms: 'Your progress is not recorded (no learning platform found).'
+      resumed: 'Welcome back: you are where you left off.', noLms: 'Your progress is not recorded (no learning platform found).',
+      exit: 'Exit', left: 'You have left this module; you can close this window.',
+      lmsRefused: 'Your learning platform does not record your progress here ({why}).',
+      satisfied: 'This module is done for your learning platform.'
     },
     fr: {
       score: 'Note : {n} %', passed: 'Réussi', failed: 'Pas encore réussi',
       attemptsLeft: 'Tentatives restantes : {n}', noAttempts: 'Plus aucune tentative.',
       thanks: 'Merci : vos réponses sont enregistrées.', correct: 'Bonne réponse.',
       incorrect: 'Mauvaise réponse.', answerAll: 'Veuillez répondre à toutes les questions.',
-      resumed: 'Bon retour : vous reprenez là où vous vous étiez arrêté.', noLms: 'Votre progression n’est pas enregistrée (aucune plateforme de formation trouvée).'
+      resumed: 'Bon retour : vous reprenez là où vous vous étiez arrêté.', noLms: 'Votre progression n’est pas enregistrée (aucune plateforme de formation trouvée).',
+      exit: 'Quitter', left: 'Vous avez quitté ce module ; vous pouvez fermer cette fenêtre.',
+      lmsRefused: 'Votre plateforme de formation n’enregistre pas votre progression ici ({why}).',
+      satisfied: 'Ce module est validé pour votre plateforme de formation.'
     }
   };
   function strings(lang) { return (lang || '').toLowerCase().indexOf('fr') === 0 ? STRINGS.fr : STRINGS.en; }
@@ -87,6 +106,11 @@
     return p(h, 4) + ':' + p(m, 2) + ':' + p(s, 5);
   }
   function cmiTime(d) { return d.toTimeString().slice(0, 8); }
+  // Statement timestamps never repeat and never go back within a page:
+  // cmi5 orders a session's statements by timestamp (§9.3), and a
+  // `failed` and its `terminated` are often made in the same millisecond.
+  var lastStamp = 0;
+  function stamp() { lastStamp = Math.max(Date.now(), lastStamp + 1); return new Date(lastStamp).toISOString(); }
   function storage() { try { var k = '__kmh'; localStorage.setItem(k, k); localStorage.removeItem(k); return localStorage; } catch (e) { return null; } }
   function round4(x) { return Math.round(x * 10000) / 10000; }
   // Seeded PRNG (FNV-1a of the seed string, then mulberry32): a quiz with
@@ -168,13 +192,16 @@
 
   // Statements wait in localStorage (in order, with their ids) until the
   // LRS acknowledges them; a statement sent twice is a no-op for the LRS.
-  function Xapi(endpoint, auth, actor) {
+  // `ns` keeps the queues of a second LRS at the same endpoint apart (a
+  // cmi5 LMS's LRS may be the hub's too).
+  function Xapi(endpoint, auth, actor, ns) {
     this.endpoint = endpoint.replace(/\/?$/, '/');
     this.auth = auth;
     this.actor = actor;
     this.store = storage();
-    this.key = 'kmh-xapi-queue|' + this.endpoint;
-    this.stateKey = 'kmh-xapi-state|' + this.endpoint;
+    this.ns = ns ? ns + '|' : '';
+    this.key = 'kmh-xapi-queue|' + this.ns + this.endpoint;
+    this.stateKey = 'kmh-xapi-state|' + this.ns + this.endpoint;
     this.memory = [];
     this.memoryState = {};
     this.busy = false;
@@ -198,9 +225,27 @@
     if (type) h['Content-Type'] = type;
     return h;
   };
+  // A cmi5 session's statements go in a queue of their own: the LMS's
+  // token is valid for its session only, so a queue left by an earlier
+  // session can never be sent. Queues of other sessions older than a day
+  // are removed (a newer session may still be running in another tab).
+  Xapi.prototype.sessionQueue = function (session) {
+    var key = 'kmh-xapi-queue|' + this.ns + session + '|' + this.endpoint;
+    this.key = key;
+    var store = this.store, prefix = 'kmh-xapi-queue|' + this.ns, suffix = '|' + this.endpoint;
+    if (!store) return;
+    var old = Date.now() - 86400000;
+    for (var i = store.length - 1; i >= 0; i--) {
+      var k = store.key(i);
+      if (!k || k === key || k.indexOf(prefix) !== 0 || k.slice(-suffix.length) !== suffix) continue;
+      var q = this.load(k, []);
+      var newest = q.length ? Date.parse(q[q.length - 1].timestamp) : 0;
+      if (!(newest > old)) store.removeItem(k);
+    }
+  };
   Xapi.prototype.send = function (stmt) {
     stmt.id = uuid();
-    stmt.timestamp = new Date().toISOString();
+    stmt.timestamp = stamp();
     stmt.actor = this.actor;
     var q = this.load(this.key, []);
     q.push(stmt);
@@ -209,20 +254,27 @@
     return stmt;
   };
   Xapi.prototype.putState = function (activityId, stateId, registration, doc) {
-    var url = this.endpoint + 'activities/state?activityId=' + encodeURIComponent(activityId) +
-      '&agent=' + encodeURIComponent(JSON.stringify(this.actor)) + '&stateId=' + encodeURIComponent(stateId) +
-      (registration ? '&registration=' + encodeURIComponent(registration) : '');
+    var url = this.stateUrl(activityId, stateId, registration);
     var s = this.load(this.stateKey, {});
     s[url] = doc; // only the newest version of each document matters
     this.save(this.stateKey, s);
     this.flush();
   };
-  Xapi.prototype.stateUrl = function (activityId, stateId) {
+  Xapi.prototype.stateUrl = function (activityId, stateId, registration) {
     return this.endpoint + 'activities/state?activityId=' + encodeURIComponent(activityId) +
-      '&agent=' + encodeURIComponent(JSON.stringify(this.actor)) + '&stateId=' + encodeURIComponent(stateId);
+      '&agent=' + encodeURIComponent(JSON.stringify(this.actor)) + '&stateId=' + encodeURIComponent(stateId) +
+      (registration ? '&registration=' + encodeURIComponent(registration) : '');
   };
-  Xapi.prototype.getState = function (activityId, stateId) {
-    var url = this.stateUrl(activityId, stateId);
+  // A JSON document, null if there is none (404); rejects on anything else.
+  Xapi.prototype.getJson = function (url) {
+    return fetch(url, { headers: this.headers() }).then(function (r) {
+      if (r.status === 404) return null;
+      if (!r.ok) throw new Error('HTTP ' + r.status + ' for ' + url.split('?')[0]);
+      return r.json();
+    });
+  };
+  Xapi.prototype.getState = function (activityId, stateId, registration) {
+    var url = this.stateUrl(activityId, stateId, registration);
     // A version still waiting to be sent is newer than the LRS's.
     var pending = this.load(this.stateKey, {})[url];
     if (pending) return Promise.resolve(pending);
@@ -322,6 +374,87 @@
   };
   Xapi.prototype.pending = function () { return this.load(this.key, []).length + Object.keys(this.load(this.stateKey, {})).length; };
 
+  // Sends what waits in these queues, for at most `ms` (the learner is
+  // leaving through the exit button and the page goes next).
+  function drain(xapis, ms) {
+    var deadline = Date.now() + ms;
+    return new Promise(function (resolve) {
+      (function tick() {
+        var left = xapis.filter(function (x) { return x && !x.refused && x.pending() > 0; });
+        if (!left.length || Date.now() > deadline) return resolve();
+        left.forEach(function (x) { x.flush(); });
+        setTimeout(tick, 100);
+      })();
+    });
+  }
+
+  // ------------------------------------------------------------ cmi5
+
+  // The cmi5 launch parameters (§8.1), or null when the launch is not cmi5.
+  function cmi5Launch(params) {
+    var names = ['endpoint', 'fetch', 'actor', 'registration', 'activityId'];
+    if (!names.every(function (n) { return params.get(n); })) return null;
+    var actor;
+    try { actor = JSON.parse(params.get('actor')); } catch (e) { actor = null; }
+    // §9.2: an Agent with an account; anything else cannot be the learner.
+    if (!actor || typeof actor !== 'object' || !actor.account || !actor.account.name || !actor.account.homePage) actor = null;
+    return {
+      endpoint: params.get('endpoint'), fetch: params.get('fetch'), actor: actor,
+      registration: params.get('registration'), activityId: params.get('activityId')
+    };
+  }
+
+  // One POST to the fetch URL (§8.2): the token, or an error naming what
+  // the LMS said (its error form is {"error-code", "error-text"}).
+  function fetchAuthToken(url) {
+    return fetch(url, { method: 'POST', cache: 'no-store' }).then(function (r) {
+      if (!r.ok) throw new Error('the fetch URL answered HTTP ' + r.status);
+      return r.json();
+    }).then(function (body) {
+      if (body && typeof body['auth-token'] === 'string' && body['auth-token']) return body['auth-token'];
+      if (body && body['error-code'] !== undefined) {
+        throw new Error('the fetch URL answered error ' + body['error-code'] + (body['error-text'] ? ': ' + body['error-text'] : ''));
+      }
+      throw new Error('the fetch URL answered no auth-token');
+    });
+  }
+
+  // The first of the learner's languages (cmi5LearnerPreferences, §11.1)
+  // that the runtime speaks, or null.
+  function preferredLanguage(pref) {
+    var tags = typeof pref === 'string' ? pref.split(',') : [];
+    for (var i = 0; i < tags.length; i++) {
+      var m = /^\s*(en|fr)(-|\s*$)/i.exec(tags[i]);
+      if (m) return m[1].toLowerCase();
+    }
+    return null;
+  }
+
+  // Adds an activity to a contextActivities list of a statement's context
+  // unless it is there: what the LMS's contextTemplate holds stays as it is.
+  function addContextActivity(context, list, id) {
+    var acts = context.contextActivities = context.contextActivities || {};
+    var l = acts[list];
+    if (l && !Array.isArray(l)) l = [l]; // xAPI allows a single object
+    l = l || [];
+    if (!l.some(function (a) { return a && a.id === id; })) l.push({ objectType: 'Activity', id: id });
+    acts[list] = l;
+  }
+
+  // moveOn (§13.1.4) met by what was reported in this registration.
+  function moveOnMet(moveOn, flags) {
+    if (moveOn === 'Passed') return !!flags.passed;
+    if (moveOn === 'Completed') return !!flags.completed;
+    if (moveOn === 'CompletedAndPassed') return !!(flags.completed && flags.passed);
+    if (moveOn === 'CompletedOrPassed') return !!(flags.completed || flags.passed);
+    return false;
+  }
+
+  // A URL the exit may go to: http(s) only (the LMS's returnURL is data).
+  function safeUrl(u) {
+    try { var url = new URL(u, location.href); return /^https?:$/.test(url.protocol) ? url.href : null; } catch (e) { return null; }
+  }
+
   // ------------------------------------------------------------ quizzes
 
   // Evaluates one question of the model against the form in `form`.
@@ -410,15 +543,17 @@
     return null;
   }
 
-  // The cohort and country the statements carry: the launch URL's, else
-  // the package's. Country codes are ISO 3166-1 alpha-2; anything else is
-  // left out rather than sent.
-  function learnerContext(params, built) {
-    function clean(v) { v = (v || '').trim(); return v && v.length <= 100 && !/[\u0000-\u001f\u007f]/.test(v) ? v : null; }
-    var cohort = clean(params.get('cohort')) || clean(built.cohort);
+  // The cohort and country the statements carry: the cmi5 LMS's (its
+  // contextTemplate's extensions: the LMS knows the learner's enrolment),
+  // else the launch URL's, else the package's. Country codes are ISO
+  // 3166-1 alpha-2; anything else is left out rather than sent.
+  function learnerContext(params, built, lms) {
+    lms = lms || {};
+    function clean(v) { v = typeof v === 'string' ? v.trim() : ''; return v && v.length <= 100 && !/[\u0000-\u001f\u007f]/.test(v) ? v : null; }
+    var cohort = clean(lms[EXT_COHORT]) || clean(params.get('cohort')) || clean(built.cohort);
     var country = null;
-    [params.get('country'), built.country].some(function (c) {
-      c = (c || '').trim();
+    [lms[EXT_COUNTRY], params.get('country'), built.country].some(function (c) {
+      c = typeof c === 'string' ? c.trim() : '';
       if (/^[A-Za-z]{2}$/.test(c)) { country = c.toUpperCase(); return true; }
       if (c && window.console) console.warn('kmh: country ' + JSON.stringify(c) + ' is not an ISO 3166-1 alpha-2 code; ignored');
       return false;
@@ -441,6 +576,7 @@
     this.finished = false;
     this.scorm = null;
     this.xapi = null;
+    this.cmi5 = null; // a cmi5 launch: its parameters, LMS.LaunchData and LMS queue
     this.data = { v: 1, seen: [], quiz: {} };
     this.status = { completed: false, success: null, scaled: null, raw: null, max: null };
     this.reported = {};
@@ -465,6 +601,8 @@
     if (this.detached) return;
 
     var params = new URLSearchParams(location.search);
+    var cmi5 = cmi5Launch(params);
+    if (cmi5) return this.connectCmi5(config, params, cmi5);
     this.learnerContext = learnerContext(params, config.context || {});
     var entryResume = false, location0 = '', suspend = '', learner = null, homePage = null;
     if (params.get('endpoint') && params.get('auth') && params.get('actor')) {
@@ -508,11 +646,8 @@
     this.data.seen = this.data.seen || [];
     this.data.quiz = this.data.quiz || {};
 
-    var lrs = config.lrs;
-    if (!this.xapi && lrs && lrs.endpoint && lrs.key && lrs.secret && learner && learner.id) {
-      this.xapi = new Xapi(lrs.endpoint, 'Basic ' + btoa(lrs.key + ':' + lrs.secret), {
-        objectType: 'Agent', name: learner.name || undefined, account: { homePage: homePage, name: learner.id }
-      });
+    if (!this.xapi && learner && learner.id) {
+      this.hub({ objectType: 'Agent', name: learner.name || undefined, account: { homePage: homePage, name: learner.id } });
     }
     if (this.xapi) {
       this.xapi.probeUrl = this.xapi.stateUrl(this.module.activity_id, 'urn:kmh:state:bookmark');
@@ -534,6 +669,175 @@
     });
   };
 
+  // The hub's copy: the package's LRS of kmh-runtime.json, if it has one.
+  Player.prototype.hub = function (actor) {
+    var lrs = this.config.lrs;
+    if (!lrs || !lrs.endpoint || !lrs.key || !lrs.secret) return;
+    this.xapi = new Xapi(lrs.endpoint, 'Basic ' + btoa(lrs.key + ':' + lrs.secret), actor);
+  };
+
+  // cmi5 launch (§8): one POST to the fetch URL for the LMS's token, then
+  // LMS.LaunchData (§10), the learner's preferences (§11) and this AU's own
+  // State (bookmark and suspend data: the learner resumes where they left
+  // off, on any device). The LMS gets, with its contextTemplate merged in:
+  // - cmi5 defined statements about the launch's activityId: `initialized`
+  //   first; in Normal mode `completed` once per registration when the
+  //   module's completion rule is met, `passed` once per registration when
+  //   the module's score reaches the mastery score (LMS.LaunchData's, else
+  //   the module's), `failed` at the end of a session in which the learner
+  //   was judged and did not pass (not sooner: one of passed/failed per
+  //   session, so a learner may still pass after a failed attempt, and
+  //   never after a passed); `terminated` last. No passed/failed without a
+  //   mastery score and a scored quiz. Browse and Review modes send only
+  //   `initialized` and `terminated` and leave the AU's State as it was.
+  // - cmi5 allowed statements: the `answered` of each question (the item
+  //   data a SCORM LMS gets as interactions), in Normal mode only (Browse
+  //   and Review are "without judgement"), with the AU as their parent.
+  //   Page views and quiz scores stay with the hub: the LMS reports by AU.
+  // moveOn is the LMS's rule (the AU reports completed/passed whatever it
+  // is, §9.3.3-4); the runtime tells the learner when it is met.
+  // launchParameters are not used: kmh modules define none.
+  // A launch the LMS refuses (fetch error, no LaunchData or session id)
+  // shows the learner why and sends nothing to the LMS; the hub still
+  // gets its statements.
+  Player.prototype.connectCmi5 = function (config, params, launch) {
+    var self = this;
+    var c = this.cmi5 = { launch: launch, lms: null, mode: 'Normal', mastery: null, moveOn: null, returnURL: null, flags: {}, sent: {}, ended: false };
+    this.registration = launch.registration;
+    this.data.reg = launch.registration;
+    var ext = {}, location0 = '', resumed = false;
+    if (launch.actor) this.hub(launch.actor);
+    var ready = !launch.actor ? Promise.reject(new Error('the launch\'s actor is not an Agent with an account'))
+      : fetchAuthToken(launch.fetch).then(function (token) {
+        var lms = new Xapi(launch.endpoint, 'Basic ' + token, launch.actor, 'cmi5');
+        var launchData = lms.stateUrl(launch.activityId, 'LMS.LaunchData', launch.registration);
+        var prefs = lms.endpoint + 'agents/profile?agent=' + encodeURIComponent(JSON.stringify(launch.actor)) + '&profileId=cmi5LearnerPreferences';
+        lms.probeUrl = launchData;
+        return Promise.all([
+          lms.getJson(launchData),
+          // An LMS may refuse the preferences (403): not an error (§11).
+          lms.getJson(prefs).catch(function () { return null; }),
+          lms.getState(launch.activityId, CMI5_STATE, launch.registration)
+        ]).then(function (docs) { return self.launched(lms, docs[0], docs[1], docs[2]); });
+      });
+    return ready.then(function (state) {
+      ext = c.template.extensions || {};
+      if (state && state.suspend_data) {
+        try { var d = JSON.parse(state.suspend_data); if (d && d.v === 1) { d.reg = self.registration; self.data = d; } } catch (e) { /* not ours */ }
+      }
+      if (state && typeof state.location === 'string' && state.location) { location0 = state.location; resumed = true; }
+      c.flags = { completed: !!(state && state.completed), passed: !!(state && state.passed) };
+      self.status.completed = c.flags.completed;
+    }, function (e) {
+      if (window.console) console.warn('kmh: cmi5 launch refused: ' + e.message + '; nothing is sent to the LMS');
+      c.lms = null;
+      c.refused = e.message;
+    }).then(function () {
+      self.data.seen = self.data.seen || [];
+      self.data.quiz = self.data.quiz || {};
+      self.learnerContext = learnerContext(params, config.context || {}, ext);
+      if (self.xapi) {
+        self.xapi.probeUrl = self.xapi.stateUrl(self.module.activity_id, 'urn:kmh:state:bookmark');
+        self.xapi.flush();
+      }
+      self.resumed = resumed;
+      self.lmsSend('initialized');
+      self.xapiSend(resumed ? 'resumed' : 'initialized', self.moduleActivity(), null, { parent: 'course' });
+      self.show(location0);
+    });
+  };
+
+  // LMS.LaunchData and the preferences are in: the LMS's rules for this
+  // session. Resolves with the AU's own State document (or null).
+  Player.prototype.launched = function (lms, data, prefs, state) {
+    var c = this.cmi5;
+    if (!data || typeof data.contextTemplate !== 'object' || !data.contextTemplate) throw new Error('no LMS.LaunchData with a contextTemplate');
+    var session = data.contextTemplate.extensions && data.contextTemplate.extensions[CMI5_SESSION];
+    if (!session) throw new Error('the contextTemplate has no session id');
+    lms.sessionQueue(String(session));
+    c.lms = lms;
+    c.template = data.contextTemplate;
+    // Anything but Normal records no satisfaction: an unknown mode is
+    // treated as Browse rather than judging the learner by mistake.
+    c.mode = data.launchMode;
+    if (['Normal', 'Browse', 'Review'].indexOf(c.mode) < 0 && window.console) console.warn('kmh: launchMode ' + JSON.stringify(c.mode) + ' is not Normal, Browse or Review; nothing is judged');
+    var m = data.masteryScore;
+    if (typeof m === 'number' && m >= 0 && m <= 1) c.mastery = m;
+    else if (m !== undefined && m !== null && window.console) console.warn('kmh: masteryScore ' + JSON.stringify(m) + ' is not a decimal in 0..1; the module\'s is used');
+    c.moveOn = typeof data.moveOn === 'string' ? data.moveOn : null;
+    c.returnURL = typeof data.returnURL === 'string' && data.returnURL ? safeUrl(data.returnURL) : null;
+    var lang = preferredLanguage(prefs && prefs.languagePreference);
+    if (lang) this.t = STRINGS[lang];
+    lms.flush();
+    return state;
+  };
+
+  // The mastery score the module is judged by: the LMS's, else the module's.
+  Player.prototype.mastery = function () {
+    var c = this.cmi5;
+    return c && c.mastery !== null ? c.mastery : this.module.mastery_score;
+  };
+
+  // A statement to the cmi5 LMS (see connectCmi5): `kind` is 'defined'
+  // (the default), 'moveon' (defined, with a result that counts for
+  // moveOn), or 'allowed' (any verb and object, no cmi5 category). The
+  // contextTemplate is the context's start and nothing of it is changed.
+  Player.prototype.lmsSend = function (verb, result, kind, object) {
+    var c = this.cmi5;
+    if (!c || !c.lms || c.ended) return null;
+    kind = kind || 'defined';
+    var context = JSON.parse(JSON.stringify(c.template));
+    if (!context.registration) context.registration = this.registration;
+    if (!context.language) context.language = this.lang;
+    if (kind === 'allowed') addContextActivity(context, 'parent', c.launch.activityId);
+    else addContextActivity(context, 'category', CMI5_CATEGORY);
+    if (kind === 'moveon') addContextActivity(context, 'category', CMI5_MOVEON);
+    if ((verb === 'passed' || verb === 'failed') && c.mastery !== null) {
+      context.extensions = context.extensions || {};
+      if (!(CMI5_MASTERY in context.extensions)) context.extensions[CMI5_MASTERY] = c.mastery;
+    }
+    var stmt = {
+      verb: { id: VERB + verb, display: { 'en-US': verb } },
+      object: object || { objectType: 'Activity', id: c.launch.activityId },
+      context: context
+    };
+    if (result) {
+      var r = {};
+      Object.keys(result).forEach(function (k) { if (result[k] !== undefined) r[k] = result[k]; });
+      stmt.result = r;
+    }
+    if (verb === 'terminated') c.ended = true;
+    return c.lms.send(stmt);
+  };
+
+  // A cmi5 score: raw/min/max only when they are integers (§9.5.1).
+  function cmi5Score(scaled, raw, max) {
+    var score = { scaled: scaled };
+    if (Number.isInteger(raw) && Number.isInteger(max)) { score.raw = raw; score.min = 0; score.max = max; }
+    return score;
+  }
+
+  // What update() found, told to the cmi5 LMS (Normal mode only), and the
+  // AU's own State (bookmark, suspend data, what was reported).
+  Player.prototype.lmsUpdate = function (completed, success) {
+    var c = this.cmi5, st = this.status, d = this.data;
+    if (!c || !c.lms || c.ended || c.mode !== 'Normal') return;
+    var duration = isoDuration(Date.now() - this.started);
+    if (completed && !c.flags.completed) {
+      c.flags.completed = true;
+      this.lmsSend('completed', { completion: true, duration: duration }, 'moveon');
+    }
+    if (success === true && !c.flags.passed && !c.sent.judged) {
+      c.flags.passed = true;
+      c.sent.judged = true;
+      this.lmsSend('passed', { score: cmi5Score(st.scaled, st.raw, st.max), success: true, duration: duration }, 'moveon');
+    }
+    c.lms.putState(c.launch.activityId, CMI5_STATE, this.registration, {
+      location: d.loc || '', suspend_data: JSON.stringify(d), completed: c.flags.completed, passed: c.flags.passed
+    });
+    if (!c.sent.satisfied && moveOnMet(c.moveOn, c.flags)) { c.sent.satisfied = true; this.notice(this.t.satisfied); }
+  };
+
   Player.prototype.show = function (bookmark) {
     var self = this;
     var frame = this.doc.getElementById('kmh-frame');
@@ -543,9 +847,50 @@
     frame.addEventListener('load', function () { self.attach(frame.contentWindow); });
     frame.src = target;
     var events = ['pagehide', 'beforeunload', 'unload'];
-    events.forEach(function (e) { window.addEventListener(e, function () { self.finish(); }); });
-    if (!this.scorm && !this.xapi) this.notice(this.t.noLms);
+    events.forEach(function (e) { window.addEventListener(e, function () { self.leave(); }); });
+    var c = this.cmi5;
+    if (c) this.exitButton();
+    if (c && c.refused) this.notice(this.t.lmsRefused.replace('{why}', c.refused));
+    else if (!this.scorm && !this.xapi && !(c && c.lms)) this.notice(this.t.noLms);
     else if (this.resumed && target !== start) this.notice(this.t.resumed);
+  };
+
+  // The page goes away: finish, and hand what still waits to the browser
+  // (it stays queued, so a later visit re-sends it, a no-op if it arrived).
+  Player.prototype.leave = function () {
+    this.finish();
+    if (this.handedOver) return;
+    this.handedOver = true;
+    if (this.xapi) this.xapi.flush(true);
+    if (this.cmi5 && this.cmi5.lms) this.cmi5.lms.flush(true);
+  };
+
+  // cmi5 launches have an exit (§10.2.6): terminated, then the LMS's
+  // returnURL once the statements are sent (at most 5 s), or a last word.
+  Player.prototype.exitButton = function () {
+    var self = this;
+    var b = this.doc.createElement('button');
+    b.type = 'button';
+    b.className = 'kmh-exit';
+    b.textContent = this.t.exit;
+    b.addEventListener('click', function () { b.disabled = true; self.exit(); });
+    this.body.insertBefore(b, this.body.firstChild);
+  };
+  Player.prototype.exit = function () {
+    var self = this;
+    this.finish();
+    var back = this.cmi5 && this.cmi5.returnURL;
+    return drain([this.xapi, this.cmi5 && this.cmi5.lms], 5000).then(function () {
+      if (back) { location.assign(back); return; }
+      var main = self.doc.getElementById('main');
+      var p = self.doc.createElement('p');
+      p.className = 'kmh-left';
+      p.setAttribute('role', 'status');
+      p.textContent = self.t.left;
+      if (main) main.replaceChildren(p);
+      var b = self.doc.querySelector('.kmh-exit');
+      if (b) b.remove();
+    });
   };
 
   Player.prototype.notice = function (text) {
@@ -618,6 +963,11 @@
       if (left() !== Infinity && qs.n > 0) parts.push(left() > 0 && !(last && last.passed) ? t.attemptsLeft.replace('{n}', left()) : (left() > 0 ? '' : t.noAttempts));
       result.textContent = parts.filter(Boolean).join(' · ');
     }
+    // The LMS's masteryScore replaces the module's as a quiz's pass mark
+    // when the quiz has none of its own, so the learner sees the verdict
+    // the LMS gets.
+    var mastery = this.mastery();
+    if (model.scored && model.pass === this.module.mastery_score && mastery !== undefined && mastery !== null) model.pass = mastery;
     if (model.shuffle) {
       // Same order for the same attempt; values (choice ids) are unchanged,
       // so scoring and the reported responses do not depend on it.
@@ -697,12 +1047,15 @@
         s.set(p + 'latency', v ? isoDuration(r.latency) : cmiTimespan(r.latency));
         if (v) s.set(p + 'description', q.prompt.slice(0, 250));
       }
-      self.xapiSend('answered', self.interactionActivity(rel, q), {
+      var answer = {
         response: r.xapi,
         success: r.correct === null ? undefined : r.correct,
         duration: isoDuration(r.latency)
-      }, { parent: quizActivity });
+      };
+      self.xapiSend('answered', self.interactionActivity(rel, q), answer, { parent: quizActivity });
+      if (self.cmi5 && self.cmi5.mode === 'Normal') self.lmsSend('answered', answer, 'allowed', self.interactionActivity(rel, q));
     });
+    if (model.scored && this.cmi5) this.cmi5.sent.attempted = true;
     if (model.scored && qs.last.scaled !== null) {
       this.xapiSend('scored', quizActivity, {
         score: { raw: qs.last.raw, min: 0, max: qs.last.max, scaled: qs.last.scaled },
@@ -730,7 +1083,7 @@
       var raw = 0, max = 0;
       Object.keys(a).forEach(function (k) { if (k.indexOf('max-') === 0) max += a[k]; else raw += a[k]; });
       var scaled = max ? round4(raw / max) : 0;
-      var mastery = self.module.mastery_score;
+      var mastery = self.mastery();
       var passed = mastery === undefined || mastery === null ? null : scaled >= mastery - 1e-9;
       var p = 'cmi.objectives.' + i + '.';
       s.set(p + 'id', o.id);
@@ -764,7 +1117,8 @@
       raw += qs.best.raw; max += qs.best.max;
     });
     var scaled = all && max > 0 ? round4(raw / max) : null;
-    var success = scaled !== null && m.mastery_score !== undefined && m.mastery_score !== null ? scaled >= m.mastery_score - 1e-9 : null;
+    var mastery = this.mastery();
+    var success = scaled !== null && mastery !== undefined && mastery !== null ? scaled >= mastery - 1e-9 : null;
     void exhausted;
     var s = this.scorm;
     if (completed && !st.completed) { st.completed = true; this.xapiSend('completed', this.moduleActivity(), { completion: true }, { parent: 'course' }); }
@@ -812,6 +1166,7 @@
         score: st.scaled === null ? null : { scaled: st.scaled, raw: st.raw, min: 0, max: st.max }
       });
     }
+    this.lmsUpdate(completed, success);
     void self;
   };
 
@@ -836,8 +1191,15 @@
       s.commit();
       s.finish();
     }
+    var c = this.cmi5;
+    if (c && c.lms && !c.ended) {
+      if (c.mode === 'Normal' && c.sent.attempted && !c.sent.judged && !c.flags.passed && st.success === false) {
+        c.sent.judged = true;
+        this.lmsSend('failed', { score: cmi5Score(st.scaled, st.raw, st.max), success: false, duration: isoDuration(ms) }, 'moveon');
+      }
+      this.lmsSend('terminated', { duration: isoDuration(ms) });
+    }
     this.xapiSend(done ? 'terminated' : 'suspended', this.moduleActivity(), { duration: isoDuration(ms) }, { parent: 'course' });
-    if (this.xapi) this.xapi.flush(true);
   };
 
   // ------------------------------------------------------------ statements

@@ -1,6 +1,7 @@
 //! The content runtime in a real browser: runs the Node tests in
 //! `tests/browser/` (headless Chromium through playwright-core, a test LMS
-//! built on scorm-again, `kmh serve` as the LRS) and asserts they pass.
+//! built on scorm-again, a test cmi5 LMS with its own `kmh serve` as its
+//! LRS, `kmh serve` as the hub's LRS) and asserts they pass.
 //! `.ci/install-test-deps` installs Chromium and the npm packages.
 
 use std::path::PathBuf;

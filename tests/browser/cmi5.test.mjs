@@ -1,0 +1,325 @@
+// cmi5: a module launched by a test LMS with cmi5 launch parameters. One
+// `kmh serve` plays the LMS's LRS (the LMS writes LMS.LaunchData and the
+// learner's preferences there), another the hub (the package's LRS); a tiny
+// server on 127.0.0.1 plays the rest of the LMS: the one-time fetch URL
+// (a fresh Basic credential of the LMS's LRS per launch, the cmi5 error
+// form after that) and the returnURL page.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import {
+  tmpdir, freePort, startLrs, startStatic, startBrowser, statements, adminCredential, buildPackage, kmh,
+} from './helpers.mjs';
+
+const CMI5 = 'https://w3id.org/xapi/cmi5/context/categories/cmi5';
+const MOVEON = 'https://w3id.org/xapi/cmi5/context/categories/moveon';
+const SESSION = 'https://w3id.org/xapi/cmi5/context/extensions/sessionid';
+const MASTERY = 'https://w3id.org/xapi/cmi5/context/extensions/masteryscore';
+const COHORT = 'urn:kmh:ext:cohort';
+const COUNTRY = 'urn:kmh:ext:country';
+const MODULE = 'urn:kmh:course:demo-course/m01-basics'; // the AU's publisher id
+const ACTOR = { objectType: 'Agent', name: 'Awa', account: { homePage: 'https://lms.example.org', name: 'learner-77' } };
+
+let browser;
+before(async () => { browser = await startBrowser(); });
+after(async () => { await browser?.stop(); });
+
+async function waitFor(fn, what, ms = 15000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+function basic(c) { return 'Basic ' + Buffer.from(`${c.key}:${c.secret}`).toString('base64'); }
+
+/** The LMS around its LRS: fetch URLs, the returnURL page, LMS.LaunchData. */
+async function startLms(lrs, data) {
+  const admin = await adminCredential(data);
+  const tokens = new Map(); // fetch id -> { token, posts }
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, 'http://x');
+    const cors = { 'Access-Control-Allow-Origin': '*', 'Cache-Control': 'no-store' };
+    const grant = tokens.get(url.searchParams.get('k'));
+    if (url.pathname === '/fetch' && req.method === 'POST' && grant) {
+      grant.posts += 1;
+      const body = grant.posts === 1 ? { 'auth-token': grant.token }
+        : { 'error-code': '1', 'error-text': 'The authorization token has already been returned.' };
+      res.writeHead(200, { ...cors, 'Content-Type': 'application/json' });
+      return res.end(JSON.stringify(body));
+    }
+    if (url.pathname === '/return.html') {
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+      return res.end('<!DOCTYPE html><title>Back in the LMS</title><p>Back in the LMS</p>');
+    }
+    res.writeHead(404, cors);
+    res.end();
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${server.address().port}`;
+  const headers = { Authorization: basic(admin), 'X-Experience-API-Version': '1.0.3', 'Content-Type': 'application/json' };
+  const lms = {
+    admin, tokens, base,
+    async put(pathAndQuery, doc, extra = {}) {
+      const r = await fetch(`${lrs.url}${pathAndQuery}`, { method: 'PUT', headers: { ...headers, ...extra }, body: JSON.stringify(doc) });
+      assert.equal(r.status, 204, `PUT ${pathAndQuery}: ${await r.text()}`);
+    },
+    async get(pathAndQuery) {
+      const r = await fetch(`${lrs.url}${pathAndQuery}`, { headers });
+      return r.status === 200 ? r.json() : r.status;
+    },
+    /**
+     * What an LMS does before a launch (cmi5 §10): a session, a one-time
+     * fetch URL for a fresh credential of its LRS, LMS.LaunchData. Returns
+     * the launch query string and the session id.
+     */
+    async launch({ registration, activityId, launchMode = 'Normal', masteryScore = 0.9, returnURL = `${base}/return.html`, fetchId }) {
+      const session = crypto.randomUUID();
+      const id = fetchId ?? crypto.randomUUID();
+      if (!tokens.has(id)) {
+        const out = JSON.parse(kmh(['creds', 'add', '--data', data, '--json', '--label', `cmi5 session ${session}`,
+          '--scope', 'statements/write', '--scope', 'state', '--scope', 'profile']));
+        const cred = { key: out.key ?? out.info?.key, secret: out.secret };
+        tokens.set(id, { token: Buffer.from(`${cred.key}:${cred.secret}`).toString('base64'), posts: 0 });
+      }
+      const launchData = {
+        contextTemplate: {
+          contextActivities: { grouping: [{ objectType: 'Activity', id: MODULE }] },
+          extensions: { [SESSION]: session, [COHORT]: '2026-GN1', [COUNTRY]: 'GN' },
+        },
+        launchMode, moveOn: 'CompletedAndPassed', masteryScore, returnURL,
+      };
+      if (returnURL === null) delete launchData.returnURL;
+      await this.put(`activities/state?${new URLSearchParams({
+        activityId, agent: JSON.stringify(ACTOR), registration, stateId: 'LMS.LaunchData',
+      })}`, launchData);
+      const query = new URLSearchParams({
+        endpoint: lrs.url, fetch: `${base}/fetch?k=${id}`, actor: JSON.stringify(ACTOR), registration, activityId,
+      });
+      return { query, session, fetchId: id };
+    },
+    async statements(registration) {
+      return (await statements(lrs.url, admin)).filter((s) => s.context?.registration === registration);
+    },
+    stop: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }),
+  };
+  return lms;
+}
+
+async function setup() {
+  const hubData = tmpdir('kmh-hub-');
+  const lmsData = tmpdir('kmh-lms-');
+  const hub = await startLrs(await freePort(), hubData);
+  const lrs = await startLrs(await freePort(), lmsData);
+  const hubAdmin = await adminCredential(hubData);
+  const lms = await startLms(lrs, lmsData);
+  // The learner reads French first: the runtime's words follow (§11).
+  await lms.put(`agents/profile?${new URLSearchParams({ agent: JSON.stringify(ACTOR), profileId: 'cmi5LearnerPreferences' })}`,
+    { languagePreference: 'fr-CA,en-US', audioPreference: 'on' }, { 'If-None-Match': '*' });
+  const pkg = buildPackage(hub.url, hubData, 'scorm2004');
+  const web = await startStatic(pkg.dir);
+  const page = await browser.context.newPage();
+  return {
+    hub, hubAdmin, lms, lrs, pkg, web, page,
+    frame: () => page.frameLocator('#kmh-frame'),
+    at: (file) => waitFor(() => (page.frame({ name: 'kmh-content' })?.url() ?? '').endsWith(file), file),
+    // The frame shows the page before the player has bookmarked it.
+    player: (file) => waitFor(() => page.evaluate(() => window.kmhPlayer?.data?.loc).catch(() => null)
+      .then((loc) => loc === file), `the player at ${file}`),
+    async teardown() {
+      await page.close();
+      await web.stop();
+      await lms.stop();
+      await lrs.stop();
+      await hub.stop();
+      for (const d of [hubData, lmsData, pkg.out]) fs.rmSync(d, { recursive: true, force: true });
+    },
+  };
+}
+
+async function toQuiz(t, from = 'm01-basics/index.html') {
+  const steps = ['m01-basics/index.html', 'pages/01-welcome.html', 'pages/02-charts.html', 'quiz/check.html'];
+  await t.at(from);
+  for (const next of steps.slice(steps.findIndex((s) => from.endsWith(s)) + 1)) {
+    await t.frame().locator('a.kmh-next').click();
+    await t.at(next);
+  }
+}
+
+async function answer(t, { defineRight }) {
+  const f = t.frame();
+  await f.locator(defineRight ? '#q-define-c2' : '#q-define-c1').check();
+  await f.locator('#q-levels-c1').check();
+  await f.locator('#q-levels-c2').check();
+  await f.locator('#q-continuous-false').check();
+  await f.locator('#q-pairs-p1').selectOption('What is measured along the bottom');
+  await f.locator('#q-pairs-p2').selectOption('What is measured up the side');
+  await f.locator('#q-smart-answer').fill('Measurable');
+  await f.locator('form.kmh-quiz button[type=submit]').click();
+}
+
+const verb = (s) => s.verb.id.split('/').pop();
+const categories = (s) => (s.context.contextActivities?.category ?? []).map((a) => a.id);
+const byTime = (list) => [...list].sort((a, b) => a.timestamp.localeCompare(b.timestamp));
+
+/** The cmi5 rules every statement of one AU session must keep. */
+function assertSession(list, { session, activityId }) {
+  const mine = byTime(list.filter((s) => s.context.extensions?.[SESSION] === session));
+  assert.ok(mine.length >= 2, `the session has statements: ${mine.map(verb)}`);
+  assert.equal(verb(mine[0]), 'initialized', 'initialized first');
+  assert.equal(verb(mine[mine.length - 1]), 'terminated', 'terminated last');
+  assert.equal(new Set(mine.map((s) => s.timestamp)).size, mine.length, 'timestamps order the session');
+  for (const s of mine) {
+    assert.deepEqual(s.actor.account, ACTOR.account, 'the cmi5 actor');
+    assert.ok(s.context.contextActivities.grouping.some((a) => a.id === MODULE), `${verb(s)} keeps the template's publisher id`);
+    assert.equal(s.context.extensions[COHORT], '2026-GN1', `${verb(s)} keeps the template's extensions`);
+    const defined = ['initialized', 'completed', 'passed', 'failed', 'terminated'].includes(verb(s));
+    assert.equal(categories(s).includes(CMI5), defined, `${verb(s)}: cmi5 category on cmi5 defined statements only`);
+    assert.equal(categories(s).includes(MOVEON), ['completed', 'passed', 'failed'].includes(verb(s)), `${verb(s)}: moveon category`);
+    if (defined) assert.equal(s.object.id, activityId, `${verb(s)} is about the launch's activityId`);
+    else assert.ok(s.context.contextActivities.parent.some((a) => a.id === activityId), `${verb(s)} has the AU as parent`);
+    if (!['passed', 'failed'].includes(verb(s))) assert.equal(s.result?.score, undefined, `${verb(s)} has no score`);
+  }
+  const terminated = mine[mine.length - 1];
+  assert.match(terminated.result.duration, /^PT/, 'terminated has a duration');
+  return mine;
+}
+
+test('cmi5 Normal launch: token once, LaunchData, resume in a second session, pass; the LMS and the hub get theirs', async () => {
+  const t = await setup();
+  try {
+    const registration = crypto.randomUUID();
+    const activityId = `https://lms.example.org/au/${crypto.randomUUID()}`;
+    const { page, lms } = t;
+
+    // Session 1: two pages, then the exit goes back to the LMS.
+    const one = await lms.launch({ registration, activityId });
+    await page.goto(`${t.web.url}/pkg/m01-basics/launch.html?${one.query}`);
+    await t.at('m01-basics/index.html');
+    for (const next of ['pages/01-welcome.html', 'pages/02-charts.html']) {
+      await t.frame().locator('a.kmh-next').click();
+      await t.at(next);
+    }
+    await t.player('pages/02-charts.html');
+    assert.equal(await page.locator('.kmh-exit').textContent(), 'Quitter', 'the learner\'s preferred language');
+    await page.locator('.kmh-exit').click();
+    await waitFor(() => page.url() === `${lms.base}/return.html`, 'the returnURL');
+    // The exit waits for the LMS to have the session before leaving.
+    const first = assertSession(await lms.statements(registration), { session: one.session, activityId });
+    assert.deepEqual(first.map(verb), ['initialized', 'terminated'], 'nothing judged yet');
+    assert.equal(lms.tokens.get(one.fetchId).posts, 1, 'one POST to the fetch URL');
+    const again = await (await fetch(`${lms.base}/fetch?k=${one.fetchId}`, { method: 'POST' })).json();
+    assert.equal(again['error-code'], '1', 'the fetch URL is one-time');
+
+    // Session 2: resumes at the bookmark kept in the LMS, passes the quiz.
+    const two = await lms.launch({ registration, activityId });
+    await page.goto(`${t.web.url}/pkg/m01-basics/launch.html?${two.query}`);
+    await t.at('pages/02-charts.html');
+    await waitFor(async () => /Bon retour/.test(await page.locator('.kmh-notice').first().textContent().catch(() => '')), 'the resume notice');
+    await toQuiz(t, 'pages/02-charts.html');
+    await answer(t, { defineRight: true });
+    await waitFor(async () => /Note : 100 %/.test(await t.frame().locator('.kmh-result').textContent()), 'the score');
+    await waitFor(async () => (await page.locator('.kmh-notice').allTextContents()).some((x) => /Ce module est validé/.test(x)),
+      'moveOn (CompletedAndPassed) met');
+    await page.locator('.kmh-exit').click();
+    await waitFor(() => page.url() === `${lms.base}/return.html`, 'the returnURL');
+    const all = await lms.statements(registration);
+    const second = assertSession(all, { session: two.session, activityId });
+    const verbs = second.map(verb);
+    assert.deepEqual(verbs.filter((v) => v !== 'answered'), ['initialized', 'completed', 'passed', 'terminated']);
+    assert.equal(verbs.filter((v) => v === 'answered').length, 6, 'the questions as cmi5 allowed statements');
+    const passed = second.find((s) => verb(s) === 'passed');
+    assert.deepEqual(passed.result.score, { scaled: 1, raw: 6, min: 0, max: 6 });
+    assert.equal(passed.result.success, true);
+    assert.equal(passed.result.completion, undefined, 'passed carries no completion');
+    assert.match(passed.result.duration, /^PT/);
+    assert.equal(passed.context.extensions[MASTERY], 0.9, 'the masteryScore it was judged by');
+    const completed = second.find((s) => verb(s) === 'completed');
+    assert.deepEqual([completed.result.completion, completed.result.success], [true, undefined]);
+    assert.equal(all.filter((s) => ['completed', 'passed'].includes(verb(s))).length, 2, 'completed and passed once per registration');
+    const own = await lms.get(`activities/state?${new URLSearchParams({ activityId, agent: JSON.stringify(ACTOR), registration, stateId: 'urn:kmh:state:cmi5' })}`);
+    assert.deepEqual([own.location, own.completed, own.passed], ['quiz/check.html', true, true], 'the AU\'s State in the LMS');
+
+    // The hub: its usual statements, for the cmi5 learner and registration,
+    // with the cohort and country of the LMS's contextTemplate.
+    const hub = await waitFor(async () => {
+      const s = (await statements(t.hub.url, t.hubAdmin)).filter((x) => x.context?.registration === registration);
+      return s.some((x) => verb(x) === 'terminated') && s.some((x) => verb(x) === 'suspended') ? s : null;
+    }, 'the hub\'s statements');
+    for (const s of hub) {
+      assert.deepEqual(s.actor.account, ACTOR.account);
+      assert.deepEqual([s.context.extensions[COHORT], s.context.extensions[COUNTRY]], ['2026-GN1', 'GN'], `hub ${verb(s)}`);
+      assert.equal(s.context.extensions[SESSION], undefined, 'the hub gets no LMS session');
+    }
+    const hubPassed = hub.find((s) => verb(s) === 'passed');
+    assert.equal(hubPassed.object.id, MODULE);
+    assert.ok(hub.some((s) => verb(s) === 'experienced'), 'page views go to the hub');
+  } finally {
+    await t.teardown();
+  }
+});
+
+test('cmi5: a score under the LMS\'s masteryScore gives failed, sent before terminated when the page closes', async () => {
+  const t = await setup();
+  try {
+    const registration = crypto.randomUUID();
+    const activityId = `https://lms.example.org/au/${crypto.randomUUID()}`;
+    const { page, lms } = t;
+    const one = await lms.launch({ registration, activityId, masteryScore: 0.9 });
+    await page.goto(`${t.web.url}/pkg/m01-basics/launch.html?${one.query}`);
+    await toQuiz(t);
+    await answer(t, { defineRight: false }); // 5 of 6: over the module's 0.75, under the LMS's 0.9
+    await waitFor(async () => /83 %.*Pas encore réussi/.test(await t.frame().locator('.kmh-result').textContent()), 'the verdict');
+    await page.goto(`${t.web.url}/blank.html`); // closing the window, not the exit
+    const list = await waitFor(async () => {
+      const s = await lms.statements(registration);
+      return s.some((x) => verb(x) === 'terminated') ? s : null;
+    }, 'terminated');
+    const session = assertSession(list, { session: one.session, activityId });
+    assert.deepEqual(session.map(verb).filter((v) => v !== 'answered'), ['initialized', 'completed', 'failed', 'terminated']);
+    const failed = session.find((s) => verb(s) === 'failed');
+    assert.deepEqual([failed.result.score.scaled, failed.result.success], [0.8333, false]);
+    assert.equal(failed.context.extensions[MASTERY], 0.9);
+    assert.match(failed.result.duration, /^PT/);
+  } finally {
+    await t.teardown();
+  }
+});
+
+test('cmi5 Browse launch: only initialized and terminated reach the LMS; a used fetch URL sends nothing', async () => {
+  const t = await setup();
+  try {
+    const registration = crypto.randomUUID();
+    const activityId = `https://lms.example.org/au/${crypto.randomUUID()}`;
+    const { page, lms } = t;
+    const one = await lms.launch({ registration, activityId, launchMode: 'Browse', returnURL: null });
+    await page.goto(`${t.web.url}/pkg/m01-basics/launch.html?${one.query}`);
+    await toQuiz(t);
+    await answer(t, { defineRight: true });
+    await waitFor(async () => /100 %/.test(await t.frame().locator('.kmh-result').textContent()), 'the score');
+    await page.locator('.kmh-exit').click();
+    await waitFor(async () => /Vous avez quitté ce module/.test(await page.locator('.kmh-left').textContent().catch(() => '')), 'the last word');
+    const session = assertSession(await lms.statements(registration), { session: one.session, activityId });
+    assert.deepEqual(session.map(verb), ['initialized', 'terminated'], 'Browse: nothing judged, nothing answered');
+    const own = await lms.get(`activities/state?${new URLSearchParams({ activityId, agent: JSON.stringify(ACTOR), registration, stateId: 'urn:kmh:state:cmi5' })}`);
+    assert.equal(own, 404, 'Browse leaves the AU\'s State alone');
+
+    // The same fetch URL a second time: the LMS answers its error form.
+    const two = await lms.launch({ registration, activityId, fetchId: one.fetchId });
+    await page.goto(`${t.web.url}/pkg/m01-basics/launch.html?${two.query}`);
+    await waitFor(async () => /error 1/.test(await page.locator('.kmh-notice').first().textContent().catch(() => '')), 'the refusal notice');
+    await t.at('m01-basics/index.html'); // the module still opens
+    await page.goto(`${t.web.url}/blank.html`);
+    await new Promise((r) => setTimeout(r, 500));
+    const after = await lms.statements(registration);
+    assert.ok(!after.some((s) => s.context.extensions?.[SESSION] === two.session), 'nothing for a refused launch');
+    assert.equal(lms.tokens.get(one.fetchId).posts, 2, 'one POST per launch');
+  } finally {
+    await t.teardown();
+  }
+});
