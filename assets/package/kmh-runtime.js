@@ -764,7 +764,10 @@
     var m = data.masteryScore;
     if (typeof m === 'number' && m >= 0 && m <= 1) c.mastery = m;
     else if (m !== undefined && m !== null && window.console) console.warn('kmh: masteryScore ' + JSON.stringify(m) + ' is not a decimal in 0..1; the module\'s is used');
-    c.moveOn = typeof data.moveOn === 'string' ? data.moveOn : null;
+    // LMS.LaunchData must have moveOn; if it does not, the course
+    // structure's (kmh-runtime.json of a cmi5 package) is the best guess.
+    var au = this.module.cmi5 || {};
+    c.moveOn = typeof data.moveOn === 'string' ? data.moveOn : typeof au.move_on === 'string' ? au.move_on : null;
     c.returnURL = typeof data.returnURL === 'string' && data.returnURL ? safeUrl(data.returnURL) : null;
     var lang = preferredLanguage(prefs && prefs.languagePreference);
     if (lang) this.t = STRINGS[lang];

@@ -1,9 +1,10 @@
-// cmi5: a module launched by a test LMS with cmi5 launch parameters. One
-// `kmh serve` plays the LMS's LRS (the LMS writes LMS.LaunchData and the
-// learner's preferences there), another the hub (the package's LRS); a tiny
-// server on 127.0.0.1 plays the rest of the LMS: the one-time fetch URL
-// (a fresh Basic credential of the LMS's LRS per launch, the cmi5 error
-// form after that) and the returnURL page.
+// cmi5: the demo course packaged by `kmh package --target cmi5`, imported
+// by a test LMS (it reads the AU of cmi5.xml) and launched with cmi5 launch
+// parameters. One `kmh serve` plays the LMS's LRS (the LMS writes
+// LMS.LaunchData and the learner's preferences there), another the hub
+// (the package's LRS); a tiny server on 127.0.0.1 plays the rest of the
+// LMS: the one-time fetch URL (a fresh Basic credential of the LMS's LRS
+// per launch, the cmi5 error form after that) and the returnURL page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -19,7 +20,7 @@ const SESSION = 'https://w3id.org/xapi/cmi5/context/extensions/sessionid';
 const MASTERY = 'https://w3id.org/xapi/cmi5/context/extensions/masteryscore';
 const COHORT = 'urn:kmh:ext:cohort';
 const COUNTRY = 'urn:kmh:ext:country';
-const MODULE = 'urn:kmh:course:demo-course/m01-basics'; // the AU's publisher id
+const MODULE = 'urn:kmh:course:demo-course/m01-basics'; // the module's activity id
 const ACTOR = { objectType: 'Agent', name: 'Awa', account: { homePage: 'https://lms.example.org', name: 'learner-77' } };
 
 let browser;
@@ -38,8 +39,21 @@ async function waitFor(fn, what, ms = 15000) {
 
 function basic(c) { return 'Basic ' + Buffer.from(`${c.key}:${c.secret}`).toString('base64'); }
 
+/** What an LMS imports of an AU from cmi5.xml (cmi5 §13.1.4). */
+function importAu(pkgDir, id) {
+  const xml = fs.readFileSync(`${pkgDir}/cmi5.xml`, 'utf8');
+  const au = [...xml.matchAll(/<au ([^>]*)>([\s\S]*?)<\/au>/g)]
+    .map(([, attrs, body]) => ({
+      ...Object.fromEntries([...attrs.matchAll(/(\w+)="([^"]*)"/g)].map(([, k, v]) => [k, v])),
+      url: /<url>([^<]*)<\/url>/.exec(body)[1],
+    }))
+    .find((a) => a.id === id);
+  assert.ok(au, `cmi5.xml has the AU ${id}`);
+  return au;
+}
+
 /** The LMS around its LRS: fetch URLs, the returnURL page, LMS.LaunchData. */
-async function startLms(lrs, data) {
+async function startLms(lrs, data, au) {
   const admin = await adminCredential(data);
   const tokens = new Map(); // fetch id -> { token, posts }
   const server = http.createServer((req, res) => {
@@ -78,7 +92,10 @@ async function startLms(lrs, data) {
      * fetch URL for a fresh credential of its LRS, LMS.LaunchData. Returns
      * the launch query string and the session id.
      */
-    async launch({ registration, activityId, launchMode = 'Normal', masteryScore = 0.9, returnURL = `${base}/return.html`, fetchId }) {
+    async launch({
+      registration, activityId, launchMode = 'Normal', moveOn = au.moveOn,
+      masteryScore = Number(au.masteryScore), returnURL = `${base}/return.html`, fetchId,
+    }) {
       const session = crypto.randomUUID();
       const id = fetchId ?? crypto.randomUUID();
       if (!tokens.has(id)) {
@@ -89,19 +106,21 @@ async function startLms(lrs, data) {
       }
       const launchData = {
         contextTemplate: {
-          contextActivities: { grouping: [{ objectType: 'Activity', id: MODULE }] },
+          contextActivities: { grouping: [{ objectType: 'Activity', id: au.id }] },
           extensions: { [SESSION]: session, [COHORT]: '2026-GN1', [COUNTRY]: 'GN' },
         },
-        launchMode, moveOn: 'CompletedAndPassed', masteryScore, returnURL,
+        launchMode, moveOn, masteryScore, returnURL,
       };
-      if (returnURL === null) delete launchData.returnURL;
+      // A test may have the LMS leave out what cmi5 lets it leave out (and
+      // moveOn, which it must not, to see the runtime cope).
+      for (const k of ['moveOn', 'returnURL']) if (launchData[k] === null) delete launchData[k];
       await this.put(`activities/state?${new URLSearchParams({
         activityId, agent: JSON.stringify(ACTOR), registration, stateId: 'LMS.LaunchData',
       })}`, launchData);
       const query = new URLSearchParams({
         endpoint: lrs.url, fetch: `${base}/fetch?k=${id}`, actor: JSON.stringify(ACTOR), registration, activityId,
       });
-      return { query, session, fetchId: id };
+      return { url: `${au.url}?${query}`, session, fetchId: id };
     },
     async statements(registration) {
       return (await statements(lrs.url, admin)).filter((s) => s.context?.registration === registration);
@@ -117,11 +136,13 @@ async function setup() {
   const hub = await startLrs(await freePort(), hubData);
   const lrs = await startLrs(await freePort(), lmsData);
   const hubAdmin = await adminCredential(hubData);
-  const lms = await startLms(lrs, lmsData);
+  const pkg = buildPackage(hub.url, hubData, 'cmi5');
+  const au = importAu(pkg.dir, MODULE);
+  assert.deepEqual([au.url, au.moveOn, au.masteryScore], ['m01-basics/launch.html', 'CompletedAndPassed', '0.75']);
+  const lms = await startLms(lrs, lmsData, au);
   // The learner reads French first: the runtime's words follow (§11).
   await lms.put(`agents/profile?${new URLSearchParams({ agent: JSON.stringify(ACTOR), profileId: 'cmi5LearnerPreferences' })}`,
     { languagePreference: 'fr-CA,en-US', audioPreference: 'on' }, { 'If-None-Match': '*' });
-  const pkg = buildPackage(hub.url, hubData, 'scorm2004');
   const web = await startStatic(pkg.dir);
   const page = await browser.context.newPage();
   return {
@@ -199,7 +220,7 @@ test('cmi5 Normal launch: token once, LaunchData, resume in a second session, pa
 
     // Session 1: two pages, then the exit goes back to the LMS.
     const one = await lms.launch({ registration, activityId });
-    await page.goto(`${t.web.url}/pkg/m01-basics/launch.html?${one.query}`);
+    await page.goto(`${t.web.url}/pkg/${one.url}`);
     await t.at('m01-basics/index.html');
     for (const next of ['pages/01-welcome.html', 'pages/02-charts.html']) {
       await t.frame().locator('a.kmh-next').click();
@@ -217,8 +238,10 @@ test('cmi5 Normal launch: token once, LaunchData, resume in a second session, pa
     assert.equal(again['error-code'], '1', 'the fetch URL is one-time');
 
     // Session 2: resumes at the bookmark kept in the LMS, passes the quiz.
-    const two = await lms.launch({ registration, activityId });
-    await page.goto(`${t.web.url}/pkg/m01-basics/launch.html?${two.query}`);
+    // This LMS leaves moveOn out: the runtime tells the learner when the
+    // course structure's (CompletedAndPassed, from kmh-runtime.json) is met.
+    const two = await lms.launch({ registration, activityId, moveOn: null });
+    await page.goto(`${t.web.url}/pkg/${two.url}`);
     await t.at('pages/02-charts.html');
     await waitFor(async () => /Bon retour/.test(await page.locator('.kmh-notice').first().textContent().catch(() => '')), 'the resume notice');
     await toQuiz(t, 'pages/02-charts.html');
@@ -238,7 +261,7 @@ test('cmi5 Normal launch: token once, LaunchData, resume in a second session, pa
     assert.equal(passed.result.success, true);
     assert.equal(passed.result.completion, undefined, 'passed carries no completion');
     assert.match(passed.result.duration, /^PT/);
-    assert.equal(passed.context.extensions[MASTERY], 0.9, 'the masteryScore it was judged by');
+    assert.equal(passed.context.extensions[MASTERY], 0.75, 'the masteryScore it was judged by');
     const completed = second.find((s) => verb(s) === 'completed');
     assert.deepEqual([completed.result.completion, completed.result.success], [true, undefined]);
     assert.equal(all.filter((s) => ['completed', 'passed'].includes(verb(s))).length, 2, 'completed and passed once per registration');
@@ -270,11 +293,15 @@ test('cmi5: a score under the LMS\'s masteryScore gives failed, sent before term
     const registration = crypto.randomUUID();
     const activityId = `https://lms.example.org/au/${crypto.randomUUID()}`;
     const { page, lms } = t;
-    const one = await lms.launch({ registration, activityId, masteryScore: 0.9 });
-    await page.goto(`${t.web.url}/pkg/m01-basics/launch.html?${one.query}`);
+    // The LMS's rules, not the course structure's: a higher mastery score
+    // and completion alone to move on.
+    const one = await lms.launch({ registration, activityId, masteryScore: 0.9, moveOn: 'Completed' });
+    await page.goto(`${t.web.url}/pkg/${one.url}`);
     await toQuiz(t);
     await answer(t, { defineRight: false }); // 5 of 6: over the module's 0.75, under the LMS's 0.9
     await waitFor(async () => /83 %.*Pas encore réussi/.test(await t.frame().locator('.kmh-result').textContent()), 'the verdict');
+    await waitFor(async () => (await page.locator('.kmh-notice').allTextContents()).some((x) => /Ce module est validé/.test(x)),
+      'moveOn (Completed) met without a pass');
     await page.goto(`${t.web.url}/blank.html`); // closing the window, not the exit
     const list = await waitFor(async () => {
       const s = await lms.statements(registration);
@@ -298,7 +325,7 @@ test('cmi5 Browse launch: only initialized and terminated reach the LMS; a used 
     const activityId = `https://lms.example.org/au/${crypto.randomUUID()}`;
     const { page, lms } = t;
     const one = await lms.launch({ registration, activityId, launchMode: 'Browse', returnURL: null });
-    await page.goto(`${t.web.url}/pkg/m01-basics/launch.html?${one.query}`);
+    await page.goto(`${t.web.url}/pkg/${one.url}`);
     await toQuiz(t);
     await answer(t, { defineRight: true });
     await waitFor(async () => /100 %/.test(await t.frame().locator('.kmh-result').textContent()), 'the score');
@@ -311,7 +338,7 @@ test('cmi5 Browse launch: only initialized and terminated reach the LMS; a used 
 
     // The same fetch URL a second time: the LMS answers its error form.
     const two = await lms.launch({ registration, activityId, fetchId: one.fetchId });
-    await page.goto(`${t.web.url}/pkg/m01-basics/launch.html?${two.query}`);
+    await page.goto(`${t.web.url}/pkg/${two.url}`);
     await waitFor(async () => /error 1/.test(await page.locator('.kmh-notice').first().textContent().catch(() => '')), 'the refusal notice');
     await t.at('m01-basics/index.html'); // the module still opens
     await page.goto(`${t.web.url}/blank.html`);
