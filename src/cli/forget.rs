@@ -21,8 +21,10 @@ pub struct ForgetArgs {
     pub agent: String,
     /// What becomes of other people's statements that mention the learner
     /// (as object, instructor, team or group member): `anonymise` replaces
-    /// the learner by an anonymous placeholder agent, `delete` deletes them.
-    #[arg(long, env = "KMH_FORGET_MODE", value_enum, default_value_t = Mode::Anonymise)]
+    /// the learner by an anonymous placeholder agent, `void` does that and
+    /// voids them too (by a voiding statement the LRS issues), `delete`
+    /// deletes them.
+    #[arg(long, visible_alias = "mentions", env = "KMH_FORGET_MODE", value_enum, default_value_t = Mode::Anonymise)]
     pub mode: Mode,
     /// Count what would be removed; change nothing.
     #[arg(long, env = "KMH_FORGET_DRY_RUN")]
@@ -35,6 +37,7 @@ pub struct ForgetArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Mode {
     Anonymise,
+    Void,
     Delete,
 }
 
@@ -42,6 +45,7 @@ impl From<Mode> for Mentions {
     fn from(m: Mode) -> Self {
         match m {
             Mode::Anonymise => Mentions::Anonymise,
+            Mode::Void => Mentions::Void,
             Mode::Delete => Mentions::Delete,
         }
     }
@@ -97,9 +101,10 @@ pub fn run(args: ForgetArgs) -> anyhow::Result<()> {
         "forgot"
     };
     println!(
-        "{verb}: {} statements deleted, {} statements anonymised, {} documents, {} attachments, {} read-model rows",
+        "{verb}: {} statements deleted, {} statements anonymised ({} of them voided), {} documents, {} attachments, {} read-model rows",
         report.statements_deleted,
         report.statements_redacted,
+        report.statements_voided,
         report.documents,
         report.attachments,
         report.read_model_rows

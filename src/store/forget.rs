@@ -3,7 +3,10 @@
 //! (object, instructor, team, group member, context agent, inside a
 //! SubStatement) their identity is replaced by an anonymous placeholder
 //! (an Agent with a fixed account, as xAPI 1.0.3 part 2 §2.4.2.4 allows)
-//! or, as configured, the statement is deleted too. Their State and Agent
+//! or, as configured, the statement is deleted too, or it is anonymised
+//! and voided by a statement the LRS issues through the ingest path (so
+//! the read models and clients syncing with `since` see it voided, as any
+//! voiding). Their State and Agent
 //! Profile documents go, attachments only their deleted statements used,
 //! their index rows, their `agents` names record and their read-model rows.
 //!
@@ -11,7 +14,9 @@
 //! a statement by the learner that voids someone else's statement is kept
 //! with its actor anonymised, so the target stays voided.
 //!
-//! All changes are one atomic batch, synced; it runs on the writer thread
+//! All changes are one atomic batch, synced (the voidings of `void` mode
+//! are committed just before it, so that a forget stopped between the two
+//! and run again only has the rest to do); it runs on the writer thread
 //! ([`super::Writer::exclusive`]), so no append interleaves with it. Then
 //! [`Store::purge`] pushes the deleted bytes out of the files.
 
@@ -30,6 +35,9 @@ use crate::xapi::ifi;
 use crate::xapi::keys::{IndexKeys, statement_ref_target};
 use crate::xapi::pseudonym::{self, Key};
 
+/// Voiding statements per group commit in [`Mentions::Void`] mode.
+const VOID_CHUNK: usize = 5_000;
+
 /// The identity that replaces a forgotten learner where a statement only
 /// mentions them.
 pub const PLACEHOLDER_HOME_PAGE: &str = "https://kmh.invalid/forgotten";
@@ -44,6 +52,36 @@ pub enum Mentions {
     Anonymise,
     /// The statement is deleted.
     Delete,
+    /// The learner's identity is replaced by the placeholder and the
+    /// statement is voided by a statement the LRS issues ([`LRS_AGENT`]
+    /// as actor and authority), so that it leaves default queries and the
+    /// analytics, and a system syncing with `since` learns of it.
+    Void,
+}
+
+impl Mentions {
+    /// The name the command line, the admin call and the audit log use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mentions::Anonymise => "anonymise",
+            Mentions::Delete => "delete",
+            Mentions::Void => "void",
+        }
+    }
+}
+
+/// The actor and authority of the voiding statements forgetting issues in
+/// [`Mentions::Void`] mode: the LRS itself, under the placeholder's
+/// reserved host.
+pub const LRS_HOME_PAGE: &str = "https://kmh.invalid/lrs";
+pub const LRS_NAME: &str = "kmh";
+
+fn lrs_agent() -> Value {
+    json!({
+        "objectType": "Agent",
+        "name": LRS_NAME,
+        "account": {"homePage": LRS_HOME_PAGE, "name": LRS_NAME},
+    })
 }
 
 /// What forgetting did, or would do (dry run).
@@ -51,6 +89,9 @@ pub enum Mentions {
 pub struct ForgetReport {
     pub statements_deleted: u64,
     pub statements_redacted: u64,
+    /// Of the redacted statements, those voided ([`Mentions::Void`]).
+    #[serde(default)]
+    pub statements_voided: u64,
     pub documents: u64,
     pub attachments: u64,
     pub read_model_rows: u64,
@@ -238,6 +279,16 @@ pub(super) enum Change<'a> {
     Remove(&'a fjall::Keyspace, Vec<u8>),
 }
 
+/// Which statements forgetting deletes, before anything is written.
+struct Plan {
+    /// Every statement under one of the learner's index rows, by seq.
+    found: BTreeMap<u64, Found>,
+    /// Those deleted (of `found`).
+    delete: BTreeSet<u64>,
+    /// Statements voiding a deleted one, deleted with it.
+    voiders: BTreeMap<u64, Value>,
+}
+
 /// A statement found under one of the learner's index rows.
 struct Found {
     json: Value,
@@ -267,95 +318,33 @@ impl Store {
         })?;
         let identities = &identities[..];
         let ks = &self.inner.ks;
-        let corrupt = |what: String| StoreError::Corrupt(what);
-
-        // Every statement that names the learner, directly, as related
-        // agent, or through a statement it targets.
-        let mut found: BTreeMap<u64, Found> = BTreeMap::new();
-        for id in identities {
-            for row in ks.idx_agent.prefix(digest(id)) {
-                let (key, value) = row.into_inner()?;
-                let seq = key
-                    .get(DIGEST_LEN..)
-                    .and_then(seq_from)
-                    .ok_or_else(|| corrupt("agent index row".into()))?;
-                let flags = value.first().copied().unwrap_or(0);
-                if let Some(f) = found.get_mut(&seq) {
-                    f.rows.push((key.to_vec(), flags));
-                    continue;
-                }
-                let Some(bytes) = ks.statements.get(seq_bytes(seq))? else {
-                    // An index row without its statement: drop the row.
-                    found.insert(
-                        seq,
-                        Found {
-                            json: Value::Null,
-                            rows: vec![(key.to_vec(), flags)],
-                        },
-                    );
-                    continue;
-                };
-                let json: Value = serde_json::from_slice(&bytes)
-                    .map_err(|e| corrupt(format!("statement seq {seq}: {e}")))?;
-                found.insert(
-                    seq,
-                    Found {
-                        json,
-                        rows: vec![(key.to_vec(), flags)],
-                    },
-                );
-            }
-        }
-
-        // Which are deleted, which are redacted.
-        let is_learner = |agent: Option<&Value>| {
-            agent
-                .and_then(ifi::identity)
-                .is_some_and(|i| identities.contains(&i))
-        };
-        let mut delete: BTreeSet<u64> = BTreeSet::new();
-        let mut deleted_ids: HashSet<Uuid> = HashSet::new();
-        for (&seq, f) in &found {
-            if f.json.is_null() || is_voiding(&f.json) {
-                continue;
-            }
-            let mentions_them =
-                mentions == Mentions::Delete && redact_statement(&mut f.json.clone(), identities);
-            if is_learner(f.json.get("actor")) || mentions_them {
-                delete.insert(seq);
-                deleted_ids.extend(statement_id(&f.json));
-            }
-        }
-        // The learner's own voiding statements go only with their target.
-        for (&seq, f) in &found {
-            if is_voiding(&f.json)
-                && is_learner(f.json.get("actor"))
-                && statement_ref_target(&f.json)
-                    .and_then(|t| Uuid::parse_str(t).ok())
-                    .is_none_or(|t| deleted_ids.contains(&t))
-            {
-                delete.insert(seq);
-            }
-        }
-        // Whoever voided a deleted statement: that voiding goes too.
-        let mut voiders: BTreeMap<u64, Value> = BTreeMap::new();
-        for id in &deleted_ids {
-            if let Some(v) = ks.voided.get(id.as_bytes())?
-                && let Some(seq) = seq_from(&v)
-                && !delete.contains(&seq)
-                && let Some(bytes) = ks.statements.get(seq_bytes(seq))?
-            {
-                let json: Value = serde_json::from_slice(&bytes)
-                    .map_err(|e| corrupt(format!("statement seq {seq}: {e}")))?;
-                voiders.insert(seq, json);
-            }
-        }
-
-        let mut changes: Vec<Change> = Vec::new();
         let mut report = ForgetReport {
             dry_run,
             ..ForgetReport::default()
         };
+
+        let mut plan = self.plan_forget(identities, mentions)?;
+        if mentions == Mentions::Void {
+            let targets = self.mentions_to_void(&plan, identities);
+            report.statements_voided = targets.len() as u64;
+            if !dry_run && !targets.is_empty() {
+                // Voided first, through the ingest path, so that the read
+                // models drop them and a client syncing with `since` sees
+                // the voiding. Should anything stop before the batch below,
+                // a repeated forget finds them voided and anonymises them.
+                self.void_as_lrs(&targets)?;
+                // The voiding statements inherit the learner's index rows
+                // from their targets: they are found, and re-keyed, below.
+                plan = self.plan_forget(identities, mentions)?;
+            }
+        }
+        let Plan {
+            found,
+            delete,
+            voiders,
+        } = plan;
+
+        let mut changes: Vec<Change> = Vec::new();
         let mut attachments: BTreeSet<String> = BTreeSet::new();
         let deleting = delete
             .iter()
@@ -368,8 +357,20 @@ impl Store {
             self.stage_removal(seq, json, true, &mut changes, &mut attachments)?;
         }
 
-        // Statements that stay: the learner's rows go; redacted ones are
-        // found by the placeholder instead.
+        // Statements that stay: the learner's rows go; redacted ones, and
+        // those that refer to a redacted one (and inherited the learner's
+        // rows from it), are found by the placeholder instead.
+        let mut redacted: BTreeMap<u64, Value> = BTreeMap::new();
+        for (&seq, f) in &found {
+            if delete.contains(&seq) || voiders.contains_key(&seq) || f.json.is_null() {
+                continue;
+            }
+            let mut json = f.json.clone();
+            if redact_statement(&mut json, identities) {
+                redacted.insert(seq, json);
+            }
+        }
+        let redacted_ids: HashSet<Uuid> = redacted.values().filter_map(statement_id).collect();
         let placeholder_digest = digest(&placeholder_identity());
         for (&seq, f) in &found {
             if delete.contains(&seq) || voiders.contains_key(&seq) {
@@ -378,13 +379,19 @@ impl Store {
             for (key, _) in &f.rows {
                 changes.push(Change::Remove(&ks.idx_agent, key.clone()));
             }
-            let mut json = f.json.clone();
-            if json.is_null() || !redact_statement(&mut json, identities) {
-                continue;
+            let refers_to_redacted = statement_ref_target(&f.json)
+                .and_then(|t| Uuid::parse_str(t).ok())
+                .is_some_and(|t| redacted_ids.contains(&t));
+            match redacted.get(&seq) {
+                Some(json) => {
+                    report.statements_redacted += 1;
+                    let bytes =
+                        serde_json::to_vec(json).map_err(|e| StoreError::Engine(e.to_string()))?;
+                    changes.push(Change::Put(&ks.statements, seq_bytes(seq).to_vec(), bytes));
+                }
+                None if refers_to_redacted => {}
+                None => continue,
             }
-            report.statements_redacted += 1;
-            let bytes = serde_json::to_vec(&json).map_err(|e| StoreError::Engine(e.to_string()))?;
-            changes.push(Change::Put(&ks.statements, seq_bytes(seq).to_vec(), bytes));
             let key = index_key(&placeholder_digest, seq);
             let existing = ks
                 .idx_agent
@@ -468,13 +475,7 @@ impl Store {
                 "forget"
             }
             .into(),
-            query: format!(
-                "mode={}",
-                match mentions {
-                    Mentions::Anonymise => "anonymise",
-                    Mentions::Delete => "delete",
-                }
-            ),
+            query: format!("mode={}", mentions.name()),
             rows: Some(report.statements_deleted + report.statements_redacted),
             status: 0,
         };
@@ -505,6 +506,148 @@ impl Store {
             state.remove_enrolments(&enrolments);
         }
         Ok(report)
+    }
+
+    /// Finds every statement that names the learner (directly, as related
+    /// agent, or through a statement it targets) and decides which go.
+    fn plan_forget(&self, identities: &[String], mentions: Mentions) -> Result<Plan> {
+        let ks = &self.inner.ks;
+        let corrupt = |what: String| StoreError::Corrupt(what);
+        // Every statement that names the learner, directly, as related
+        // agent, or through a statement it targets.
+        let mut found: BTreeMap<u64, Found> = BTreeMap::new();
+        for id in identities {
+            for row in ks.idx_agent.prefix(digest(id)) {
+                let (key, value) = row.into_inner()?;
+                let seq = key
+                    .get(DIGEST_LEN..)
+                    .and_then(seq_from)
+                    .ok_or_else(|| corrupt("agent index row".into()))?;
+                let flags = value.first().copied().unwrap_or(0);
+                if let Some(f) = found.get_mut(&seq) {
+                    f.rows.push((key.to_vec(), flags));
+                    continue;
+                }
+                let Some(bytes) = ks.statements.get(seq_bytes(seq))? else {
+                    // An index row without its statement: drop the row.
+                    found.insert(
+                        seq,
+                        Found {
+                            json: Value::Null,
+                            rows: vec![(key.to_vec(), flags)],
+                        },
+                    );
+                    continue;
+                };
+                let json: Value = serde_json::from_slice(&bytes)
+                    .map_err(|e| corrupt(format!("statement seq {seq}: {e}")))?;
+                found.insert(
+                    seq,
+                    Found {
+                        json,
+                        rows: vec![(key.to_vec(), flags)],
+                    },
+                );
+            }
+        }
+
+        // Which are deleted, which are redacted.
+        let is_learner = |agent: Option<&Value>| {
+            agent
+                .and_then(ifi::identity)
+                .is_some_and(|i| identities.contains(&i))
+        };
+        let mut delete: BTreeSet<u64> = BTreeSet::new();
+        let mut deleted_ids: HashSet<Uuid> = HashSet::new();
+        for (&seq, f) in &found {
+            if f.json.is_null() || is_voiding(&f.json) {
+                continue;
+            }
+            let mentions_them =
+                mentions == Mentions::Delete && redact_statement(&mut f.json.clone(), identities);
+            if is_learner(f.json.get("actor")) || mentions_them {
+                delete.insert(seq);
+                deleted_ids.extend(statement_id(&f.json));
+            }
+        }
+        // The learner's own voiding statements go only with their target.
+        for (&seq, f) in &found {
+            if is_voiding(&f.json)
+                && is_learner(f.json.get("actor"))
+                && statement_ref_target(&f.json)
+                    .and_then(|t| Uuid::parse_str(t).ok())
+                    .is_none_or(|t| deleted_ids.contains(&t))
+            {
+                delete.insert(seq);
+            }
+        }
+        // Whoever voided a deleted statement: that voiding goes too.
+        let mut voiders: BTreeMap<u64, Value> = BTreeMap::new();
+        for id in &deleted_ids {
+            if let Some(v) = ks.voided.get(id.as_bytes())?
+                && let Some(seq) = seq_from(&v)
+                && !delete.contains(&seq)
+                && let Some(bytes) = ks.statements.get(seq_bytes(seq))?
+            {
+                let json: Value = serde_json::from_slice(&bytes)
+                    .map_err(|e| corrupt(format!("statement seq {seq}: {e}")))?;
+                voiders.insert(seq, json);
+            }
+        }
+        Ok(Plan {
+            found,
+            delete,
+            voiders,
+        })
+    }
+
+    /// The statements [`Mentions::Void`] voids: those that stay and name
+    /// the learner, but for voiding statements (which cannot be voided,
+    /// xAPI 1.0.3 part 2 §2.3.2) and statements already voided.
+    fn mentions_to_void(&self, plan: &Plan, identities: &[String]) -> Vec<Uuid> {
+        plan.found
+            .iter()
+            .filter(|(seq, f)| {
+                !plan.delete.contains(seq)
+                    && !plan.voiders.contains_key(seq)
+                    && !f.json.is_null()
+                    && !is_voiding(&f.json)
+                    && !self.is_voided(**seq)
+                    && redact_statement(&mut f.json.clone(), identities)
+            })
+            .filter_map(|(_, f)| statement_id(&f.json))
+            .collect()
+    }
+
+    /// Voids `targets` with statements the LRS issues as [`lrs_agent`],
+    /// stored and synced like any client's.
+    fn void_as_lrs(&self, targets: &[Uuid]) -> Result<()> {
+        for chunk in targets.chunks(VOID_CHUNK) {
+            let mut statements = Vec::with_capacity(chunk.len());
+            for target in chunk {
+                let id = Uuid::new_v4();
+                let statement = json!({
+                    "id": id.to_string(),
+                    "actor": lrs_agent(),
+                    "verb": {"id": crate::xapi::VOIDED, "display": {"en-US": "voided"}},
+                    "object": {"objectType": "StatementRef", "id": target.to_string()},
+                    "authority": lrs_agent(),
+                    "version": "1.0.0",
+                });
+                let fingerprint = crate::xapi::compare::fingerprint(&statement);
+                let Value::Object(json) = statement else {
+                    unreachable!("built as an object")
+                };
+                statements.push(super::NewStatement {
+                    id,
+                    json,
+                    fingerprint,
+                    attachments: Vec::new(),
+                });
+            }
+            super::writer::append_from_job(self, statements)?;
+        }
+        Ok(())
     }
 
     /// Adds to `changes` the removal of one stored statement: its row, its

@@ -142,6 +142,31 @@ impl Writer {
     }
 }
 
+/// Stores statements the LRS issues itself from a job that already runs on
+/// the writer thread (see [`Writer::exclusive`]), through the same path as
+/// [`Writer::append`] (conflict checks, voiding, index rows, analytics),
+/// and syncs them before it returns.
+pub(super) fn append_from_job(
+    store: &Store,
+    statements: Vec<NewStatement>,
+) -> Result<Vec<Appended>> {
+    let statements = prepare_all(statements)?;
+    // Nobody waits on this reply: the outcome is taken from the group.
+    let (reply, _unused) = oneshot::channel();
+    let outcomes = commit_group(
+        store,
+        vec![Request { statements, reply }],
+        &mut Caches::default(),
+    );
+    let (_, outcome) = outcomes
+        .into_iter()
+        .next()
+        .ok_or_else(|| StoreError::Engine("a group without its request".into()))?;
+    let appended = outcome?;
+    store.inner.db.persist(PersistMode::SyncAll)?;
+    Ok(appended)
+}
+
 /// Does the statements' store-independent work on the caller's thread.
 fn prepare_all(statements: Vec<NewStatement>) -> Result<Vec<Prepared>> {
     statements

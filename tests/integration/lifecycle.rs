@@ -420,7 +420,11 @@ fn post_as(url: &str, creds: (&str, &str), body: &Value) -> u16 {
         .as_u16()
 }
 
-fn count_by_agent(url: &str, (key, secret): (&str, &str), agent: &Value) -> usize {
+fn count_by_agent(url: &str, creds: (&str, &str), agent: &Value) -> usize {
+    by_agent(url, creds, agent).len()
+}
+
+fn by_agent(url: &str, (key, secret): (&str, &str), agent: &Value) -> Vec<Value> {
     let v: Value = reqwest::blocking::Client::new()
         .get(format!(
             "{url}/xapi/statements?agent={}",
@@ -435,7 +439,7 @@ fn count_by_agent(url: &str, (key, secret): (&str, &str), agent: &Value) -> usiz
     v["statements"]
         .as_array()
         .unwrap_or_else(|| panic!("{v}"))
-        .len()
+        .clone()
 }
 
 #[test]
@@ -452,6 +456,11 @@ fn kmh_forget_works_through_a_running_server_and_on_a_closed_store() {
             assert_eq!(post_blocking(&server, &s), 200);
         }
     }
+    // One of the second learner's statements names the first as instructor.
+    let mut taught = statement(7);
+    taught["actor"] = second.clone();
+    taught["context"]["instructor"] = learner();
+    assert_eq!(post_blocking(&server, &taught), 200);
     let agent = learner().to_string();
     let (key, secret) = (server.key.clone(), server.secret.clone());
     let creds = (key.as_str(), secret.as_str());
@@ -464,22 +473,49 @@ fn kmh_forget_works_through_a_running_server_and_on_a_closed_store() {
     assert!(!ok && err.contains("--agent is not valid JSON"), "{err}");
 
     // The server holds the store: the command goes through it.
-    let (ok, out, err) =
-        output(kmh().args(["forget", "--data", data, "--agent", &agent, "--dry-run"]));
+    let (ok, out, err) = output(kmh().args([
+        "forget",
+        "--data",
+        data,
+        "--agent",
+        &agent,
+        "--mentions",
+        "void",
+        "--dry-run",
+    ]));
     assert!(ok, "{err}");
     assert!(
-        out.starts_with("would forget: 3 statements deleted, 0 statements anonymised"),
+        out.starts_with(
+            "would forget: 3 statements deleted, 1 statements anonymised (1 of them voided)"
+        ),
         "{out}"
     );
     assert_eq!(count_by_agent(&server.url, creds, &learner()), 3);
-    let (ok, out, err) =
-        output(kmh().args(["forget", "--data", data, "--agent", &agent, "--json"]));
+    assert_eq!(count_by_agent(&server.url, creds, &second), 4);
+    let (ok, out, err) = output(
+        kmh()
+            .args(["forget", "--data", data, "--agent", &agent, "--json"])
+            .env("KMH_FORGET_MODE", "void"),
+    );
     assert!(ok, "{err}");
     let report: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(report["statements_deleted"], 3, "{out}");
+    assert_eq!(report["statements_voided"], 1, "{out}");
     assert_eq!(report["dry_run"], false);
     assert_eq!(count_by_agent(&server.url, creds, &learner()), 0);
-    assert_eq!(count_by_agent(&server.url, creds, &second), 3);
+    // The statement that named them is voided: out of default queries;
+    // the LRS's voiding of it matches the filter through its target.
+    let left = by_agent(&server.url, creds, &second);
+    assert_eq!(left.len(), 4);
+    let voidings: Vec<_> = left
+        .iter()
+        .filter(|s| s["verb"]["id"] == "http://adlnet.gov/expapi/verbs/voided")
+        .collect();
+    assert_eq!(voidings.len(), 1, "{left:?}");
+    assert_eq!(
+        voidings[0]["actor"]["account"]["homePage"],
+        "https://kmh.invalid/lrs"
+    );
     assert!(sigterm(&mut server.child).success());
     assert!(files_holding(dir.path(), TOKEN).is_empty());
 
@@ -490,7 +526,8 @@ fn kmh_forget_works_through_a_running_server_and_on_a_closed_store() {
             .env("KMH_FORGET_AGENT", second.to_string()),
     );
     assert!(ok, "{err}");
-    assert!(out.starts_with("forgot: 3 statements deleted"), "{out}");
+    // Their four statements and the LRS's voiding of one of them.
+    assert!(out.starts_with("forgot: 5 statements deleted"), "{out}");
     assert!(files_holding(dir.path(), "second-9").is_empty());
     let mut server = serve(data);
     assert_eq!(count_by_agent(&server.url, creds, &second), 0);
@@ -718,4 +755,202 @@ fn retention_prunes_old_statements_and_identities_by_command_and_while_serving()
         files_holding(&store_dir, PRUNED_MARKER),
         Vec::<String>::new()
     );
+}
+
+async fn learners_total(lrs: &Lrs) -> u64 {
+    let v: Value = lrs
+        .client
+        .get(format!("{}/analytics/learners?limit=50", lrs.url))
+        .basic_auth(&lrs.key, Some(&lrs.secret))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["total"].as_u64().unwrap_or_else(|| panic!("{v}"))
+}
+
+async fn post_id(lrs: &Lrs, s: &Value) -> String {
+    let r = lrs.post(s).await;
+    let status = r.status();
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(status, 200, "{v}");
+    v[0].as_str().unwrap().to_owned()
+}
+
+fn voiding(actor: Value, target: &str) -> Value {
+    json!({"actor": actor, "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"},
+           "object": {"objectType": "StatementRef", "id": target}})
+}
+
+#[tokio::test]
+async fn forgetting_in_void_mode_voids_the_statements_that_mention_them() {
+    let lrs = Lrs::start().await;
+    let third = json!({"account": {"homePage": "https://lms.example.org", "name": "third-3"}});
+    let mut own = statement(1);
+    own["actor"] = learner();
+    post_id(&lrs, &own).await;
+    // Another learner's only course statement names them as instructor;
+    // another is about them.
+    let mut taught = statement(2);
+    taught["actor"] = other();
+    taught["context"]["instructor"] = learner();
+    let taught = post_id(&lrs, &taught).await;
+    let mut about = statement(3);
+    about["actor"] = other();
+    about["verb"] = json!({"id": "http://adlnet.gov/expapi/verbs/interacted"});
+    about["object"] = learner();
+    let about = post_id(&lrs, &about).await;
+    // A mention already voided, and a voiding statement that mentions them
+    // (a voiding statement cannot be voided).
+    let mut voided_before = statement(4);
+    voided_before["actor"] = third.clone();
+    voided_before["context"]["instructor"] = learner();
+    let voided_before = post_id(&lrs, &voided_before).await;
+    let admin = json!({"mbox": "mailto:admin@example.org"});
+    post_id(&lrs, &voiding(admin, &voided_before)).await;
+    let mut plain = statement(5);
+    plain["actor"] = third.clone();
+    let plain = post_id(&lrs, &plain).await;
+    let mut voider = voiding(third.clone(), &plain);
+    voider["context"] = json!({"instructor": learner()});
+    let voider = post_id(&lrs, &voider).await;
+    // The learner and the other learner have course progress; the third
+    // has none left (its one course statement is voided).
+    assert_eq!(learners_total(&lrs).await, 2);
+
+    let dry: Value = admin_forget(
+        &lrs,
+        json!({"agent": learner(), "mentions": "void", "dry_run": true}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(dry["statements_deleted"], 1, "{dry}");
+    assert_eq!(dry["statements_redacted"], 4, "{dry}");
+    assert_eq!(dry["statements_voided"], 2, "{dry}");
+    assert_eq!(
+        status_of(&lrs, &format!("/statements?statementId={taught}")).await,
+        200,
+        "a dry run voids nothing"
+    );
+    let before = lrs.get_json("").await["statements"][0]["stored"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let r = admin_forget(&lrs, json!({"agent": learner(), "mentions": "void"})).await;
+    let status = r.status();
+    let done: Value = r.json().await.unwrap();
+    assert_eq!(status, 200, "{done}");
+    for field in [
+        "statements_deleted",
+        "statements_redacted",
+        "statements_voided",
+    ] {
+        assert_eq!(done[field], dry[field], "{field}");
+    }
+    assert_eq!(files_holding(lrs.dir.path(), TOKEN), Vec::<String>::new());
+
+    // The mentions left default queries, anonymised; the voided ones are
+    // still there by voidedStatementId.
+    for id in [&taught, &about] {
+        assert_eq!(
+            status_of(&lrs, &format!("/statements?statementId={id}")).await,
+            404
+        );
+    }
+    let s = lrs.get_json(&format!("?voidedStatementId={taught}")).await;
+    assert_eq!(s["context"]["instructor"]["account"]["name"], "forgotten");
+    assert_eq!(s["actor"], other());
+    // A client syncing with `since` learns of exactly those two voidings,
+    // issued by the LRS itself.
+    let since = lrs.get_json(&format!("?since={}", enc(&before))).await;
+    let issued = since["statements"].as_array().unwrap();
+    assert_eq!(issued.len(), 2, "{since}");
+    let lrs_agent = json!({"objectType": "Agent", "name": "kmh",
+                           "account": {"homePage": "https://kmh.invalid/lrs", "name": "kmh"}});
+    let mut targets: Vec<&str> = Vec::new();
+    for s in issued {
+        assert_eq!(s["verb"]["id"], "http://adlnet.gov/expapi/verbs/voided");
+        assert_eq!(s["actor"], lrs_agent);
+        assert_eq!(s["authority"], lrs_agent);
+        targets.push(s["object"]["id"].as_str().unwrap());
+    }
+    targets.sort();
+    let mut expected = vec![taught.as_str(), about.as_str()];
+    expected.sort();
+    assert_eq!(targets, expected);
+    // The voiding statement that mentioned them is anonymised and still
+    // voids its target; the one voided before stays voided once.
+    let v = lrs.get_json(&format!("?statementId={voider}")).await;
+    assert_eq!(v["context"]["instructor"]["account"]["name"], "forgotten");
+    assert_eq!(
+        status_of(&lrs, &format!("/statements?statementId={plain}")).await,
+        404
+    );
+    assert_eq!(
+        status_of(
+            &lrs,
+            &format!("/statements?voidedStatementId={voided_before}")
+        )
+        .await,
+        200
+    );
+    // Nothing is found by the learner any more, not even the voidings that
+    // inherited their index rows; the placeholder finds the statements
+    // that stay: the anonymised voiding, the admin's voiding of an
+    // anonymised statement and the LRS's two.
+    let related = format!("?agent={}&related_agents=true", enc(&learner().to_string()));
+    assert!(
+        lrs.get_json(&related).await["statements"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let placeholder =
+        json!({"account": {"homePage": "https://kmh.invalid/forgotten", "name": "forgotten"}});
+    let by_placeholder = lrs
+        .get_json(&format!(
+            "?agent={}&related_agents=true",
+            enc(&placeholder.to_string())
+        ))
+        .await;
+    assert_eq!(
+        by_placeholder["statements"].as_array().unwrap().len(),
+        4,
+        "{by_placeholder}"
+    );
+    // The analytics dropped the forgotten learner and, through the
+    // voiding, the other learner's only course statement.
+    assert_eq!(learners_total(&lrs).await, 0);
+    let log = lrs
+        .state
+        .store
+        .audit_records(&AuditFilter::default())
+        .unwrap();
+    let last = log
+        .iter()
+        .rfind(|r| r.entry.resource == "forget")
+        .expect("a forget record");
+    assert_eq!(last.entry.query, "mode=void");
+
+    // Forgetting again finds nothing left to void.
+    let again: Value = admin_forget(&lrs, json!({"agent": learner(), "mentions": "void"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["statements_voided"], 0, "{again}");
+    assert_eq!(again["statements_deleted"], 0, "{again}");
+    // And the store reopens with the same answers.
+    let dir = lrs.stop().await;
+    let lrs = Lrs::start_in(dir).await;
+    assert_eq!(
+        status_of(&lrs, &format!("/statements?statementId={taught}")).await,
+        404
+    );
+    assert_eq!(learners_total(&lrs).await, 0);
 }
