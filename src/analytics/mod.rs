@@ -27,7 +27,7 @@
 //! | IRI | where | value |
 //! |---|---|---|
 //! | `urn:kmh:ext:cohort` | `context.extensions` | the learner's cohort (e.g. `2026-C1`); a `cohort` filter also matches `context.registration` |
-//! | `urn:kmh:ext:country` | `context.extensions` | the learner's country, ISO 3166-1 alpha-2 (`SN`) |
+//! | `urn:kmh:ext:country` | `context.extensions` | the learner's country, ISO 3166-1 alpha-2 (`SN`); without it, the country of the learner's LMS ([`lms`]) |
 //! | `urn:kmh:ext:language` | `context.extensions` | the language taken, when `context.language` is absent |
 //! | `urn:kmh:ext:tag` | the question's `definition.extensions` | `knowledge`, `skills` or `attitude` (assessment parts); without it, a question id `k-…`, `s-…` or `a-…` has that tag |
 //! | `urn:kmh:ext:role` | the module's `definition.extensions` | `pre-assessment`, `post-assessment`, `survey` or `lesson` |
@@ -48,12 +48,14 @@ pub mod demo;
 mod extract;
 pub mod http;
 pub mod indicators;
+pub mod lms;
 mod model;
 mod slice;
 mod state;
 
 pub use extract::{COURSE_TYPE, Fact, duration_ms, parse_ms};
 pub use indicators::Filter;
+pub use lms::LmsCountries;
 pub use model::{EnrolKey, Enrolment, ModuleProgress, QuestionStat, RowChange, RowReader, Tag};
 pub use model::{all_rows, enrol_key};
 pub use slice::Slice;
@@ -76,7 +78,7 @@ pub const EXT_PAGE: &str = "urn:kmh:ext:page";
 
 /// Version of the read models' rules. A store whose read models were
 /// built by other rules rebuilds them from its statements when opened.
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 4;
 
 #[cfg(test)]
 mod tests;

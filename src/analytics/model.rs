@@ -105,7 +105,20 @@ pub struct Enrolment {
     pub pid: Str,
     pub name: Option<Str>,
     pub cohort: Option<Str>,
+    /// The learner's country: [`Self::stated_country`], else
+    /// [`Self::lms_country`] (see [`super::lms`] for why); derived, never
+    /// stored.
     pub country: Option<Str>,
+    /// The latest `urn:kmh:ext:country` of the learner's statements.
+    pub stated_country: Option<Str>,
+    /// The country of the learner's LMS ([`super::lms`]); derived, never
+    /// stored, so that a changed mapping counts statements already stored.
+    pub lms_country: Option<Str>,
+    /// The home page of the learner's LMS account (normalised; for a
+    /// pseudonym, of the account it replaced). Kept in the row, so that the
+    /// learner's LMS country outlives the pseudonym's identity record
+    /// (identity retention); it names the LMS, not the person.
+    pub home: Option<Str>,
     pub language: Option<Str>,
     /// When the attribute values above were last changed (statement time).
     pub attrs_ms: i64,
@@ -236,6 +249,9 @@ impl Enrolment {
             name: None,
             cohort: None,
             country: None,
+            stated_country: None,
+            lms_country: None,
+            home: None,
             language: None,
             attrs_ms: i64::MIN,
             registrations: Vec::new(),
@@ -280,7 +296,8 @@ impl Enrolment {
             && self.learner == other.learner
             && self.name == other.name
             && self.cohort == other.cohort
-            && self.country == other.country
+            && self.stated_country == other.stated_country
+            && self.home == other.home
             && self.language == other.language
             && self.attrs_ms == other.attrs_ms
             && self.registrations == other.registrations
@@ -339,13 +356,26 @@ impl Enrolment {
         }
     }
 
+    /// Sets the country of the learner's LMS (`None`: not a partner's).
+    pub fn set_lms_country(&mut self, country: Option<Str>) {
+        self.lms_country = country;
+        self.settle_country();
+    }
+
+    fn settle_country(&mut self) {
+        self.country = self
+            .stated_country
+            .clone()
+            .or_else(|| self.lms_country.clone());
+    }
+
     fn apply_attributes(&mut self, f: &Fact) {
         let newer = f.at_ms >= self.attrs_ms;
         let mut touched = false;
         for (slot, value) in [
             (&mut self.name, &f.name),
             (&mut self.cohort, &f.cohort),
-            (&mut self.country, &f.country),
+            (&mut self.stated_country, &f.country),
             (&mut self.language, &f.language),
         ] {
             if let Some(v) = value
@@ -358,6 +388,7 @@ impl Enrolment {
         }
         if touched {
             self.attrs_ms = self.attrs_ms.max(f.at_ms);
+            self.settle_country();
         }
         if let Some(r) = &f.registration
             && self.registrations.len() < MAX_REGISTRATIONS
@@ -727,7 +758,7 @@ fn encode_header(e: &Enrolment) -> Vec<u8> {
     w.str(&e.learner);
     w.opt_str(e.name.as_deref());
     w.opt_str(e.cohort.as_deref());
-    w.opt_str(e.country.as_deref());
+    w.opt_str(e.stated_country.as_deref());
     w.opt_str(e.language.as_deref());
     w.int(e.attrs_ms);
     w.uint(e.registrations.len() as u64);
@@ -738,6 +769,7 @@ fn encode_header(e: &Enrolment) -> Vec<u8> {
     w.int(e.course_last_ms);
     w.opt_int(e.completed_ms);
     w.opt_int(e.passed_ms);
+    w.opt_str(e.home.as_deref());
     w.0
 }
 
@@ -751,7 +783,8 @@ fn decode_header(
     let mut e = Enrolment::new(course, learner.clone(), pid(&learner));
     e.name = r.opt_str()?.map(&mut *intern);
     e.cohort = r.opt_str()?.map(&mut *intern);
-    e.country = r.opt_str()?.map(&mut *intern);
+    e.stated_country = r.opt_str()?.map(&mut *intern);
+    e.settle_country();
     e.language = r.opt_str()?.map(&mut *intern);
     e.attrs_ms = r.int()?;
     let n = r.uint()?.min(64);
@@ -763,6 +796,7 @@ fn decode_header(
     e.course_last_ms = r.int()?;
     e.completed_ms = r.opt_int()?;
     e.passed_ms = r.opt_int()?;
+    e.home = r.opt_str()?.map(&mut *intern);
     Some(e)
 }
 

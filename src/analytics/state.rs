@@ -17,7 +17,9 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::extract::{Fact, Target, extract};
+use super::lms::LmsCountries;
 use super::model::{EnrolKey, Enrolment, RowChange, Str, Tag, enrol_key, row_changes};
+use crate::xapi::pseudonym::normalise_url;
 
 /// Where a rebuild reads statements from (the store, in production).
 pub trait StatementSource {
@@ -26,6 +28,11 @@ pub trait StatementSource {
     /// Every statement whose actor is `identity` that is not voided, in
     /// seq order.
     fn statements_of_actor(&self, identity: &str) -> Result<Vec<(u64, Value)>, String>;
+    /// The LMS home page of a learner ([`super::lms::home_of_identity`]);
+    /// a store also looks up the account a pseudonym replaced.
+    fn learner_home(&self, identity: &str) -> Option<String> {
+        super::lms::home_of_identity(identity, |_| Vec::new())
+    }
 }
 
 /// A fast hash for the string pool (FxHash's multiply-rotate): the keys
@@ -165,6 +172,8 @@ pub struct State {
     /// Course IRI → its modules and questions.
     pub(crate) catalogs: Fast<Str, Catalog>,
     strings: Pool,
+    /// The countries of the partner LMSs ([`super::lms`]).
+    lms: LmsCountries,
 }
 
 impl State {
@@ -174,6 +183,68 @@ impl State {
             enrolments: Fast::default(),
             catalogs: Fast::default(),
             strings: Pool::default(),
+            lms: LmsCountries::default(),
+        }
+    }
+
+    /// Sets the countries of the partner LMSs and works out every
+    /// enrolment's LMS country again (from the home page it keeps).
+    pub fn set_lms_countries(&mut self, lms: LmsCountries) {
+        self.lms = lms;
+        let mut found: Fast<Str, Option<Str>> = Fast::default();
+        let keys: Vec<EnrolKey> = self.enrolments.keys().copied().collect();
+        for key in keys {
+            let Some(home) = self.enrolments.get(&key).map(|e| e.home.clone()) else {
+                continue;
+            };
+            let country = match home {
+                None => None,
+                Some(home) => match found.get(&home) {
+                    Some(c) => c.clone(),
+                    None => {
+                        let c = self.lms.country_of(&home).map(str::to_owned);
+                        let c = c.map(|c| self.intern(&c));
+                        found.insert(home, c.clone());
+                        c
+                    }
+                },
+            };
+            if let Some(e) = self.enrolments.get_mut(&key)
+                && e.lms_country != country
+            {
+                Arc::make_mut(e).set_lms_country(country);
+            }
+        }
+    }
+
+    /// Gives the enrolments that have none the home page of their
+    /// learner's LMS (after a rebuild). `home` gives a learner's
+    /// ([`StatementSource::learner_home`]); it is asked once per learner.
+    pub fn fill_homes(&mut self, home: &dyn Fn(&str) -> Option<String>) {
+        let mut found: Fast<Str, Option<Str>> = Fast::default();
+        let keys: Vec<EnrolKey> = self.enrolments.keys().copied().collect();
+        for key in keys {
+            let Some(learner) = self
+                .enrolments
+                .get(&key)
+                .filter(|e| e.home.is_none())
+                .map(|e| e.learner.clone())
+            else {
+                continue;
+            };
+            let h = match found.get(&learner) {
+                Some(h) => h.clone(),
+                None => {
+                    let h = home(&learner).map(|h| self.intern(&normalise_url(&h)));
+                    found.insert(learner, h.clone());
+                    h
+                }
+            };
+            if h.is_some()
+                && let Some(e) = self.enrolments.get_mut(&key)
+            {
+                Arc::make_mut(e).home = h;
+            }
         }
     }
 
@@ -336,14 +407,63 @@ impl<'a> Group<'a> {
         self.base.as_ref().map(|b| b.salt).unwrap_or_default()
     }
 
-    fn draft(&mut self, key: EnrolKey, course: &Str, learner: &Str) -> &mut Enrolment {
-        let salt = self.salt();
-        let base = &self.base;
-        let draft = self.drafts.entry(key).or_insert_with(|| {
-            let before = base.as_ref().and_then(|b| b.enrolments.get(&key).cloned());
+    /// A new enrolment of `learner` in `course`, with the home page of the
+    /// learner's LMS and its country.
+    fn fresh(&mut self, course: &Str, learner: &Str, source: &dyn StatementSource) -> Enrolment {
+        let mut e = Enrolment::new(
+            course.clone(),
+            learner.clone(),
+            pseudonym(&self.salt(), learner),
+        );
+        // An enrolment rebuilt after a voiding keeps the home page it had
+        // (the pseudonym's identity record may be gone since).
+        let known = self
+            .base
+            .as_ref()
+            .and_then(|b| b.enrolments.get(&enrol_key(course, learner)))
+            .and_then(|e| e.home.clone());
+        e.home = match known {
+            Some(h) => Some(h),
+            None => source
+                .learner_home(learner)
+                .map(|h| self.intern(&normalise_url(&h))),
+        };
+        let country = match (&self.base, &e.home) {
+            (Some(b), Some(home)) => b.lms.country_of(home).map(str::to_owned),
+            _ => None,
+        };
+        if let Some(c) = country {
+            let c = self.intern(&c);
+            e.set_lms_country(Some(c));
+        }
+        e
+    }
+
+    fn draft(
+        &mut self,
+        key: EnrolKey,
+        course: &Str,
+        learner: &Str,
+        source: &dyn StatementSource,
+    ) -> &mut Enrolment {
+        if !self.drafts.contains_key(&key) {
+            let before = self
+                .base
+                .as_ref()
+                .and_then(|b| b.enrolments.get(&key).cloned());
             let now = before.as_deref().cloned();
-            Draft { before, now }
+            self.drafts.insert(key, Draft { before, now });
+        }
+        let missing = self.drafts.get(&key).is_none_or(|d| d.now.is_none());
+        let fresh = missing.then(|| self.fresh(course, learner, source));
+        let salt = self.salt();
+        let draft = self.drafts.entry(key).or_insert_with(|| Draft {
+            before: None,
+            now: None,
         });
+        if fresh.is_some() {
+            draft.now = fresh;
+        }
         draft.now.get_or_insert_with(|| {
             Enrolment::new(course.clone(), learner.clone(), pseudonym(&salt, learner))
         })
@@ -371,7 +491,7 @@ impl<'a> Group<'a> {
             .get("id")
             .and_then(Value::as_str)
             .and_then(|s| Uuid::parse_str(s).ok());
-        self.record(fact, id, seq);
+        self.record(fact, id, seq, source);
         Ok(())
     }
 
@@ -397,7 +517,7 @@ impl<'a> Group<'a> {
             return Ok(());
         };
         let fact = self.share_strings(fact);
-        self.record(fact, Some(id), seq);
+        self.record(fact, Some(id), seq, source);
         Ok(())
     }
 
@@ -451,10 +571,10 @@ impl<'a> Group<'a> {
         fact
     }
 
-    fn record(&mut self, fact: Fact, id: Option<Uuid>, seq: u64) {
+    fn record(&mut self, fact: Fact, id: Option<Uuid>, seq: u64, source: &dyn StatementSource) {
         let key = enrol_key(&fact.course, &fact.learner);
         let (course, learner) = (fact.course.clone(), fact.learner.clone());
-        self.draft(key, &course, &learner).apply(&fact);
+        self.draft(key, &course, &learner, source).apply(&fact);
         self.log.push(Logged { id, seq, key, fact });
     }
 
@@ -486,9 +606,7 @@ impl<'a> Group<'a> {
     pub fn finish(&mut self, source: &dyn StatementSource) -> Result<Vec<RowChange>, String> {
         let rebuild = std::mem::take(&mut self.rebuild);
         for (key, (course, learner)) in rebuild {
-            let salt = self.salt();
-            let mut fresh =
-                Enrolment::new(course.clone(), learner.clone(), pseudonym(&salt, &learner));
+            let mut fresh = self.fresh(&course, &learner, source);
             for (seq, json) in source.statements_of_actor(&learner)? {
                 if self.voided.contains(&seq) {
                     continue;

@@ -291,6 +291,147 @@ fn a_statement_voided_before_it_arrived_is_skipped() {
     assert!(lock.read().unwrap().is_empty());
 }
 
+/// A store that keeps learners by pseudonym: it knows which account each
+/// pseudonym replaced.
+struct Pseudonymising(HashMap<String, Value>);
+
+impl StatementSource for Pseudonymising {
+    fn statement(&self, _: Uuid) -> Result<Option<(u64, Value, bool)>, String> {
+        Ok(None)
+    }
+    fn statements_of_actor(&self, _: &str) -> Result<Vec<(u64, Value)>, String> {
+        Ok(Vec::new())
+    }
+    fn learner_home(&self, identity: &str) -> Option<String> {
+        super::lms::home_of_identity(identity, |p| self.0.get(p).cloned().into_iter().collect())
+    }
+}
+
+#[test]
+fn country_from_the_learners_lms_unless_the_statements_say_one() {
+    let mut lms = super::LmsCountries::default();
+    lms.insert_entry("https://moodle.example.sn=SN").unwrap();
+    lms.insert_entry("https://lms.example.org=ML").unwrap();
+    let mut state = State::new([7; 16]);
+    state.set_lms_countries(lms.clone());
+    let lock = RwLock::new(state);
+    let source = Pseudonymising(HashMap::from([(
+        "p1".to_string(),
+        json!({"account": {"homePage": "HTTPS://Moodle.example.SN/", "name": "42"}}),
+    )]));
+    let without_country = |id: u128, actor: Value| {
+        let mut s = st(
+            1,
+            "x",
+            "initialized",
+            "s01-intro",
+            json!({}),
+            "2026-01-02T00:00:00Z",
+        );
+        s["id"] = json!(Uuid::from_u128(id).to_string());
+        s["actor"] = actor;
+        s["context"]["extensions"] = json!({});
+        s
+    };
+    let pseudonym = json!({"account": {"homePage": "urn:kmh:pseudonym", "name": "p1"}});
+    let stated = st(
+        3,
+        "b",
+        "initialized",
+        "s01-intro",
+        json!({}),
+        "2026-01-02T00:00:00Z",
+    );
+    let mut g = Group::new(&lock);
+    for (i, s) in [
+        without_country(1, pseudonym.clone()),
+        without_country(
+            2,
+            json!({"account": {"homePage": "https://other.example", "name": "c"}}),
+        ),
+        stated,
+    ]
+    .iter()
+    .enumerate()
+    {
+        g.project(s, i as u64 + 1, false, &source).unwrap();
+    }
+    let rows = g.finish(&source).unwrap();
+    g.publish();
+    let country = |lock: &RwLock<State>, identity: &str| {
+        lock.read().unwrap().enrolments[&enrol_key(COURSE, identity)]
+            .country
+            .as_deref()
+            .map(str::to_owned)
+    };
+    let p1 = "account:urn:kmh:pseudonym\u{1f}p1";
+    // The pseudonym's own account was on the Senegal LMS.
+    assert_eq!(country(&lock, p1).as_deref(), Some("SN"));
+    assert_eq!(country(&lock, "account:https://other.example\u{1f}c"), None);
+    // b is on the Mali LMS and its statements say ML; a later statement
+    // with another country extension wins over the LMS.
+    assert_eq!(country(&lock, &learner("b")).as_deref(), Some("ML"));
+    let mut g = Group::new(&lock);
+    let mut moved = st(
+        4,
+        "b",
+        "initialized",
+        "s01-intro",
+        json!({}),
+        "2026-01-03T00:00:00Z",
+    );
+    moved["context"]["extensions"] = json!({"urn:kmh:ext:country": "ng"});
+    g.project(&moved, 4, false, &source).unwrap();
+    g.finish(&source).unwrap();
+    g.publish();
+    assert_eq!(country(&lock, &learner("b")).as_deref(), Some("NG"));
+
+    // The rows keep the stated country and the LMS, not the LMS's country:
+    // read back with another mapping (the pseudonym's identity record is
+    // not asked again), the pseudonymous learner counts by the new one.
+    let mut stored: Vec<_> = rows
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, v?)))
+        .collect();
+    stored.sort();
+    let mut intern = |s: &str| Str::from(s);
+    let pid = |s: &str| Str::from(s);
+    let mut reader = RowReader::new(&mut intern, &pid);
+    let mut loaded = Vec::new();
+    for (k, v) in &stored {
+        loaded.extend(reader.push(k, v).unwrap());
+    }
+    loaded.extend(reader.finish());
+    let mut state = State::new([7; 16]);
+    for (k, e) in loaded {
+        assert_eq!(e.lms_country, None, "not stored");
+        state.insert(k, e);
+    }
+    let home =
+        |state: &State, identity: &str| state.enrolments[&enrol_key(COURSE, identity)].home.clone();
+    assert_eq!(
+        home(&state, p1).as_deref(),
+        Some("https://moodle.example.sn")
+    );
+    let other = "account:https://other.example\u{1f}c";
+    assert_eq!(
+        home(&state, other).as_deref(),
+        Some("https://other.example")
+    );
+    let mut moved_lms = super::LmsCountries::default();
+    moved_lms
+        .insert_entry("https://moodle.example.sn=GM")
+        .unwrap();
+    state.set_lms_countries(moved_lms);
+    let e = &state.enrolments[&enrol_key(COURSE, p1)];
+    assert_eq!(e.country.as_deref(), Some("GM"));
+    let e = &state.enrolments[&enrol_key(COURSE, &learner("b"))];
+    assert_eq!(e.country.as_deref(), Some("ML"), "its own extension");
+    // No mapping: no LMS country.
+    state.set_lms_countries(super::LmsCountries::default());
+    assert_eq!(state.enrolments[&enrol_key(COURSE, p1)].country, None);
+}
+
 /// Statements shaped like `kmh bench`'s workload: learners of an LMS
 /// answering questions of the course's modules, every verb of the SCORM
 /// profile, context with registration and kmh extensions.

@@ -65,6 +65,46 @@ pub struct ServeArgs {
     /// `--pseudonymise=false` and `KMH_PSEUDONYMISE=false`).
     #[arg(long, env = "KMH_NO_PSEUDONYMISE")]
     pub no_pseudonymise: bool,
+    /// The country office a partner LMS serves, as HOMEPAGE=CC (ISO 3166-1
+    /// alpha-2; repeatable, comma-separated in the variable): a learner
+    /// whose xAPI account has this homePage counts in that country when
+    /// their statements carry no country extension, pseudonymised learners
+    /// included. With --lms-countries, replaces the mapping the data folder
+    /// keeps (and `kmh report` uses); without either, the kept one applies.
+    /// Learners already stored count by the new mapping at once.
+    #[arg(
+        long = "country-of-lms",
+        env = "KMH_COUNTRY_OF_LMS",
+        value_delimiter = ',',
+        value_name = "HOMEPAGE=CC"
+    )]
+    pub country_of_lms: Vec<String>,
+    /// A file of partner LMSs and their countries: one "HOMEPAGE CC" per
+    /// line (or HOMEPAGE,CC), # for comments. An empty file clears the
+    /// mapping.
+    #[arg(long = "lms-countries", env = "KMH_LMS_COUNTRIES", value_name = "FILE")]
+    pub lms_countries: Option<PathBuf>,
+}
+
+impl ServeArgs {
+    /// The LMS countries the flags give, or `None` when no flag does.
+    fn lms_countries(&self) -> anyhow::Result<Option<crate::analytics::LmsCountries>> {
+        if self.country_of_lms.is_empty() && self.lms_countries.is_none() {
+            return Ok(None);
+        }
+        let mut lms = crate::analytics::LmsCountries::default();
+        if let Some(path) = &self.lms_countries {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading --lms-countries {}", path.display()))?;
+            lms.insert_lines(&text)
+                .map_err(|e| anyhow::anyhow!("--lms-countries {}: {e}", path.display()))?;
+        }
+        for entry in &self.country_of_lms {
+            lms.insert_entry(entry)
+                .map_err(|e| anyhow::anyhow!("--country-of-lms: {e}"))?;
+        }
+        Ok(Some(lms))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -91,6 +131,8 @@ pub const ADMIN_TOKEN_FILE: &str = "admin.token";
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     ignore_file_size_signal();
+    // Checked before the store is opened, so a typo changes nothing.
+    let lms_countries = args.lms_countries()?;
     let store = match Store::open(&args.data) {
         Err(StoreError::Locked(dir)) => anyhow::bail!(
             "{} is in use by another kmh process (is `kmh serve` already running on it?)",
@@ -107,6 +149,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         .settle_pseudonymisation(requested, true)
         .with_context(|| format!("the data folder {}", args.data.display()))?;
     store.set_min_free_bytes(args.min_free_disk_mb.saturating_mul(1024 * 1024));
+    if let Some(lms) = &lms_countries {
+        store
+            .set_lms_countries(lms)
+            .context("keeping the countries of the partner LMSs")?;
+    }
     bootstrap_credential(&store)?;
     let courses = super::courses::load(&args.courses)?;
     let site = super::courses::publish(&store, &args.data, courses)?;
@@ -184,6 +231,11 @@ async fn serve(
             "stored with their identifiers (pseudonymised only for credentials made with --pseudonymise)"
         }
     );
+    let lms = state.store.lms_countries()?;
+    if !lms.is_empty() {
+        let list: Vec<String> = lms.entries().map(|(h, c)| format!("{h} {c}")).collect();
+        println!("  LMS countries: {}", list.join("; "));
+    }
     println!("Press Ctrl-C to stop.");
     let served = lrs::serve(listener, state, stop).await;
     if let Some(task) = retention {

@@ -15,10 +15,11 @@ use uuid::Uuid;
 use super::keys::seq_from;
 use super::query::Query;
 use super::{Result, Store, StoreError};
-use crate::analytics::{self, Group, RowReader, State, StatementSource};
+use crate::analytics::{self, Group, LmsCountries, RowReader, State, StatementSource};
 
 const VERSION_KEY: &str = "analytics_version";
 const SALT_KEY: &str = "analytics_salt";
+const LMS_COUNTRIES_KEY: &str = "lms_countries";
 /// Rows per batch when rebuilding.
 const REBUILD_CHUNK: usize = 20_000;
 
@@ -70,6 +71,33 @@ impl Store {
         Ok(n)
     }
 
+    /// The countries of the partner LMSs kept in the data folder
+    /// ([`crate::analytics::lms`]).
+    pub fn lms_countries(&self) -> Result<LmsCountries> {
+        match self.inner.ks.meta.get(LMS_COUNTRIES_KEY)? {
+            None => Ok(LmsCountries::default()),
+            Some(bytes) => LmsCountries::from_json(&bytes).map_err(StoreError::Corrupt),
+        }
+    }
+
+    /// Keeps `lms` as the countries of the partner LMSs and counts every
+    /// learner already stored by it (the read models keep each learner's
+    /// LMS, not its country, so nothing needs rebuilding).
+    pub fn set_lms_countries(&self, lms: &LmsCountries) -> Result<()> {
+        self.inner
+            .ks
+            .meta
+            .insert(LMS_COUNTRIES_KEY, lms.to_json())?;
+        self.inner.db.persist(PersistMode::SyncAll)?;
+        if let Some(lock) = self.inner.analytics.get() {
+            let mut state = lock
+                .write()
+                .map_err(|_| StoreError::Engine("analytics lock poisoned".into()))?;
+            state.set_lms_countries(lms.clone());
+        }
+        Ok(())
+    }
+
     fn load_analytics(&self) -> Result<State> {
         let salt = self.analytics_salt()?;
         let ks = &self.inner.ks;
@@ -110,6 +138,7 @@ impl Store {
         for (key, e) in loaded {
             state.insert(key, e);
         }
+        state.set_lms_countries(self.lms_countries()?);
         state.refresh_catalogs();
         Ok(state)
     }
@@ -133,6 +162,8 @@ impl Store {
                 .map_err(|e| StoreError::Corrupt(format!("statement seq {seq}: {e}")))?;
             state.fold(&statement);
         }
+        state.fill_homes(&|l| self.learner_home(l));
+        state.set_lms_countries(self.lms_countries()?);
         state.refresh_catalogs();
 
         ks.analytics.clear()?;
@@ -246,6 +277,17 @@ impl StatementSource for Store {
             }
         }
         Ok(out)
+    }
+
+    fn learner_home(&self, identity: &str) -> Option<String> {
+        analytics::lms::home_of_identity(identity, |pseudonym| match self.identity(pseudonym) {
+            Ok(Some(record)) => record.ifis,
+            Ok(None) => Vec::new(),
+            Err(e) => {
+                tracing::warn!("analytics: the identifiers of pseudonym {pseudonym}: {e}");
+                Vec::new()
+            }
+        })
     }
 }
 

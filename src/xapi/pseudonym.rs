@@ -97,7 +97,7 @@ pub fn canonical(agent: &Value) -> Option<String> {
 
 /// Lower-cases a URL's scheme and host (they are case-insensitive, RFC 3986
 /// §6.2.2.1) and drops a trailing `/`.
-fn normalise_url(url: &str) -> String {
+pub fn normalise_url(url: &str) -> String {
     let url = url.trim();
     let (head, rest) = match url.find("://") {
         Some(i) => {

@@ -1842,3 +1842,196 @@ async fn no_view_names_learners_without_the_identities_scope() {
         .arg(dir.path()));
     assert!(names(&out), "--identities shows them: {out}");
 }
+
+/// A statement by a learner of some LMS (`actor`) starting module s01,
+/// with `country` as its `urn:kmh:ext:country` when given.
+fn started_by(actor: Value, country: Option<&str>) -> Value {
+    let mut extensions = json!({"urn:kmh:ext:cohort": "A"});
+    if let Some(c) = country {
+        extensions["urn:kmh:ext:country"] = json!(c);
+    }
+    json!({
+        "actor": actor,
+        "verb": {"id": format!("{ADL}initialized")},
+        "object": {"id": format!("{C}/s01-intro")},
+        "context": {"contextActivities": {"grouping": [{"id": C, "definition": {"type": "http://adlnet.gov/expapi/activities/course"}}]},
+                    "extensions": extensions},
+        "timestamp": "2026-01-05T10:00:00Z",
+    })
+}
+
+/// Learners counted in the country of their LMS (`kmh serve
+/// --country-of-lms`, `--lms-countries`), in a store that keeps them by
+/// pseudonym; through `/analytics`, `kmh report` on the running server and
+/// on the data folder after a restart with another mapping.
+///
+/// | learner | account homePage | `urn:kmh:ext:country` | first mapping | second mapping |
+/// |---|---|---|---|---|
+/// | s1 | https://moodle.example.sn | – | SN | – |
+/// | s2 | HTTPS://MOODLE.example.sn/ | – | SN | – |
+/// | s3 | https://moodle.example.sn | CI | CI | CI |
+/// | m1 | https://totara.example.ml | – | ML (file) | – |
+/// | o1 | https://other.example | – | – | GH |
+/// | e1 | (mbox) | – | – | – |
+#[test]
+fn learners_count_in_the_country_of_their_lms() {
+    use crate::cli::{output, serve_with, sigterm};
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let account = |home: &str, name: &str| json!({"account": {"homePage": home, "name": name}});
+
+    // Bad values are refused before anything is stored, naming the value.
+    let (ok, _, err) = output(kmh().args([
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--data",
+        data,
+        "--country-of-lms",
+        "https://moodle.example.sn=SEN",
+    ]));
+    assert!(
+        !ok && err.contains("\"SEN\"") && err.contains("ISO 3166-1"),
+        "{err}"
+    );
+    let file = dir.path().join("lms-countries.txt");
+    std::fs::write(&file, "# partner LMSs\nhttps://totara.example.ml Mali\n").unwrap();
+    let (ok, _, err) = output(
+        kmh()
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--data",
+                data,
+                "--lms-countries",
+            ])
+            .arg(&file),
+    );
+    assert!(
+        !ok && err.contains("line 2") && err.contains("\"Mali\""),
+        "{err}"
+    );
+
+    std::fs::write(&file, "# partner LMSs\nhttps://totara.example.ml ML\n").unwrap();
+    let mut server = serve_with(
+        data,
+        &[
+            "--no-courses",
+            "--country-of-lms",
+            "https://moodle.example.sn/=SN",
+            "--lms-countries",
+            file.to_str().unwrap(),
+        ],
+    );
+    let client = reqwest::blocking::Client::new();
+    let r = client
+        .post(format!("{}/xapi/statements", server.url))
+        .basic_auth(&server.key, Some(&server.secret))
+        .header("X-Experience-API-Version", "1.0.3")
+        .json(&json!([
+            started_by(account("https://moodle.example.sn", "s1"), None),
+            started_by(account("HTTPS://MOODLE.example.sn/", "s2"), None),
+            started_by(account("https://moodle.example.sn", "s3"), Some("CI")),
+            started_by(account("https://totara.example.ml", "m1"), None),
+            started_by(account("https://other.example", "o1"), None),
+            started_by(json!({"mbox": "mailto:e1@example.org"}), None),
+        ]))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().unwrap());
+    // A restarted server prints no credential: the first one stays valid.
+    let (key, secret) = (server.key.clone(), server.secret.clone());
+    let enrolled = |server: &crate::cli::Server, country: &str| -> Value {
+        let r = client
+            .get(format!(
+                "{}/analytics/overview?country={country}",
+                server.url
+            ))
+            .basic_auth(&key, Some(&secret))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        r.json::<Value>().unwrap()["summary"]["enrolled"].clone()
+    };
+    assert_eq!(enrolled(&server, "SN"), 2);
+    assert_eq!(enrolled(&server, "sn"), 2);
+    assert_eq!(enrolled(&server, "CI"), 1);
+    assert_eq!(enrolled(&server, "ML"), 1);
+    assert_eq!(enrolled(&server, "GH"), 0);
+    let r = client
+        .get(format!("{}/analytics/overview", server.url))
+        .basic_auth(&server.key, Some(&server.secret))
+        .send()
+        .unwrap();
+    let all: Value = r.json().unwrap();
+    assert_eq!(all["summary"]["enrolled"], 6);
+    assert_eq!(
+        all["options"]["countries"],
+        json!([{"value": "CI", "learners": 1}, {"value": "ML", "learners": 1},
+               {"value": "SN", "learners": 2}])
+    );
+    // Pseudonymised: no LMS account is stored with the statements.
+    let r = client
+        .get(format!("{}/xapi/statements?limit=10", server.url))
+        .basic_auth(&server.key, Some(&server.secret))
+        .header("X-Experience-API-Version", "1.0.3")
+        .send()
+        .unwrap();
+    assert!(!r.text().unwrap().contains("moodle.example.sn"));
+
+    // `kmh report` through the running server counts the same.
+    let (ok, csv, err) = output(kmh().args([
+        "report",
+        "--format",
+        "csv",
+        "--country",
+        "SN",
+        "--data",
+        data,
+    ]));
+    assert!(ok, "{err}");
+    assert!(csv.contains("summary,enrolled,,2\r\n"), "{csv}");
+    assert!(sigterm(&mut server.child).success());
+
+    // Another mapping replaces the kept one; the statements already
+    // stored count by it at once.
+    let mut server = serve_with(
+        data,
+        &[
+            "--no-courses",
+            "--country-of-lms",
+            "https://other.example=gh",
+        ],
+    );
+    assert_eq!(enrolled(&server, "GH"), 1);
+    assert_eq!(enrolled(&server, "SN"), 0);
+    assert_eq!(enrolled(&server, "ML"), 0);
+    assert_eq!(enrolled(&server, "CI"), 1, "the extension still wins");
+    assert!(sigterm(&mut server.child).success());
+
+    // The data folder keeps the mapping for `kmh report` and `kmh reindex`.
+    let (ok, csv, err) = output(kmh().args([
+        "report",
+        "--format",
+        "csv",
+        "--country",
+        "GH",
+        "--data",
+        data,
+    ]));
+    assert!(ok && csv.contains("summary,enrolled,,1\r\n"), "{csv}{err}");
+    let (ok, _, err) = output(kmh().args(["reindex", "--data", data]));
+    assert!(ok, "{err}");
+    let (ok, csv, err) = output(kmh().args([
+        "report",
+        "--format",
+        "csv",
+        "--country",
+        "GH",
+        "--data",
+        data,
+    ]));
+    assert!(ok && csv.contains("summary,enrolled,,1\r\n"), "{csv}{err}");
+}

@@ -52,6 +52,8 @@ fn help_lists_every_command_and_its_environment_variables() {
         "KMH_RETAIN_IDENTITIES_DAYS",
         "KMH_COURSES",
         "KMH_NO_COURSES",
+        "KMH_COUNTRY_OF_LMS",
+        "KMH_LMS_COUNTRIES",
     ] {
         assert!(ok && out.contains(flag), "serve --help lacks {flag}");
     }
