@@ -53,9 +53,9 @@ pub enum Command {
     Prune(prune::PruneArgs),
     /// Measure the LRS: a load generator over real HTTP against a fresh store.
     Bench(crate::bench::BenchArgs),
-    /// Build SCORM packages from curriculum sources.
+    /// Build SCORM 1.2, SCORM 2004 and cmi5 packages from curriculum sources.
     Package(crate::package::cli::PackageArgs),
-    /// Check a SCORM package (zip or folder) for errors an LMS would reject.
+    /// Check a SCORM or cmi5 package (zip, folder or bare manifest) for errors an LMS would reject.
     Validate(crate::package::cli::ValidateArgs),
     /// Programme indicators (table, CSV or JSON) with the dashboard's filters.
     Report(report::ReportArgs),

@@ -297,9 +297,7 @@ pub fn build(
                 secret: opts.lrs_credential.as_ref().map(|c| c.secret.as_str()),
             });
             let files = package_files(unit, target, lrs, &opts.context)?;
-            if target != Target::Cmi5 {
-                self_check(&name, &files)?;
-            }
+            self_check(&name, target, &files)?;
             let bytes =
                 zipper::zip_files(&files, zipper::timestamp()).map_err(|e| PackageError::Zip {
                     path: PathBuf::from(&name),
@@ -570,19 +568,15 @@ fn scorm_plan(unit: &Unit) -> Plan {
 
 /// Our packages must pass our own validator with no finding at all; if one
 /// does not, that is a kmh bug and nothing is written.
-fn self_check(name: &str, files: &Files) -> Result<(), PackageError> {
+fn self_check(name: &str, target: Target, files: &Files) -> Result<(), PackageError> {
     let present: BTreeSet<String> = files.keys().cloned().collect();
-    let manifest = files
-        .get(validate::input::MANIFEST)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    let report = validate::validate_manifest(
-        name,
-        validate::input::MANIFEST,
-        manifest,
-        Some(&present),
-        vec![],
-    );
+    let control = match target {
+        Target::Scorm12 | Target::Scorm2004 => validate::input::MANIFEST,
+        Target::Cmi5 => cmi5::COURSE_STRUCTURE,
+    };
+    let document = files.get(control).map(Vec::as_slice).unwrap_or_default();
+    let report =
+        validate::validate_document(name, control, document, Some(&present), false, vec![]);
     if report.findings.is_empty() {
         Ok(())
     } else {

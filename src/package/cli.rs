@@ -75,7 +75,10 @@ pub struct PackageArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct ValidateArgs {
-    /// Package zips, unpacked package folders or imsmanifest.xml files.
+    /// Package zips or unpacked package folders (SCORM 1.2, SCORM 2004 or
+    /// cmi5: imsmanifest.xml or cmi5.xml at the root), or bare
+    /// imsmanifest.xml / cmi5.xml files. A cmi5.xml on its own must give
+    /// absolute AU URLs (cmi5 §14.2).
     #[arg(required = true)]
     pub packages: Vec<PathBuf>,
 
@@ -83,8 +86,8 @@ pub struct ValidateArgs {
     #[arg(long, env = "KMH_JSON")]
     pub json: bool,
 
-    /// Check the manifest only, not the package's files (automatic for an
-    /// imsmanifest.xml path).
+    /// Check the manifest (or cmi5.xml) only, not the package's files
+    /// (automatic for a bare imsmanifest.xml or cmi5.xml).
     #[arg(long, env = "KMH_MANIFEST_ONLY")]
     pub manifest_only: bool,
 

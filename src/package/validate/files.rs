@@ -27,7 +27,7 @@ fn is_control_file(path: &str) -> bool {
 
 /// Joins an `xml:base` chain and an href into a package path. `Err` for
 /// paths that leave the package.
-fn resolve(bases: &[&str], href: &str) -> Result<String, String> {
+pub(super) fn resolve(bases: &[&str], href: &str) -> Result<String, String> {
     let mut joined = String::new();
     for b in bases {
         if has_scheme(b) {

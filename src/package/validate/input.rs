@@ -1,5 +1,7 @@
-//! Reading what `kmh validate` is given: a zip, an unpacked folder or a
-//! bare `imsmanifest.xml` (then files cannot be compared).
+//! Reading what `kmh validate` is given: a zip, an unpacked folder, or a
+//! bare `imsmanifest.xml` or `cmi5.xml` (then files cannot be compared).
+//! The control document at a package's root says what it is:
+//! `imsmanifest.xml` (SCORM) or `cmi5.xml` (cmi5).
 
 use std::collections::BTreeSet;
 use std::io::Read;
@@ -9,6 +11,17 @@ use super::report::{Finding, Severity};
 use crate::package::error::PackageError;
 
 pub const MANIFEST: &str = "imsmanifest.xml";
+pub use crate::package::manifest::cmi5::COURSE_STRUCTURE;
+
+/// The control document of a package, from the files at its root: a
+/// SCORM manifest wins over a course structure (a package with both is
+/// played as SCORM by a SCORM LMS; the other file is then reported as
+/// unlisted).
+fn control_document(files: &BTreeSet<String>) -> Option<&'static str> {
+    [MANIFEST, COURSE_STRUCTURE]
+        .into_iter()
+        .find(|name| files.contains(*name))
+}
 
 pub struct PackageInput {
     /// How the manifest is named in findings.
@@ -19,6 +32,9 @@ pub struct PackageInput {
     pub files: Option<BTreeSet<String>>,
     /// Problems found while reading (unsafe zip paths, misplaced manifest).
     pub findings: Vec<Finding>,
+    /// A bare control document, not a zip or folder: a `cmi5.xml` on its
+    /// own must use absolute URLs (cmi5 §14.2).
+    pub standalone: bool,
 }
 
 pub fn read(path: &Path, manifest_only: bool) -> Result<PackageInput, PackageError> {
@@ -35,6 +51,7 @@ pub fn read(path: &Path, manifest_only: bool) -> Result<PackageInput, PackageErr
             manifest: Some(bytes),
             files: None,
             findings: vec![],
+            standalone: true,
         }
     };
     if manifest_only {
@@ -51,12 +68,17 @@ fn is_zip(path: &Path) -> Result<bool, PackageError> {
 }
 
 fn missing_manifest(files: &BTreeSet<String>, label: &str) -> Finding {
-    let nested = files.iter().find(|f| f.ends_with("/imsmanifest.xml"));
+    let nested = files.iter().find_map(|f| {
+        [MANIFEST, COURSE_STRUCTURE]
+            .into_iter()
+            .find(|name| f.ends_with(&format!("/{name}")))
+            .map(|name| (name, f))
+    });
     let message = match nested {
-        Some(n) => format!(
-            "no imsmanifest.xml at the package root; found {n}: package the folder's contents, not the folder"
+        Some((name, n)) => format!(
+            "no {name} at the package root; found {n}: package the folder's contents, not the folder"
         ),
-        None => "no imsmanifest.xml at the package root: this is not a SCORM package".to_string(),
+        None => "no imsmanifest.xml (SCORM) or cmi5.xml (cmi5) at the package root: this is not a SCORM or cmi5 package".to_string(),
     };
     Finding {
         severity: Severity::Error,
@@ -88,10 +110,11 @@ fn read_folder(dir: &Path) -> Result<PackageInput, PackageError> {
             }
         }
     }
-    let manifest_path = dir.join(MANIFEST);
+    let control = control_document(&files).unwrap_or(MANIFEST);
+    let manifest_path = dir.join(control);
     let label = manifest_path.display().to_string();
     let mut findings = vec![];
-    let manifest = if files.contains(MANIFEST) {
+    let manifest = if files.contains(control) {
         Some(std::fs::read(&manifest_path).map_err(|e| PackageError::io(&manifest_path, e))?)
     } else {
         findings.push(missing_manifest(&files, &dir.display().to_string()));
@@ -102,6 +125,7 @@ fn read_folder(dir: &Path) -> Result<PackageInput, PackageError> {
         manifest,
         files: Some(files),
         findings,
+        standalone: false,
     })
 }
 
@@ -114,7 +138,7 @@ fn read_zip(path: &Path) -> Result<PackageInput, PackageError> {
     let mut archive = zip::ZipArchive::new(std::io::BufReader::new(f)).map_err(zip_err)?;
     let mut files = BTreeSet::new();
     let mut findings = Vec::new();
-    let mut manifest = None;
+    let mut controls: Vec<(String, Vec<u8>)> = Vec::new();
     for i in 0..archive.len() {
         let mut entry = archive.by_index(i).map_err(zip_err)?;
         let name = entry.name().map_err(zip_err)?.to_string();
@@ -141,22 +165,30 @@ fn read_zip(path: &Path) -> Result<PackageInput, PackageError> {
                 message: "zip entry name uses \\ as separator; Linux-hosted LMSs see one odd file name, not folders".into(),
             });
         }
-        if name == MANIFEST {
+        if name == MANIFEST || name == COURSE_STRUCTURE {
             let mut bytes = Vec::new();
             entry
                 .read_to_end(&mut bytes)
                 .map_err(|e| PackageError::io(path, e))?;
-            manifest = Some(bytes);
+            controls.push((name.clone(), bytes));
         }
         files.insert(name);
     }
+    let control = control_document(&files);
+    let manifest = control.and_then(|c| {
+        controls
+            .into_iter()
+            .find(|(n, _)| n == c)
+            .map(|(_, bytes)| bytes)
+    });
     if manifest.is_none() {
         findings.push(missing_manifest(&files, &path.display().to_string()));
     }
     Ok(PackageInput {
-        manifest_label: MANIFEST.to_string(),
+        manifest_label: control.unwrap_or(MANIFEST).to_string(),
         manifest,
         files: Some(files),
         findings,
+        standalone: false,
     })
 }

@@ -5,8 +5,10 @@
 //! files, and files listed against files present. Every finding names the
 //! manifest line. XSD validation proper is left to xmllint (see
 //! `schemas/README.md`); these are the checks that matter and that the
-//! XSDs cannot make.
+//! XSDs cannot make. cmi5 packages (`cmi5.xml`) are checked by [`cmi5`],
+//! whose XSD is small enough to check in full.
 
+pub mod cmi5;
 pub mod files;
 pub mod input;
 pub mod references;
@@ -74,28 +76,47 @@ pub fn validate_manifest(
     manifest_label: &str,
     bytes: &[u8],
     files: Option<&BTreeSet<String>>,
+    findings: Vec<Finding>,
+) -> Report {
+    validate_document(path_label, manifest_label, bytes, files, false, findings)
+}
+
+/// Validates a control document, an `imsmanifest.xml` or a `cmi5.xml`
+/// (told apart by their root element). `standalone`: the document was
+/// given on its own, not inside a zip or folder.
+pub fn validate_document(
+    path_label: &str,
+    document_label: &str,
+    bytes: &[u8],
+    files: Option<&BTreeSet<String>>,
+    standalone: bool,
     mut findings: Vec<Finding>,
 ) -> Report {
     let mut c = Checker {
-        file: manifest_label.to_string(),
+        file: document_label.to_string(),
         findings: Vec::new(),
     };
     let mut summary = Summary {
         files_present: files.map(BTreeSet::len),
         ..Summary::default()
     };
-    let mut detected = None;
+    let mut standard = None;
+    let mut schemaversion = None;
     if let Some(root) = parse(&mut c, bytes) {
-        let (version, sv) = check_root(&mut c, &root, files, &mut summary);
-        detected = version.map(|v| (v, sv));
+        if root.local == "courseStructure" && root.ns.as_deref() == Some(cmi5::CMI5_NS) {
+            cmi5::check(&mut c, &root, files, standalone, &mut summary);
+            standard = Some(cmi5::STANDARD);
+        } else {
+            let (version, sv) = check_root(&mut c, &root, files, &mut summary);
+            standard = version.map(Version::standard);
+            schemaversion = sv;
+        }
     }
     findings.append(&mut c.findings);
     let mut report = Report::new(path_label.to_string(), files.is_some(), findings);
     report.summary = summary;
-    if let Some((v, sv)) = detected {
-        report.standard = Some(v.standard());
-        report.schemaversion = sv;
-    }
+    report.standard = standard;
+    report.schemaversion = schemaversion;
     report
 }
 
@@ -143,7 +164,8 @@ fn check_root(
                 "not-a-manifest",
                 Some(root.line),
                 format!(
-                    "the root element must be <manifest> in {CP12_NS} (SCORM 1.2) or {CP2004_NS} (SCORM 2004); found {found}"
+                    "the root element must be <manifest> in {CP12_NS} (SCORM 1.2) or {CP2004_NS} (SCORM 2004), or <courseStructure> in {} (cmi5); found {found}",
+                    cmi5::CMI5_NS
                 ),
             );
             return (None, None);
@@ -187,11 +209,12 @@ pub fn validate_path(path: &Path, options: ValidateOptions) -> Result<Report, Pa
     let input = input::read(path, options.manifest_only)?;
     let label = path.display().to_string();
     Ok(match &input.manifest {
-        Some(bytes) => validate_manifest(
+        Some(bytes) => validate_document(
             &label,
             &input.manifest_label,
             bytes,
             input.files.as_ref(),
+            input.standalone,
             input.findings,
         ),
         None => {

@@ -49,6 +49,11 @@ pub struct Summary {
     pub files_listed: usize,
     /// Files in the package; `null` when only the manifest was checked.
     pub files_present: Option<usize>,
+    /// cmi5 only: AUs and blocks of the course structure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aus: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocks: Option<usize>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -57,7 +62,7 @@ pub struct Report {
     pub path: String,
     /// `"1.2"`, `"2004 4th Edition"`, …; `null` when not recognised.
     pub schemaversion: Option<String>,
-    /// `"scorm12"` or `"scorm2004"`.
+    /// `"scorm12"`, `"scorm2004"` or `"cmi5"`.
     pub standard: Option<&'static str>,
     /// False when only the manifest was checked (`--manifest-only` or a
     /// bare `imsmanifest.xml`): files listed and present were not compared.
@@ -127,6 +132,21 @@ impl Report {
         };
         if self.standard.is_none() {
             let _ = writeln!(s, "{}: {verdict}", self.path);
+            return s;
+        }
+        if self.standard == Some("cmi5") {
+            let (aus, blocks) = (m.aus.unwrap_or(0), m.blocks.unwrap_or(0));
+            let files = match m.files_present {
+                Some(n) => format!("{n} files"),
+                None => "course structure only, files not checked".to_string(),
+            };
+            let _ = writeln!(
+                s,
+                "{}: cmi5, {aus} AU{}, {blocks} block{}, {files}: {verdict}",
+                self.path,
+                plural(aus),
+                plural(blocks),
+            );
             return s;
         }
         let _ = writeln!(
