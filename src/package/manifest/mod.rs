@@ -1,7 +1,8 @@
 //! `imsmanifest.xml` for SCORM 1.2 (IMS CP 1.1.2 + ADL CP, SCORM 1.2 CAM
 //! §2.3) and SCORM 2004 4th Edition (IMS CP 1.1.4 + ADL CP/SN, CAM §3,
 //! SN §5). Both writers work from one [`Plan`]: what the package contains,
-//! independent of the target's XML.
+//! independent of the target's XML. [`cmi5`] writes the cmi5 course
+//! structure from its own, simpler plan.
 
 pub mod cmi5;
 pub mod scorm12;
