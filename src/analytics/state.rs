@@ -376,6 +376,17 @@ pub struct Group<'a> {
     log: Vec<Logged>,
     voided: HashSet<u64>,
     rebuild: HashMap<EnrolKey, (Str, Str)>,
+    /// Enrolments whose statements identity retention re-keyed (see
+    /// [`Group::rekey`]).
+    moves: HashMap<EnrolKey, Move>,
+}
+
+/// What identity retention moves out of one enrolment: the facts of its
+/// re-keyed statements, as they read under the pseudonym.
+struct Move {
+    course: Str,
+    learner: Str,
+    facts: Vec<Fact>,
 }
 
 impl<'a> Group<'a> {
@@ -388,6 +399,7 @@ impl<'a> Group<'a> {
             log: Vec::new(),
             voided: HashSet::new(),
             rebuild: HashMap::new(),
+            moves: HashMap::new(),
         }
     }
 
@@ -601,9 +613,98 @@ impl<'a> Group<'a> {
         Ok(())
     }
 
+    /// Identity retention replaced the learner of the statement at `seq`
+    /// by their pseudonym: `old` is what it said before, `new` after. In
+    /// [`Group::finish`], when none of the learner's statements in that
+    /// course keep the real identifier, their whole enrolment moves to the
+    /// pseudonym (figures of statements pruned earlier included); else it
+    /// is rebuilt from the statements that keep it, as after a voiding, and
+    /// the re-keyed facts are added to the pseudonym's enrolment.
+    pub fn rekey(&mut self, seq: u64, old: Fact, new: Fact) {
+        // The rebuild of the old enrolment skips it, as a voided statement.
+        self.voided.insert(seq);
+        let new = self.share_strings(new);
+        self.moves
+            .entry(enrol_key(&old.course, &old.learner))
+            .or_insert_with(|| Move {
+                course: old.course.clone(),
+                learner: old.learner.clone(),
+                facts: Vec::new(),
+            })
+            .facts
+            .push(new);
+    }
+
+    /// The enrolment as this group leaves it so far.
+    fn current(&self, key: EnrolKey) -> Option<Enrolment> {
+        match self.drafts.get(&key) {
+            Some(d) => d.now.clone(),
+            None => self
+                .base
+                .as_ref()
+                .and_then(|b| b.enrolments.get(&key))
+                .map(|e| (**e).clone()),
+        }
+    }
+
+    fn set(&mut self, key: EnrolKey, now: Option<Enrolment>) {
+        let base = &self.base;
+        self.drafts
+            .entry(key)
+            .or_insert_with(|| Draft {
+                before: base.as_ref().and_then(|b| b.enrolments.get(&key).cloned()),
+                now: None,
+            })
+            .now = now;
+    }
+
+    fn apply_moves(&mut self, source: &dyn StatementSource) -> Result<(), String> {
+        let salt = self.salt();
+        for (key, mv) in std::mem::take(&mut self.moves) {
+            let Some(first) = mv.facts.first() else {
+                continue;
+            };
+            let (course, pseudonymous) = (first.course.clone(), first.learner.clone());
+            let to = enrol_key(&course, &pseudonymous);
+            let mut keeps_identifier = false;
+            for (seq, json) in source.statements_of_actor(&mv.learner)? {
+                if !self.voided.contains(&seq)
+                    && extract(&json, &mut |s| self.intern(s))
+                        .is_some_and(|f| f.course == mv.course)
+                {
+                    keeps_identifier = true;
+                    break;
+                }
+            }
+            let moved = match self.current(key) {
+                Some(e) if !keeps_identifier && self.current(to).is_none() => Some(e),
+                _ => None,
+            };
+            if let Some(mut e) = moved {
+                e.learner = pseudonymous.clone();
+                e.pid = pseudonym(&salt, &pseudonymous);
+                e.name = None;
+                self.set(key, None);
+                self.set(to, Some(e));
+                continue;
+            }
+            if keeps_identifier {
+                self.rebuild.insert(key, (mv.course, mv.learner));
+            } else {
+                self.set(key, None);
+            }
+            let draft = self.draft(to, &course, &pseudonymous);
+            for f in &mv.facts {
+                draft.apply(f);
+            }
+        }
+        Ok(())
+    }
+
     /// Rebuilds the enrolments a voiding changed and returns every row
     /// to write into the batch.
     pub fn finish(&mut self, source: &dyn StatementSource) -> Result<Vec<RowChange>, String> {
+        self.apply_moves(source)?;
         let rebuild = std::mem::take(&mut self.rebuild);
         for (key, (course, learner)) in rebuild {
             let mut fresh = self.fresh(&course, &learner, source);

@@ -19,8 +19,10 @@ pub struct RetentionArgs {
     /// keep them). The analytics keep their figures.
     #[arg(long, env = "KMH_RETAIN_STATEMENTS_DAYS")]
     pub retain_statements_days: Option<u32>,
-    /// Drop the pseudonym mapping of learners not seen for this many days
-    /// (default: keep it): their statements stay, pseudonymous for good.
+    /// Drop the pseudonym mapping of learners not seen for this many days,
+    /// and replace the real identifiers that statements stored more than
+    /// this many days ago still hold by pseudonyms (default: keep both):
+    /// the statements stay, pseudonymous for good.
     #[arg(long, env = "KMH_RETAIN_IDENTITIES_DAYS")]
     pub retain_identities_days: Option<u32>,
 }
@@ -103,8 +105,11 @@ pub fn run(args: PruneArgs) -> anyhow::Result<()> {
         "pruned"
     };
     println!(
-        "{verb}: {} statements deleted, {} attachments, {} identities dropped",
-        report.statements_deleted, report.attachments, report.identities_dropped
+        "{verb}: {} statements deleted, {} attachments, {} identities dropped, {} statements pseudonymised",
+        report.statements_deleted,
+        report.attachments,
+        report.identities_dropped,
+        report.statements_pseudonymised
     );
     Ok(())
 }

@@ -310,10 +310,11 @@ async fn apply_retention_daily(state: AppState, policy: crate::store::Retention)
         {
             Ok(r) => {
                 tracing::info!(
-                    "retention: {} statements deleted, {} attachments, {} identities dropped",
+                    "retention: {} statements deleted, {} attachments, {} identities dropped, {} statements pseudonymised",
                     r.statements_deleted,
                     r.attachments,
-                    r.identities_dropped
+                    r.identities_dropped,
+                    r.statements_pseudonymised
                 );
                 if let Err(e) = crate::lrs::admin::purge(&state, r.purge_needed()).await {
                     tracing::error!(

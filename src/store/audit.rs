@@ -1,7 +1,9 @@
 //! The access audit log (issue "Learner data protection", part 5): an
 //! append-only record of who (which credential) read, exported,
 //! re-identified or deleted what, kept in its own keyspace (`audit`) under a
-//! time-ordered seq. Nothing in kmh deletes or rewrites an audit record.
+//! time-ordered seq. Nothing in kmh deletes an audit record; only a
+//! learner named in a record's query is rewritten, by forgetting (the
+//! placeholder) and identity retention (the pseudonym).
 //!
 //! Appending costs one insert into the journal, without a sync of its own:
 //! records become durable with the next group commit of the statement

@@ -38,6 +38,7 @@ mod prepare;
 mod prune;
 mod purge;
 mod query;
+mod rekey;
 mod writer;
 
 use std::collections::HashSet;

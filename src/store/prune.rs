@@ -2,7 +2,8 @@
 //! days, by their `stored` time, are deleted; pseudonym mappings not seen
 //! for a number of days are dropped, so that the statements stored under
 //! those pseudonyms stay (for impact evaluation) but can no longer be
-//! traced back to the learner.
+//! traced back to the learner; statements older than that number of days
+//! that still hold real identifiers are pseudonymised (`rekey.rs`).
 //!
 //! Deleted records stay in the engine's files until [`Store::purge`]
 //! pushes them out, which every caller does after a run that deleted
@@ -41,6 +42,14 @@ pub struct PruneReport {
     pub statements_deleted: u64,
     pub attachments: u64,
     pub identities_dropped: u64,
+    /// Statements older than the identities' days whose real identifiers
+    /// were replaced by pseudonyms.
+    #[serde(default)]
+    pub statements_pseudonymised: u64,
+    /// Audit records as old whose queries named someone by a real
+    /// identifier, now by pseudonym.
+    #[serde(default)]
+    pub audit_records_pseudonymised: u64,
     pub dry_run: bool,
 }
 
@@ -49,7 +58,7 @@ impl PruneReport {
     /// leaves the files: `None` when it deleted nothing (or was a dry run),
     /// else whether the identities database changed too.
     pub fn purge_needed(&self) -> Option<bool> {
-        let statements = self.statements_deleted + self.attachments;
+        let statements = self.statements_deleted + self.attachments + self.statements_pseudonymised;
         let identities = self.identities_dropped > 0;
         (!self.dry_run && (statements > 0 || identities)).then_some(identities)
     }
@@ -71,6 +80,15 @@ impl Store {
             dry_run,
             ..PruneReport::default()
         };
+        // Identifiers first: a statement old enough for both is re-keyed
+        // before it goes, so its figures stay with the pseudonym.
+        if let Some(days) = policy.identities_days {
+            let cutoff = now_ms.saturating_sub(i64::from(days) * DAY_MS);
+            report.statements_pseudonymised =
+                self.pseudonymise_before(millis_seq(cutoff), dry_run)?;
+            report.audit_records_pseudonymised =
+                self.pseudonymise_audit_before(millis_seq(cutoff), dry_run)?;
+        }
         if let Some(days) = policy.statements_days {
             let cutoff = now_ms.saturating_sub(i64::from(days) * DAY_MS);
             self.prune_statements(millis_seq(cutoff), dry_run, &mut report)?;
@@ -100,7 +118,11 @@ impl Store {
                 days(policy.statements_days),
                 days(policy.identities_days)
             ),
-            rows: Some(report.statements_deleted + report.identities_dropped),
+            rows: Some(
+                report.statements_deleted
+                    + report.identities_dropped
+                    + report.statements_pseudonymised,
+            ),
             status: 0,
         })?;
         self.sync_audit()?;

@@ -117,6 +117,20 @@ pub fn normalise_url(url: &str) -> String {
     out
 }
 
+/// The host of the agents kmh itself names (the placeholder of a
+/// forgotten learner, the LRS as author of voidings): `.invalid` is
+/// reserved (RFC 2606), so no person is ever known by it.
+pub const RESERVED_HOME_PAGE_PREFIX: &str = "https://kmh.invalid/";
+
+/// True for an agent kmh itself names (see [`RESERVED_HOME_PAGE_PREFIX`]):
+/// it is nobody's identifier and is never pseudonymised.
+pub fn is_reserved(agent: &Value) -> bool {
+    agent
+        .pointer("/account/homePage")
+        .and_then(Value::as_str)
+        .is_some_and(|h| h.starts_with(RESERVED_HOME_PAGE_PREFIX))
+}
+
 /// True when the agent already is a pseudonym (it passes through unchanged,
 /// so that an export of pseudonymous statements can be imported again).
 pub fn is_pseudonym(agent: &Value) -> bool {
@@ -146,6 +160,9 @@ pub fn pseudonym_of_agent(key: &Key, agent: &Value) -> Option<String> {
 /// Group's members are pseudonymised in turn. Every replaced identifier is
 /// added to `seen`.
 pub fn pseudonymise_agent(key: &Key, agent: &mut Value, seen: &mut Vec<Seen>) {
+    if is_reserved(agent) {
+        return;
+    }
     let Some(obj) = agent.as_object_mut() else {
         return;
     };
@@ -188,9 +205,10 @@ pub fn pseudonymise_agent(key: &Key, agent: &mut Value, seen: &mut Vec<Seen>) {
 }
 
 /// Pseudonymises every Agent and Group of a statement but its `authority`:
-/// the actor, an Agent or Group object, `context.instructor` and
-/// `context.team`, and the same inside a SubStatement. Answers what was
-/// replaced.
+/// the actor, an Agent or Group object, `context.instructor`,
+/// `context.team` and (xAPI 2.0) the agents of `context.contextAgents` and
+/// groups of `context.contextGroups`, and the same inside a SubStatement.
+/// Answers what was replaced.
 pub fn pseudonymise_statement(key: &Key, statement: &mut Map<String, Value>) -> Vec<Seen> {
     let mut seen = Vec::new();
     pseudonymise_parts(key, statement, &mut seen);
@@ -205,6 +223,18 @@ fn pseudonymise_parts(key: &Key, statement: &mut Map<String, Value>, seen: &mut 
         for k in ["instructor", "team"] {
             if let Some(agent) = context.get_mut(k) {
                 pseudonymise_agent(key, agent, seen);
+            }
+        }
+        for (list, field) in [("contextAgents", "agent"), ("contextGroups", "group")] {
+            for item in context
+                .get_mut(list)
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(agent) = item.get_mut(field) {
+                    pseudonymise_agent(key, agent, seen);
+                }
             }
         }
     }
@@ -331,6 +361,31 @@ mod tests {
         assert_eq!(ana.name.as_deref(), Some("Ana"));
         // What comes out validates as xAPI.
         crate::xapi::validate::statement(&st, crate::xapi::Version::V1_0_3).unwrap();
+    }
+
+    #[test]
+    fn context_agents_and_groups_are_pseudonymised_and_kmh_agents_are_not() {
+        let forgotten = json!({"objectType": "Agent",
+            "account": {"homePage": "https://kmh.invalid/forgotten", "name": "forgotten"}});
+        let mut st = json!({
+            "actor": {"mbox": "mailto:ana@example.org"},
+            "verb": {"id": "http://adlnet.gov/expapi/verbs/attended"},
+            "object": forgotten,
+            "context": {
+                "contextAgents": [{"objectType": "contextAgent",
+                    "agent": {"name": "Di", "mbox": "mailto:di@example.org"}}],
+                "contextGroups": [{"objectType": "contextGroup",
+                    "group": {"objectType": "Group", "member": [{"openid": "https://id.example/cy"}]}}]
+            }
+        });
+        let seen = pseudonymise_statement(&key(), st.as_object_mut().unwrap());
+        assert_eq!(seen.len(), 3);
+        let text = st.to_string();
+        for original in ["ana@", "di@", "Di", "id.example"] {
+            assert!(!text.contains(original), "{original} left in {text}");
+        }
+        assert_eq!(st["object"], forgotten);
+        crate::xapi::validate::statement(&st, crate::xapi::Version::V2_0_0).unwrap();
     }
 
     #[test]

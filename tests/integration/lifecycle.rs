@@ -954,3 +954,144 @@ async fn forgetting_in_void_mode_voids_the_statements_that_mention_them() {
     );
     assert_eq!(learners_total(&lrs).await, 0);
 }
+
+async fn admin_prune(lrs: &Lrs, body: Value) -> Value {
+    let r = lrs
+        .client
+        .post(format!("{}/admin/prune", lrs.url))
+        .bearer_auth("test-admin-token")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(status, 200, "{v}");
+    v
+}
+
+/// The dashboard's figures, without the time they were computed at.
+async fn overview(lrs: &Lrs) -> Value {
+    let mut v: Value = lrs
+        .client
+        .get(format!("{}/analytics/overview", lrs.url))
+        .basic_auth(&lrs.key, Some(&lrs.secret))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v.as_object_mut().unwrap().remove("generated");
+    v
+}
+
+fn rfc3339_plus_days(t: time::OffsetDateTime, days: i64) -> String {
+    (t + time::Duration::days(days))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn identity_retention_pseudonymises_old_statements_stored_under_real_identifiers() {
+    // A store that keeps identifiers.
+    let lrs = Lrs::start().await;
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let mut s = statement(n);
+        s["actor"] = learner();
+        ids.push(post_id(&lrs, &s).await);
+    }
+    let mut taught = statement(3);
+    taught["actor"] = other();
+    taught["context"]["instructor"] = learner();
+    post_id(&lrs, &taught).await;
+    let admin = json!({"mbox": "mailto:admin@example.org"});
+    post_id(&lrs, &voiding(admin, &ids[0])).await;
+    let figures_before = overview(&lrs).await;
+    assert_eq!(learners_total(&lrs).await, 2);
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let between = time::OffsetDateTime::now_utc();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    // A younger statement of theirs, in the same course.
+    let mut young = statement(1);
+    young["actor"] = learner();
+    let young = post_id(&lrs, &young).await;
+    assert_eq!(learners_total(&lrs).await, 2);
+
+    // Everything stored before `between` is older than 5 days as of 5 days
+    // later.
+    let policy = |dry_run: bool| json!({"identities_days": 5, "now": rfc3339_plus_days(between, 5), "dry_run": dry_run});
+    let dry = admin_prune(&lrs, policy(true)).await;
+    // Their three, the other learner's that names them, the admin's voiding.
+    assert_eq!(dry["statements_pseudonymised"], 5, "{dry}");
+    // Two of theirs (one is voided), the admin's voiding, the young one.
+    assert_eq!(
+        count_statements(&lrs, &learner(), false).await,
+        4,
+        "a dry run changes nothing"
+    );
+    let done = admin_prune(&lrs, policy(false)).await;
+    assert_eq!(done["statements_pseudonymised"], 5, "{done}");
+
+    // By the real identifier only the young statement is found; by the
+    // pseudonym ingest would have given them, the old ones (the voided one
+    // through the admin's voiding, which matches through its target).
+    let key = lrs.state.store.pseudonym_key().unwrap();
+    let p = kmh::xapi::pseudonym::pseudonym_of_agent(&key, &learner()).unwrap();
+    let as_pseudonym = json!({"objectType": "Agent",
+        "account": {"homePage": "urn:kmh:pseudonym", "name": p}});
+    assert_eq!(count_statements(&lrs, &learner(), false).await, 1);
+    assert_eq!(count_statements(&lrs, &learner(), true).await, 1);
+    assert_eq!(count_statements(&lrs, &as_pseudonym, false).await, 3);
+    assert_eq!(count_statements(&lrs, &as_pseudonym, true).await, 4);
+    let s = lrs.get_json(&format!("?statementId={}", ids[1])).await;
+    assert_eq!(s["actor"], as_pseudonym, "the name goes too");
+    let s = lrs.get_json(&format!("?statementId={young}")).await;
+    assert_eq!(s["actor"], learner());
+    let v = lrs
+        .get_json(&format!("?voidedStatementId={}", ids[0]))
+        .await;
+    assert_eq!(v["actor"], as_pseudonym);
+    // The read models: the learner's young progress stays theirs, the old
+    // is the pseudonym's.
+    assert_eq!(learners_total(&lrs).await, 3);
+    // A second run has nothing left to do before the same time.
+    let again = admin_prune(&lrs, policy(false)).await;
+    assert_eq!(again["statements_pseudonymised"], 0, "{again}");
+
+    // Once the young one is old too, nothing names them any more: not the
+    // statements, not the names record, not the read models, not a byte
+    // of the files; the figures are those from before.
+    let later = admin_prune(
+        &lrs,
+        json!({"identities_days": 5, "now": rfc3339_plus_days(time::OffsetDateTime::now_utc(), 6)}),
+    )
+    .await;
+    assert_eq!(later["statements_pseudonymised"], 1, "{later}");
+    assert_eq!(files_holding(lrs.dir.path(), TOKEN), Vec::<String>::new());
+    assert_eq!(files_holding(lrs.dir.path(), NAME), Vec::<String>::new());
+    assert_eq!(count_statements(&lrs, &learner(), true).await, 0);
+    assert_eq!(learners_total(&lrs).await, 2);
+    assert_eq!(overview(&lrs).await, figures_before);
+    // The store reopens with the same read models (the module of the
+    // voided statement, with no learners, leaves the catalog on a start).
+    let dir = lrs.stop().await;
+    let lrs = Lrs::start_in(dir).await;
+    let reopened = overview(&lrs).await;
+    for part in ["summary", "over_time", "assessment"] {
+        assert_eq!(reopened[part], figures_before[part], "{part}");
+    }
+    assert_eq!(learners_total(&lrs).await, 2);
+}
+
+async fn count_statements(lrs: &Lrs, agent: &Value, related: bool) -> usize {
+    let q = format!(
+        "?agent={}&related_agents={related}",
+        enc(&agent.to_string())
+    );
+    lrs.get_json(&q).await["statements"]
+        .as_array()
+        .unwrap()
+        .len()
+}
