@@ -39,7 +39,8 @@
  * &activityId=… (cmi5 §8.1, whatever the package's target) makes the module
  * a cmi5 AU; see "cmi5" below for what the LMS gets. The hub's copy (the
  * package's LRS of kmh-runtime.json) goes on as in a standalone launch, for
- * the cmi5 actor and registration.
+ * the cmi5 actor and registration, except that in Browse and Review modes
+ * it records no judgement either (no completion, success, score, answers).
  */
 (function () {
   'use strict';
@@ -49,6 +50,9 @@
   var ACT = 'http://adlnet.gov/expapi/activities/';
   var EXT_COHORT = 'urn:kmh:ext:cohort', EXT_COUNTRY = 'urn:kmh:ext:country', EXT_TAG = 'urn:kmh:ext:tag';
   var BATCH = 25;
+  // Chromium gives the keepalive requests of a page 64 KiB of body in all:
+  // the last requests of a closing page share a little less.
+  var LAST_BYTES = 60 * 1024;
   var CMI5_CATEGORY = 'https://w3id.org/xapi/cmi5/context/categories/cmi5';
   var CMI5_MOVEON = 'https://w3id.org/xapi/cmi5/context/categories/moveon';
   var CMI5_SESSION = 'https://w3id.org/xapi/cmi5/context/extensions/sessionid';
@@ -66,7 +70,10 @@
       resumed: 'Welcome back: you are where you left off.', noLms: 'Your progress is not recorded (no learning platform found).',
       exit: 'Exit', left: 'You have left this module; you can close this window.',
       lmsRefused: 'Your learning platform does not record your progress here ({why}).',
-      satisfied: 'This module is done for your learning platform.'
+      satisfied: 'This module is done for your learning platform.',
+      browse: 'You are looking around: nothing you do here is recorded.',
+      review: 'You are reviewing this module: nothing you do here is recorded, and quizzes show your last result.',
+      reviewNoAttempt: 'You did not take this quiz.'
     },
     fr: {
       score: 'Note : {n} %', passed: 'Réussi', failed: 'Pas encore réussi',
@@ -76,7 +83,10 @@
       resumed: 'Bon retour : vous reprenez là où vous vous étiez arrêté.', noLms: 'Votre progression n’est pas enregistrée (aucune plateforme de formation trouvée).',
       exit: 'Quitter', left: 'Vous avez quitté ce module ; vous pouvez fermer cette fenêtre.',
       lmsRefused: 'Votre plateforme de formation n’enregistre pas votre progression ici ({why}).',
-      satisfied: 'Ce module est validé pour votre plateforme de formation.'
+      satisfied: 'Ce module est validé pour votre plateforme de formation.',
+      browse: 'Vous parcourez ce module : rien de ce que vous faites ici n’est enregistré.',
+      review: 'Vous revoyez ce module : rien de ce que vous faites ici n’est enregistré, et les quiz montrent votre dernier résultat.',
+      reviewNoAttempt: 'Vous n’avez pas fait ce quiz.'
     }
   };
   function strings(lang) { return (lang || '').toLowerCase().indexOf('fr') === 0 ? STRINGS.fr : STRINGS.en; }
@@ -207,6 +217,12 @@
     this.busy = false;
     this.refused = false; // the LRS refused the credential (401/403): stop for this visit
     this.probeUrl = null; // a request the credential may always make (its own State)
+    // Statements this LRS may refuse without harm (a cmi5 LMS's allowed
+    // statements): they go last when the page closes, and once the LRS
+    // refuses one of them (403 while the credential still works) the rest
+    // are dropped and no more are sent (optionalRefused).
+    this.optional = function () { return false; };
+    this.optionalRefused = false;
     this.delay = 1000;
     this.timer = null;
     var self = this;
@@ -304,21 +320,13 @@
     this.timer = setTimeout(function () { self.timer = null; self.flush(); }, this.delay);
     this.delay = Math.min(this.delay * 2, 10000);
   };
-  Xapi.prototype.flush = function (keepalive) {
+  Xapi.prototype.flush = function () {
     var self = this;
-    if ((this.busy && !keepalive) || this.refused) return Promise.resolve();
+    if (this.busy || this.refused) return Promise.resolve();
     var q = this.load(this.key, []);
     var states = this.load(this.stateKey, {});
     var urls = Object.keys(states);
     if (!q.length && !urls.length) return Promise.resolve();
-    if (keepalive) {
-      // The page is going away: hand what is waiting to the browser; it
-      // stays queued, so the next visit re-sends it (a no-op if it arrived).
-      if (q.length) {
-        try { fetch(this.endpoint + 'statements', { method: 'POST', keepalive: true, headers: this.headers('application/json'), body: JSON.stringify(q.slice(0, BATCH)) }).catch(function () {}); } catch (e) { /* ignore */ }
-      }
-      return Promise.resolve();
-    }
     this.busy = true;
     var done = function () { self.busy = false; };
     if (q.length) {
@@ -331,8 +339,7 @@
             if (refused) return;
             // One bad statement must not hold back the others: send one by one.
             if (batch.length > 1) return self.oneByOne(batch);
-            if (window.console) console.warn('kmh: the LRS refused a statement (' + r.status + '); dropped');
-            return self.acknowledged(batch);
+            return self.statementRefused(batch[0], r.status);
           });
         })
         .then(function () { done(); self.delay = 1000; return self.flush(); },
@@ -361,16 +368,61 @@
         if (r.status >= 500 || r.status === 429) throw new Error('LRS ' + r.status);
         return (r.ok ? Promise.resolve(false) : self.credentialRefused(r.status)).then(function (refused) {
           if (refused) return;
-          if (!r.ok && window.console) console.warn('kmh: the LRS refused statement ' + stmt.id + ' (' + r.status + '); dropped');
-          self.acknowledged([stmt]);
-          if (batch.length > 1) return self.oneByOne(batch.slice(1));
+          if (r.ok) self.acknowledged([stmt]);
+          else self.statementRefused(stmt, r.status);
+          // What statementRefused dropped is not sent again.
+          var left = self.load(self.key, []).map(function (s) { return s.id; });
+          var rest = batch.slice(1).filter(function (s) { return left.indexOf(s.id) >= 0; });
+          if (rest.length) return self.oneByOne(rest);
         });
       });
+  };
+  // The LRS refused one statement (4xx) while the credential works: it is
+  // dropped, in its place in the queue, so the ones after it go on in
+  // order. An optional one refused with 403 means the credential may not
+  // write such statements at all (a cmi5 LMS token limited to the AU's
+  // activity): the other optional ones are dropped too, none are queued
+  // again, and the queue never waits for them.
+  Xapi.prototype.statementRefused = function (stmt, status) {
+    var self = this;
+    if (window.console) console.warn('kmh: the LRS refused statement ' + stmt.id + ' (' + status + '); dropped');
+    this.acknowledged([stmt]);
+    if (status === 403 && this.optional(stmt)) {
+      if (!this.optionalRefused && window.console) console.warn('kmh: the LRS refuses this kind of statement (' + status + '); no more are sent to it');
+      this.optionalRefused = true;
+      this.save(this.key, this.load(this.key, []).filter(function (s) { return !self.optional(s); }));
+    }
   };
   Xapi.prototype.acknowledged = function (batch) {
     var ids = {};
     batch.forEach(function (s) { ids[s.id] = true; });
     this.save(this.key, this.load(this.key, []).filter(function (s) { return !ids[s.id]; }));
+  };
+  // The page is going away: hands the browser what fits of the queue in
+  // keepalive requests of at most `budget` bytes in all (BATCH statements
+  // each), the statements that must arrive (those that are not optional,
+  // such as a cmi5 session's `terminated`) first, each group oldest first.
+  // Everything stays queued: a later visit re-sends it, a no-op for what
+  // arrived. Returns the bytes used.
+  Xapi.prototype.lastRequests = function (budget) {
+    var self = this;
+    if (this.refused) return 0;
+    var q = this.load(this.key, []);
+    var used = 0;
+    [q.filter(function (s) { return !self.optional(s); }), q.filter(function (s) { return self.optional(s); })].forEach(function (group) {
+      var picked = [], size = 2; // the brackets
+      for (var i = 0; i < group.length && picked.length < BATCH; i++) {
+        var n = new Blob([JSON.stringify(group[i])]).size + 1;
+        if (used + size + n > budget) break;
+        picked.push(group[i]); size += n;
+      }
+      if (!picked.length) return;
+      used += size;
+      try {
+        fetch(self.endpoint + 'statements', { method: 'POST', keepalive: true, headers: self.headers('application/json'), body: JSON.stringify(picked) }).catch(function () {});
+      } catch (e) { /* the browser refused the request: the queue keeps it */ }
+    });
+    return used;
   };
   Xapi.prototype.pending = function () { return this.load(this.key, []).length + Object.keys(this.load(this.stateKey, {})).length; };
 
@@ -689,10 +741,16 @@
   //   session, so a learner may still pass after a failed attempt, and
   //   never after a passed); `terminated` last. No passed/failed without a
   //   mastery score and a scored quiz. Browse and Review modes send only
-  //   `initialized` and `terminated` and leave the AU's State as it was.
+  //   `initialized` and `terminated` and leave the AU's State as it was;
+  //   the hub then gets no judgement either (see judging()), and Review
+  //   shows each quiz's last result without taking a new attempt.
   // - cmi5 allowed statements: the `answered` of each question (the item
   //   data a SCORM LMS gets as interactions), in Normal mode only (Browse
   //   and Review are "without judgement"), with the AU as their parent.
+  //   Their objects are the module's questions, not the launch's activity:
+  //   an LMS whose token may only write statements about that activity
+  //   answers 403; they are then dropped and no more are sent, and the
+  //   defined statements go on in order (Xapi.statementRefused).
   //   Page views and quiz scores stay with the hub: the LMS reports by AU.
   // moveOn is the LMS's rule (the AU reports completed/passed whatever it
   // is, §9.3.3-4); the runtime tells the learner when it is met.
@@ -710,6 +768,7 @@
     var ready = !launch.actor ? Promise.reject(new Error('the launch\'s actor is not an Agent with an account'))
       : fetchAuthToken(launch.fetch).then(function (token) {
         var lms = new Xapi(launch.endpoint, 'Basic ' + token, launch.actor, 'cmi5');
+        lms.optional = function (s) { return !isCmi5Defined(s); };
         var launchData = lms.stateUrl(launch.activityId, 'LMS.LaunchData', launch.registration);
         var prefs = lms.endpoint + 'agents/profile?agent=' + encodeURIComponent(JSON.stringify(launch.actor)) + '&profileId=cmi5LearnerPreferences';
         lms.probeUrl = launchData;
@@ -775,6 +834,17 @@
     return state;
   };
 
+  // Whether what the learner does counts: not in a cmi5 launch whose
+  // launchMode is Browse or Review (or unknown), where satisfaction-related
+  // data "MUST NOT be recorded" (§10.2.2). The hub follows the same rule,
+  // or its analytics would count passes and scores from browsing: it gets
+  // the session (initialized, page views, terminated/suspended with its
+  // duration) and no completed/passed/failed/scored, no answers, no State
+  // (its bookmark and attempt-state stay as they were).
+  Player.prototype.judging = function () {
+    return !this.cmi5 || this.cmi5.mode === 'Normal';
+  };
+
   // The mastery score the module is judged by: the LMS's, else the module's.
   Player.prototype.mastery = function () {
     var c = this.cmi5;
@@ -789,6 +859,7 @@
     var c = this.cmi5;
     if (!c || !c.lms || c.ended) return null;
     kind = kind || 'defined';
+    if (kind === 'allowed' && c.lms.optionalRefused) return null; // the token is limited to the AU
     var context = JSON.parse(JSON.stringify(c.template));
     if (!context.registration) context.registration = this.registration;
     if (!context.language) context.language = this.lang;
@@ -812,6 +883,13 @@
     if (verb === 'terminated') c.ended = true;
     return c.lms.send(stmt);
   };
+
+  // A cmi5 defined statement: one with the cmi5 category (allowed ones
+  // never have it, §9.6.2.1).
+  function isCmi5Defined(stmt) {
+    var cat = stmt.context && stmt.context.contextActivities && stmt.context.contextActivities.category;
+    return (Array.isArray(cat) ? cat : cat ? [cat] : []).some(function (a) { return a && a.id === CMI5_CATEGORY; });
+  }
 
   // A cmi5 score: raw/min/max only when they are integers (§9.5.1).
   function cmi5Score(scaled, raw, max) {
@@ -855,17 +933,24 @@
     if (c) this.exitButton();
     if (c && c.refused) this.notice(this.t.lmsRefused.replace('{why}', c.refused));
     else if (!this.scorm && !this.xapi && !(c && c.lms)) this.notice(this.t.noLms);
+    else if (!this.judging()) this.notice(c.mode === 'Review' ? this.t.review : this.t.browse);
     else if (this.resumed && target !== start) this.notice(this.t.resumed);
   };
 
-  // The page goes away: finish, and hand what still waits to the browser
-  // (it stays queued, so a later visit re-sends it, a no-op if it arrived).
+  // The page goes away: finish, and hand what still waits to the browser.
+  // The cmi5 LMS goes first, its defined statements (`terminated`) before
+  // anything else: its token dies with the page and the session with
+  // `terminated`, so what does not fit now never reaches it (the allowed
+  // statements left in the session's queue are not sent by a later launch,
+  // which has a session and token of its own; a later launch removes the
+  // queue after a day). The hub's statements stay queued until they
+  // arrive: a later launch of any module of the package sends the rest.
   Player.prototype.leave = function () {
     this.finish();
     if (this.handedOver) return;
     this.handedOver = true;
-    if (this.xapi) this.xapi.flush(true);
-    if (this.cmi5 && this.cmi5.lms) this.cmi5.lms.flush(true);
+    var used = this.cmi5 && this.cmi5.lms ? this.cmi5.lms.lastRequests(LAST_BYTES) : 0;
+    if (this.xapi) this.xapi.lastRequests(LAST_BYTES - used);
   };
 
   // cmi5 launches have an exit (§10.2.6): terminated, then the LMS's
@@ -987,6 +1072,16 @@
       });
       form.setAttribute('data-kmh-shuffled', 'true');
     }
+    if (this.cmi5 && this.cmi5.mode === 'Review') {
+      // Review is for revisiting completed material (§10.2.2): the quiz
+      // shows the result kept in the AU's State and takes no new attempt.
+      summary(qs.last);
+      if (!qs.n) result.textContent = t.reviewNoAttempt;
+      lock();
+      if (button) button.hidden = true;
+      form.setAttribute('data-kmh-review', 'true');
+      return;
+    }
     if (button) button.hidden = false;
     if (qs.n > 0) summary(qs.last);
     if (left() <= 0 || (!model.scored && qs.n > 0)) { lock(); }
@@ -1029,6 +1124,8 @@
 
   Player.prototype.submitted = function (model, rel, results, qs) {
     var self = this;
+    // cmi5 Browse or Review: the learner saw their score; nobody records it.
+    if (!this.judging()) return;
     var s = this.scorm;
     var quizActivity = this.pageActivity(rel, model.title);
     results.forEach(function (r) {
@@ -1105,7 +1202,7 @@
   // Completion, score and success of the module; tells the LMS and the LRS
   // what changed, saves the bookmark and commits.
   Player.prototype.update = function () {
-    if (this.detached) return;
+    if (this.detached || !this.judging()) return;
     var m = this.module, d = this.data, st = this.status, self = this;
     var pages = m.pages || [];
     var quizzes = m.quizzes || [];

@@ -10,8 +10,9 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import {
-  tmpdir, freePort, startLrs, startStatic, startBrowser, statements, adminCredential, buildPackage, kmh,
+  tmpdir, freePort, startLrs, startStatic, startBrowser, statements, adminCredential, buildPackage, kmh, repo,
 } from './helpers.mjs';
 
 const CMI5 = 'https://w3id.org/xapi/cmi5/context/categories/cmi5';
@@ -94,13 +95,15 @@ async function startLms(lrs, data, au) {
      */
     async launch({
       registration, activityId, launchMode = 'Normal', moveOn = au.moveOn,
-      masteryScore = Number(au.masteryScore), returnURL = `${base}/return.html`, fetchId,
+      masteryScore = Number(au.masteryScore), returnURL = `${base}/return.html`, fetchId, onlyTheAu = false,
     }) {
       const session = crypto.randomUUID();
       const id = fetchId ?? crypto.randomUUID();
       if (!tokens.has(id)) {
+        // An LMS may limit the token to the launch's activity (and its State).
+        const limit = onlyTheAu ? ['--activity', activityId] : [];
         const out = JSON.parse(kmh(['creds', 'add', '--data', data, '--json', '--label', `cmi5 session ${session}`,
-          '--scope', 'statements/write', '--scope', 'state', '--scope', 'profile']));
+          '--scope', 'statements/write', '--scope', 'state', '--scope', 'profile', ...limit]));
         const cred = { key: out.key ?? out.info?.key, secret: out.secret };
         tokens.set(id, { token: Buffer.from(`${cred.key}:${cred.secret}`).toString('base64'), posts: 0 });
       }
@@ -130,13 +133,24 @@ async function startLms(lrs, data, au) {
   return lms;
 }
 
-async function setup() {
+/** The demo course with as many quiz attempts as the learner likes. */
+function unlimitedAttempts() {
+  const dir = tmpdir('kmh-course-');
+  fs.cpSync(path.join(repo, 'tests/fixtures/package/demo-course'), dir, { recursive: true });
+  const quiz = path.join(dir, 'en/m01-basics/quiz/check.quiz');
+  const text = fs.readFileSync(quiz, 'utf8');
+  assert.match(text, /^attempts: 3/m);
+  fs.writeFileSync(quiz, text.replace(/^attempts: 3/m, 'attempts: 0'));
+  return dir;
+}
+
+async function setup({ source } = {}) {
   const hubData = tmpdir('kmh-hub-');
   const lmsData = tmpdir('kmh-lms-');
   const hub = await startLrs(await freePort(), hubData);
   const lrs = await startLrs(await freePort(), lmsData);
   const hubAdmin = await adminCredential(hubData);
-  const pkg = buildPackage(hub.url, hubData, 'cmi5');
+  const pkg = buildPackage(hub.url, hubData, 'cmi5', source ? { source } : {});
   const au = importAu(pkg.dir, MODULE);
   assert.deepEqual([au.url, au.moveOn, au.masteryScore], ['m01-basics/launch.html', 'CompletedAndPassed', '0.75']);
   const lms = await startLms(lrs, lmsData, au);
@@ -158,7 +172,7 @@ async function setup() {
       await lms.stop();
       await lrs.stop();
       await hub.stop();
-      for (const d of [hubData, lmsData, pkg.out]) fs.rmSync(d, { recursive: true, force: true });
+      for (const d of [hubData, lmsData, pkg.out, source]) if (d) fs.rmSync(d, { recursive: true, force: true });
     },
   };
 }
@@ -183,6 +197,29 @@ async function answer(t, { defineRight }) {
   await f.locator('#q-smart-answer').fill('Measurable');
   await f.locator('form.kmh-quiz button[type=submit]').click();
 }
+
+/** The hub's statements of a registration, once `until` holds for them. */
+async function hubStatements(t, registration, until = (list) => list.some((s) => ['terminated', 'suspended'].includes(verb(s)))) {
+  return waitFor(async () => {
+    const list = (await statements(t.hub.url, t.hubAdmin)).filter((s) => s.context?.registration === registration);
+    return until(list) ? list : null;
+  }, 'the hub\'s statements');
+}
+
+/** The hub's analytics funnel row of the module. */
+async function hubFunnel(t) {
+  const r = await fetch(`${new URL(t.hub.url).origin}/analytics/overview?course=demo-course`, { headers: { Authorization: basic(t.hubAdmin) } });
+  assert.equal(r.status, 200);
+  return (await r.json()).funnel.find((m) => m.module === 'm01-basics');
+}
+
+/** What a Browse or Review session may give the hub: the session, no judgement. */
+const UNJUDGED = ['initialized', 'resumed', 'experienced', 'suspended', 'terminated'];
+
+/** The AU's own State in the LMS (404 when there is none). */
+const auState = (lms, activityId, registration) => lms.get(`activities/state?${new URLSearchParams({
+  activityId, agent: JSON.stringify(ACTOR), registration, stateId: 'urn:kmh:state:cmi5',
+})}`);
 
 const verb = (s) => s.verb.id.split('/').pop();
 const categories = (s) => (s.context.contextActivities?.category ?? []).map((a) => a.id);
@@ -333,8 +370,17 @@ test('cmi5 Browse launch: only initialized and terminated reach the LMS; a used 
     await waitFor(async () => /Vous avez quitté ce module/.test(await page.locator('.kmh-left').textContent().catch(() => '')), 'the last word');
     const session = assertSession(await lms.statements(registration), { session: one.session, activityId });
     assert.deepEqual(session.map(verb), ['initialized', 'terminated'], 'Browse: nothing judged, nothing answered');
-    const own = await lms.get(`activities/state?${new URLSearchParams({ activityId, agent: JSON.stringify(ACTOR), registration, stateId: 'urn:kmh:state:cmi5' })}`);
-    assert.equal(own, 404, 'Browse leaves the AU\'s State alone');
+    assert.equal(await auState(lms, activityId, registration), 404, 'Browse leaves the AU\'s State alone');
+
+    // The hub follows the same rule: the pages the learner looked at, no
+    // completion, pass, score or answer, so its analytics count no pass.
+    const hub = await hubStatements(t, registration);
+    assert.deepEqual([...new Set(hub.map(verb))].filter((v) => !UNJUDGED.includes(v)), [], 'the hub gets no judgement from Browse');
+    assert.ok(hub.filter((s) => verb(s) === 'experienced').length >= 3, 'the hub sees the pages viewed');
+    assert.ok(hub.every((s) => s.result?.score === undefined && s.result?.success === undefined && s.result?.completion === undefined));
+    const row = await hubFunnel(t);
+    assert.deepEqual([row.started, row.completed, row.passed, row.failed, row.mean_score], [1, 0, 0, 0, null],
+      'the analytics: started, nothing completed, passed or scored');
 
     // The same fetch URL a second time: the LMS answers its error form.
     const two = await lms.launch({ registration, activityId, fetchId: one.fetchId });
@@ -346,6 +392,142 @@ test('cmi5 Browse launch: only initialized and terminated reach the LMS; a used 
     const after = await lms.statements(registration);
     assert.ok(!after.some((s) => s.context.extensions?.[SESSION] === two.session), 'nothing for a refused launch');
     assert.equal(lms.tokens.get(one.fetchId).posts, 2, 'one POST per launch');
+  } finally {
+    await t.teardown();
+  }
+});
+
+test('cmi5 Review launch: the quiz shows the last result and takes no attempt; neither the LMS nor the hub records anything judged', async () => {
+  const t = await setup();
+  try {
+    const registration = crypto.randomUUID();
+    const activityId = `https://lms.example.org/au/${crypto.randomUUID()}`;
+    const { page, lms } = t;
+    // Normal session: the learner passes (5 of 6 over the mastery score).
+    const one = await lms.launch({ registration, activityId, returnURL: null });
+    await page.goto(`${t.web.url}/pkg/${one.url}`);
+    await toQuiz(t);
+    await answer(t, { defineRight: false });
+    await waitFor(async () => /83 %.*Réussi/.test(await t.frame().locator('.kmh-result').textContent()), 'the verdict');
+    await page.locator('.kmh-exit').click();
+    await waitFor(async () => /Vous avez quitté/.test(await page.locator('.kmh-left').textContent().catch(() => '')), 'the last word');
+    const stateBefore = await auState(lms, activityId, registration);
+    assert.equal(stateBefore.passed, true);
+    const hubBefore = await hubStatements(t, registration, (l) => l.some((s) => verb(s) === 'passed') && l.some((s) => ['terminated', 'suspended'].includes(verb(s))));
+    const rowBefore = await hubFunnel(t);
+    assert.deepEqual([rowBefore.completed, rowBefore.passed], [1, 1]);
+
+    // Review session: it opens at the quiz, which shows the kept result.
+    const two = await lms.launch({ registration, activityId, launchMode: 'Review', returnURL: null });
+    await page.goto(`${t.web.url}/pkg/${two.url}`);
+    await t.at('quiz/check.html');
+    await waitFor(async () => (await page.locator('.kmh-notice').allTextContents()).some((x) => /Vous revoyez ce module/.test(x)), 'the Review notice');
+    const form = t.frame().locator('form.kmh-quiz');
+    await waitFor(async () => (await form.getAttribute('data-kmh-review')) === 'true', 'the quiz in review');
+    assert.match(await t.frame().locator('.kmh-result').textContent(), /Note : 83 %.*Réussi/);
+    assert.equal(await form.locator('button[type=submit]').isHidden(), true, 'no submit in Review');
+    assert.equal(await t.frame().locator('#q-define-c2').isDisabled(), true, 'answers cannot change in Review');
+    await t.frame().locator('a.kmh-prev').click();
+    await t.at('pages/02-charts.html');
+    await page.locator('.kmh-exit').click();
+    await waitFor(async () => /Vous avez quitté/.test(await page.locator('.kmh-left').textContent().catch(() => '')), 'the last word');
+
+    const session = assertSession(await lms.statements(registration), { session: two.session, activityId });
+    assert.deepEqual(session.map(verb), ['initialized', 'terminated'], 'Review: only initialized and terminated');
+    assert.deepEqual(await auState(lms, activityId, registration), stateBefore, 'Review leaves the AU\'s State alone');
+    const hub = await hubStatements(t, registration, (l) => l.length > hubBefore.length
+      && l.filter((s) => ['terminated', 'suspended'].includes(verb(s))).length === 2);
+    const seen = new Set(hubBefore.map((s) => s.id));
+    const review = hub.filter((s) => !seen.has(s.id));
+    assert.deepEqual([...new Set(review.map(verb))].filter((v) => !UNJUDGED.includes(v)), [], 'the hub gets no judgement from Review');
+    assert.ok(review.some((s) => verb(s) === 'experienced'), 'the hub sees the pages reviewed');
+    const row = await hubFunnel(t);
+    assert.deepEqual([row.started, row.completed, row.passed, row.failed], [1, 1, 1, 0], 'the analytics are as before');
+  } finally {
+    await t.teardown();
+  }
+});
+
+test('cmi5: a token limited to the AU refuses the answers; they are dropped once, the defined statements go on in order', async () => {
+  const t = await setup();
+  try {
+    const registration = crypto.randomUUID();
+    const activityId = `https://lms.example.org/au/${crypto.randomUUID()}`;
+    const { page, lms } = t;
+    const refused = [];
+    page.on('response', (r) => {
+      if (r.url().startsWith(`${t.lrs.url}statements`) && r.status() === 403) refused.push(r.url());
+    });
+    const one = await lms.launch({ registration, activityId, returnURL: null, onlyTheAu: true });
+    await page.goto(`${t.web.url}/pkg/${one.url}`);
+    await toQuiz(t);
+    await answer(t, { defineRight: true });
+    await waitFor(async () => /100 %/.test(await t.frame().locator('.kmh-result').textContent()), 'the score');
+    // A second page view queues more for the LMS (its State) after the refusal.
+    await t.frame().locator('a.kmh-prev').click();
+    await t.at('pages/02-charts.html');
+    await page.locator('.kmh-exit').click();
+    await waitFor(async () => /Vous avez quitté/.test(await page.locator('.kmh-left').textContent().catch(() => '')), 'the last word');
+    const session = assertSession(await lms.statements(registration), { session: one.session, activityId });
+    assert.deepEqual(session.map(verb), ['initialized', 'completed', 'passed', 'terminated'], 'the defined statements, in order, no answers');
+    assert.ok(refused.length >= 1 && refused.length <= 2, `the LMS refused the answers at most twice, not once each: ${refused.length}`);
+    const left = await page.evaluate(() => ({ pending: window.kmhPlayer.cmi5.lms.pending(), refused: window.kmhPlayer.cmi5.lms.optionalRefused }));
+    assert.deepEqual(left, { pending: 0, refused: true }, 'nothing waits for the LMS');
+    const own = await auState(lms, activityId, registration);
+    assert.deepEqual([own.completed, own.passed], [true, true], 'the AU\'s State is written (it is the AU\'s)');
+    const hub = await hubStatements(t, registration);
+    assert.equal(hub.filter((s) => verb(s) === 'answered').length, 6, 'the hub has the answers');
+  } finally {
+    await t.teardown();
+  }
+});
+
+test('cmi5: closing the window with a long offline queue sends terminated and the other defined statements first; the hub gets the rest later', async () => {
+  const t = await setup({ source: unlimitedAttempts() });
+  try {
+    const registration = crypto.randomUUID();
+    const activityId = `https://lms.example.org/au/${crypto.randomUUID()}`;
+    const { page, lms } = t;
+    // A mastery score of 1 and unlimited attempts: each try is 6 answers.
+    const one = await lms.launch({ registration, activityId, masteryScore: 1, returnURL: null });
+    await page.goto(`${t.web.url}/pkg/${one.url}`);
+    await t.player('index.html');
+    await waitFor(async () => (await lms.statements(registration)).some((s) => verb(s) === 'initialized'), 'initialized');
+    // Both LRSs go offline.
+    const offline = (route) => route.abort('internetdisconnected');
+    await page.route(`${t.lrs.url}**`, offline);
+    await page.route(`${t.hub.url}**`, offline);
+    await toQuiz(t);
+    const tries = 5;
+    for (let i = 1; i <= tries; i++) {
+      await answer(t, { defineRight: false });
+      await waitFor(async () => (await page.evaluate(() => window.kmhPlayer.data.quiz['quiz/check.html']?.n)) === i, `try ${i}`);
+    }
+    const waiting = await page.evaluate(() => [window.kmhPlayer.cmi5.lms.load(window.kmhPlayer.cmi5.lms.key, []).length, window.kmhPlayer.xapi.pending()]);
+    assert.ok(waiting[0] > 25, `more than one request's worth waits for the LMS: ${waiting[0]}`);
+    assert.ok(waiting[1] > 25, `and for the hub: ${waiting[1]}`);
+    // Back online just as the window closes (not the exit: no time to drain).
+    await page.unroute(`${t.lrs.url}**`, offline);
+    await page.unroute(`${t.hub.url}**`, offline);
+    await page.goto(`${t.web.url}/blank.html`);
+    // Two last requests: the defined statements, then what fits of the answers.
+    const list = await waitFor(async () => {
+      const s = await lms.statements(registration);
+      return s.some((x) => verb(x) === 'terminated') && s.some((x) => verb(x) === 'answered') ? s : null;
+    }, 'terminated and answers');
+    const session = assertSession(list, { session: one.session, activityId });
+    assert.deepEqual(session.map(verb).filter((v) => v !== 'answered'), ['initialized', 'completed', 'failed', 'terminated'],
+      'every defined statement of the session arrived');
+
+    // The hub's statements stay in the browser and go with the next launch.
+    const expected = tries * 6;
+    const two = await lms.launch({ registration, activityId, masteryScore: 1, returnURL: null });
+    await page.goto(`${t.web.url}/pkg/${two.url}`);
+    const hub = await hubStatements(t, registration, (l) => l.filter((s) => verb(s) === 'answered').length === expected
+      && l.some((s) => verb(s) === 'suspended'));
+    assert.equal(hub.filter((s) => verb(s) === 'answered').length, expected, 'every answer reached the hub');
+    assert.ok(hub.some((s) => verb(s) === 'failed'), 'the hub has the verdict');
+    await page.goto(`${t.web.url}/blank.html`);
   } finally {
     await t.teardown();
   }
