@@ -693,7 +693,7 @@ impl<'a> Group<'a> {
             } else {
                 self.set(key, None);
             }
-            let draft = self.draft(to, &course, &pseudonymous);
+            let draft = self.draft(to, &course, &pseudonymous, source);
             for f in &mv.facts {
                 draft.apply(f);
             }
