@@ -688,12 +688,23 @@ impl<'a> Group<'a> {
                 self.set(to, Some(e));
                 continue;
             }
+            // The pseudonym has no identity record to find its LMS by: it
+            // keeps the one the identifier's enrolment had.
+            let lms = self
+                .current(key)
+                .map(|e| (e.home.clone(), e.lms_country.clone()));
             if keeps_identifier {
                 self.rebuild.insert(key, (mv.course, mv.learner));
             } else {
                 self.set(key, None);
             }
             let draft = self.draft(to, &course, &pseudonymous, source);
+            if draft.home.is_none()
+                && let Some((home, country)) = lms
+            {
+                draft.home = home;
+                draft.set_lms_country(country);
+            }
             for f in &mv.facts {
                 draft.apply(f);
             }
