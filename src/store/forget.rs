@@ -10,6 +10,9 @@
 //! Profile documents go, attachments only their deleted statements used,
 //! their index rows, their `agents` names record and their read-model rows.
 //!
+//! The ids of deleted statements are kept (`forgotten`, ids only): one
+//! sent again is answered as already stored and is not stored again.
+//!
 //! Voiding: a statement voiding a deleted statement is deleted with it;
 //! a statement by the learner that voids someone else's statement is kept
 //! with its actor anonymised, so the target stays voided.
@@ -355,6 +358,15 @@ impl Store {
             deleted_seqs.push(seq);
             report.statements_deleted += 1;
             self.stage_removal(seq, json, true, &mut changes, &mut attachments)?;
+            // Its id (nothing else) is kept, so that an LMS sending it
+            // again does not bring it back.
+            if let Some(id) = statement_id(json) {
+                changes.push(Change::Put(
+                    &ks.forgotten,
+                    id.as_bytes().to_vec(),
+                    Vec::new(),
+                ));
+            }
         }
 
         // Statements that stay: the learner's rows go; redacted ones, and

@@ -18,6 +18,9 @@
 //!   store-wide records
 //! - `analytics`: the read models of [`crate::analytics`] (see `analytics.rs`)
 //! - `audit`: the access audit log, seq → record (see `audit.rs`)
+//! - `forgotten`: UUIDs of statements deleted by forgetting a learner → ()
+//!   (ids only): an LMS sending one again is answered as for a statement
+//!   already stored, and nothing is stored (see `forget.rs`)
 //!
 //! Apart from these, in a database of its own (`identities/` beside
 //! `store/`, so that no byte of the statement store holds a learner's
@@ -182,11 +185,12 @@ pub(crate) struct Keyspaces {
     pub meta: Keyspace,
     pub analytics: Keyspace,
     pub audit: Keyspace,
+    pub forgotten: Keyspace,
 }
 
 impl Keyspaces {
     /// Every keyspace with its name, in a fixed order (backups).
-    fn named(&self) -> [(&'static str, &Keyspace); 15] {
+    fn named(&self) -> [(&'static str, &Keyspace); 16] {
         [
             ("statements", &self.statements),
             ("by_id", &self.by_id),
@@ -203,6 +207,7 @@ impl Keyspaces {
             ("meta", &self.meta),
             ("analytics", &self.analytics),
             ("audit", &self.audit),
+            ("forgotten", &self.forgotten),
         ]
     }
 }
@@ -293,6 +298,7 @@ impl Store {
             meta: open("meta")?,
             analytics: open("analytics")?,
             audit: open("audit")?,
+            forgotten: open("forgotten")?,
         };
         check_schema_version(&db, &ks)?;
         let voided = load_voided(&ks)?;

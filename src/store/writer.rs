@@ -402,7 +402,15 @@ fn stage_request(
     let ks = &store.inner.ks;
     // First pass: conflicts. Nothing is staged until the whole request passes.
     let mut existing: Vec<Option<u64>> = Vec::with_capacity(statements.len());
+    // Most stores never forgot anyone: then no lookup at all.
+    let any_forgotten = ks.forgotten.first_key_value().is_some();
     for st in &statements {
+        // A statement of a forgotten learner sent again is taken as already
+        // stored, and stays forgotten.
+        if any_forgotten && ks.forgotten.contains_key(st.id.as_bytes())? {
+            existing.push(Some(0));
+            continue;
+        }
         if let Some(prior) = staged.get(&st.id) {
             if prior.fingerprint != st.fingerprint {
                 return Err(StoreError::Conflict(st.id));

@@ -790,7 +790,7 @@ async fn forgetting_in_void_mode_voids_the_statements_that_mention_them() {
     let third = json!({"account": {"homePage": "https://lms.example.org", "name": "third-3"}});
     let mut own = statement(1);
     own["actor"] = learner();
-    post_id(&lrs, &own).await;
+    own["id"] = json!(post_id(&lrs, &own).await);
     // Another learner's only course statement names them as instructor;
     // another is about them.
     let mut taught = statement(2);
@@ -936,6 +936,28 @@ async fn forgetting_in_void_mode_voids_the_statements_that_mention_them() {
         .rfind(|r| r.entry.resource == "forget")
         .expect("a forget record");
     assert_eq!(last.entry.query, "mode=void");
+
+    // An LMS sending one of their statements again is answered as for a
+    // statement already stored; it stays forgotten.
+    let id = own["id"].as_str().unwrap();
+    assert_eq!(post_id(&lrs, &own).await, id);
+    let r = lrs
+        .req(Method::PUT, &format!("/statements?statementId={id}"))
+        .json(&own)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(
+        status_of(&lrs, &format!("/statements?statementId={id}")).await,
+        404
+    );
+    assert!(
+        lrs.get_json(&related).await["statements"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
 
     // Forgetting again finds nothing left to void.
     let again: Value = admin_forget(&lrs, json!({"agent": learner(), "mentions": "void"}))
