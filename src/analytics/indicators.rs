@@ -455,8 +455,9 @@ impl<'a> Answer<'a> {
     fn scaled(&self) -> Option<f64> {
         self.row.last_scaled()
     }
-    fn response(&self) -> Option<&'a str> {
-        self.row.last_response.as_deref()
+    /// The answer's text; `e` is the enrolment of its row.
+    fn response(&self, e: &'a Enrolment) -> Option<&'a str> {
+        e.response(self.row).map(|s| &**s)
     }
 }
 
@@ -1279,7 +1280,7 @@ fn satisfaction(
                 continue;
             }
             responded = true;
-            if let Some(r) = a.response() {
+            if let Some(r) = a.response(v.e) {
                 answers[a.q].push((r, a.row.last_ms));
             }
         }
@@ -1378,9 +1379,9 @@ fn questions(
         for a in &v.answers {
             let x = &mut agg[a.q];
             x.0 += 1;
-            x.1 += a.row.attempts;
-            x.2 += a.row.graded;
-            x.3 += a.row.correct;
+            x.1 += u32::from(a.row.attempts);
+            x.2 += u32::from(a.row.graded);
+            x.3 += u32::from(a.row.correct);
         }
     }
     course

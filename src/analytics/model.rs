@@ -140,6 +140,10 @@ pub struct Enrolment {
     /// memory): a group commit copies a changed learner's array whole and
     /// finds the changed rows by comparing them.
     pub questions: Vec<QuestionStat>,
+    /// The texts of the latest survey answers ([`QuestionStat`]'s
+    /// `response`). A text replaced by an answer without one stays here
+    /// until the enrolment is next loaded.
+    pub responses: Vec<Str>,
 }
 
 /// A learner's progress in one module (one SCO).
@@ -166,22 +170,26 @@ pub struct ModuleProgress {
     pub page_ms: i64,
 }
 
-/// A learner's answers to one question (72 bytes, held inline).
+/// A learner's answers to one question (48 bytes, held inline: these rows
+/// are most of the read models' memory, a few dozen per learner).
 #[derive(Debug, Clone)]
 pub struct QuestionStat {
     pub question: Str,
-    /// Kept only for answers without a success (survey answers).
-    pub last_response: Option<Str>,
     pub last_ms: i64,
     /// The latest answer's score; NaN when none (an `Option<f64>` would
     /// take 16 bytes).
     last_scaled: f64,
-    pub attempts: u32,
+    /// Counts saturate at 65,535 answers of one learner to one question.
+    pub attempts: u16,
     /// Answers with a known success (scored questions).
-    pub graded: u32,
-    pub correct: u32,
+    pub graded: u16,
+    pub correct: u16,
     /// Index of the question's module in [`Enrolment::modules`].
     pub module: u16,
+    /// The latest answer's text, kept only for answers without a success
+    /// (survey answers): 1 + its index in [`Enrolment::responses`], 0 for
+    /// none. Most rows have none, so the text is not held in every row.
+    response: u16,
     kind: u8,
     pub tag: Option<Tag>,
     pub last_success: Option<bool>,
@@ -231,7 +239,9 @@ impl PartialEq for QuestionStat {
             && self.last_ms == o.last_ms
             && self.last_success == o.last_success
             && self.last_scaled.to_bits() == o.last_scaled.to_bits()
-            && same_opt(&self.last_response, &o.last_response)
+            // The text behind the index is not compared: it only changes
+            // with a new answer, which changes `attempts` too.
+            && self.response == o.response
     }
 }
 
@@ -261,6 +271,7 @@ impl Enrolment {
             passed_ms: None,
             modules: Vec::new(),
             questions: Vec::new(),
+            responses: Vec::new(),
         }
     }
 
@@ -428,8 +439,28 @@ impl Enrolment {
                 .score
                 .or(f.success.map(|s| if s { 1.0 } else { 0.0 }))
                 .unwrap_or(f64::NAN);
-            q.last_response = f.response.clone();
+            q.response = match &f.response {
+                None => 0,
+                Some(text) if q.response > 0 => {
+                    self.responses[usize::from(q.response) - 1] = text.clone();
+                    q.response
+                }
+                Some(text) => match u16::try_from(self.responses.len() + 1) {
+                    Ok(n) => {
+                        self.responses.push(text.clone());
+                        n
+                    }
+                    Err(_) => 0,
+                },
+            };
         }
+    }
+
+    /// The latest answer's text of a question row of this enrolment.
+    pub fn response(&self, q: &QuestionStat) -> Option<&Str> {
+        usize::from(q.response)
+            .checked_sub(1)
+            .and_then(|i| self.responses.get(i))
     }
 }
 
@@ -437,7 +468,7 @@ impl QuestionStat {
     fn new(question: Str, module: u16) -> QuestionStat {
         QuestionStat {
             question,
-            last_response: None,
+            response: 0,
             last_ms: i64::MIN,
             last_scaled: f64::NAN,
             attempts: 0,
@@ -736,8 +767,14 @@ impl<'a> RowReader<'a> {
                         .ok_or_else(|| bad("module"))?;
                     self.modules.push(Arc::new(m));
                 } else {
-                    let q = decode_question(&mut r, &e.course, &self.modules, self.intern)
-                        .ok_or_else(|| bad("question"))?;
+                    let q = decode_question(
+                        &mut r,
+                        &e.course,
+                        &self.modules,
+                        self.intern,
+                        &mut e.responses,
+                    )
+                    .ok_or_else(|| bad("question"))?;
                     self.questions.push(q);
                 }
                 Ok(None)
@@ -861,7 +898,7 @@ fn encode_question(e: &Enrolment, q: &QuestionStat) -> Vec<u8> {
     w.int(q.last_ms);
     w.opt_bool(q.last_success);
     w.opt_f64(q.last_scaled());
-    w.opt_str(q.last_response.as_deref());
+    w.opt_str(e.response(q).map(|s| &**s));
     w.0
 }
 
@@ -872,6 +909,7 @@ fn decode_question(
     course: &str,
     modules: &[Arc<ModuleProgress>],
     intern: &mut dyn FnMut(&str) -> Str,
+    responses: &mut Vec<Str>,
 ) -> Option<QuestionStat> {
     let question = intern(&r.rel(course)?);
     let module = r.rel(course)?;
@@ -879,14 +917,19 @@ fn decode_question(
     let mut q = QuestionStat::new(question, u16::try_from(module).ok()?);
     q.kind = kind_code(r.opt_str()?);
     q.tag = Tag::from_code(r.u8()?);
-    let count = |v: u64| v.min(u32::MAX as u64) as u32;
+    let count = |v: u64| v.min(u16::MAX as u64) as u16;
     q.attempts = count(r.uint()?);
     q.graded = count(r.uint()?);
     q.correct = count(r.uint()?);
     q.last_ms = r.int()?;
     q.last_success = r.opt_bool()?;
     q.last_scaled = r.opt_f64()?.unwrap_or(f64::NAN);
-    q.last_response = r.opt_str()?.map(Str::from);
+    if let Some(text) = r.opt_str()?
+        && let Ok(n) = u16::try_from(responses.len() + 1)
+    {
+        responses.push(Str::from(text));
+        q.response = n;
+    }
     Some(q)
 }
 

@@ -277,6 +277,7 @@ impl State {
             e.modules.shrink_to_fit();
             e.questions.shrink_to_fit();
             e.registrations.shrink_to_fit();
+            e.responses.shrink_to_fit();
         }
         self.catalogs.clear();
         for e in self.enrolments.values() {

@@ -128,7 +128,7 @@ fn fold_keeps_progress_per_module_and_question() {
     assert_eq!((q.attempts, q.graded, q.correct), (2, 2, 1));
     assert_eq!(q.last_success, Some(true));
     // A scored answer keeps its success, not its text.
-    assert_eq!(q.last_response, None);
+    assert_eq!(e.response(q), None);
     assert_eq!(q.tag, Some(Tag::Skills));
 }
 
@@ -289,6 +289,58 @@ fn a_statement_voided_before_it_arrived_is_skipped() {
     assert!(g.finish(&source).unwrap().is_empty());
     g.publish();
     assert!(lock.read().unwrap().is_empty());
+}
+
+#[test]
+fn survey_answers_keep_their_latest_text_through_the_rows() {
+    let answer = |id: u128, response: Option<&str>, ts: &str| {
+        let result = match response {
+            Some(r) => json!({"response": r}),
+            None => json!({}),
+        };
+        st(
+            id,
+            "a",
+            "answered",
+            "s10-survey/interactions/q1",
+            result,
+            ts,
+        )
+    };
+    let e = fold_all(&[
+        answer(1, Some("agree"), "2026-01-02T00:00:00Z"),
+        answer(2, Some("disagree"), "2026-01-03T00:00:00Z"),
+        // Older: counted, but the latest text stays.
+        answer(3, Some("neutral"), "2026-01-01T00:00:00Z"),
+    ]);
+    let q = &e.questions[0];
+    assert_eq!(q.attempts, 3);
+    assert_eq!(e.response(q).map(|s| &**s), Some("disagree"));
+    assert_eq!(e.responses.len(), 1, "replaced in place");
+    assert_eq!(std::mem::size_of::<super::model::QuestionStat>(), 48);
+
+    let key = enrol_key(COURSE, &learner("a"));
+    let mut rows = Vec::new();
+    row_changes(&key, None, Some(&e), &mut rows);
+    rows.sort();
+    let mut intern = |s: &str| Str::from(s);
+    let pid = |s: &str| Str::from(s);
+    let mut reader = RowReader::new(&mut intern, &pid);
+    for (k, v) in &rows {
+        assert!(reader.push(k, v.as_ref().unwrap()).unwrap().is_none());
+    }
+    let (_, back) = reader.finish().unwrap();
+    assert_eq!(
+        back.response(&back.questions[0]).map(|s| &**s),
+        Some("disagree")
+    );
+
+    // A later answer without text leaves none.
+    let e = fold_all(&[
+        answer(1, Some("agree"), "2026-01-02T00:00:00Z"),
+        answer(2, None, "2026-01-03T00:00:00Z"),
+    ]);
+    assert_eq!(e.response(&e.questions[0]), None);
 }
 
 /// A store that keeps learners by pseudonym: it knows which account each
@@ -611,13 +663,15 @@ fn read_model_memory() {
         modules += e.modules.len();
         questions += e.questions.len();
         // The enrolment (behind its Arc), its module rows (each behind an
-        // Arc) and its inline question rows; shared strings not counted.
+        // Arc), its inline question rows and its survey answers' texts;
+        // shared strings not counted.
         rows_bytes += 16
             + std::mem::size_of::<Enrolment>()
             + e.modules.capacity() * 8
             + e.modules.len() * (16 + std::mem::size_of::<super::model::ModuleProgress>())
             + e.questions.capacity() * std::mem::size_of::<super::model::QuestionStat>()
-            + e.registrations.capacity() * 16;
+            + e.registrations.capacity() * 16
+            + e.responses.capacity() * 16;
     }
     eprintln!(
         "{statements} statements, {} enrolments, {modules} module rows, {questions} question rows; \
