@@ -272,6 +272,7 @@ pub fn run_validate(args: &ValidateArgs) -> Result<i32, PackageError> {
             p,
             ValidateOptions {
                 manifest_only: args.manifest_only,
+                ..ValidateOptions::default()
             },
         )?);
     }

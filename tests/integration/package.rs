@@ -467,14 +467,16 @@ fn packages_one_module_or_one_zip_per_module() {
             "--lang",
             "en",
             "--target",
-            "scorm12,scorm2004",
+            "scorm12,scorm2004,cmi5",
         ],
     );
     assert_eq!(
         names(&split),
         [
+            "demo-course-m00-pre-en-cmi5.zip",
             "demo-course-m00-pre-en-scorm12.zip",
             "demo-course-m00-pre-en-scorm2004.zip",
+            "demo-course-m01-basics-en-cmi5.zip",
             "demo-course-m01-basics-en-scorm12.zip",
             "demo-course-m01-basics-en-scorm2004.zip"
         ]
@@ -1869,4 +1871,48 @@ fn runtime_config_and_quiz_models_follow_their_json_schemas() {
     let runtime = schema("kmh-runtime.schema.json");
     let bad = serde_json::json!({"format": "kmh-runtime/1"});
     assert!(conforms(&bad, &runtime, &runtime, "").is_err());
+}
+
+/// Hostile input through the command: a 100 000-deep cmi5.xml and a zip
+/// whose entry names climb out of the package end in findings that name
+/// the limit, with exit code 1, not a crash.
+#[test]
+fn validate_reports_hostile_packages_without_crashing() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let depth = 100_000;
+    let deep = format!(
+        "<courseStructure xmlns=\"https://w3id.org/xapi/profiles/cmi5/v1/CourseStructure.xsd\">\n{}{}</courseStructure>",
+        "<block>".repeat(depth),
+        "</block>".repeat(depth)
+    );
+    std::fs::write(tmp.path().join("cmi5.xml"), deep).expect("write");
+    let o = kmh(tmp.path(), &["validate", "--json", "cmi5.xml"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let r: Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(r["findings"][0]["code"], "xml-too-deep", "{r:#}");
+    assert_eq!(r["findings"][0]["line"], 2);
+    assert!(
+        r["findings"][0]["message"]
+            .as_str()
+            .expect("message")
+            .contains("nested more than 256 elements deep"),
+        "{r:#}"
+    );
+
+    let slip = tmp.path().join("slip.zip");
+    {
+        let f = std::fs::File::create(&slip).expect("zip");
+        let mut w = zip::ZipWriter::new(f);
+        w.start_file("../outside.html", zip::write::SimpleFileOptions::default())
+            .expect("entry");
+        std::io::Write::write_all(&mut w, b"x").expect("write");
+        w.finish().expect("finish");
+    }
+    let o = kmh(tmp.path(), &["validate", "slip.zip"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o.stdout).contains("../outside.html: zip entry name climbs out of the package with ..: an LMS that unpacks it writes outside the package folder or refuses the package; not read"),
+        "{}",
+        text(&o.stdout)
+    );
 }

@@ -157,11 +157,7 @@ fn check_href(
         return;
     }
     let what = if is_launch { "launch file" } else { "file" };
-    let hint = present
-        .iter()
-        .find(|p| p.eq_ignore_ascii_case(&path))
-        .map(|p| format!(" (the package has {p:?}: names are case-sensitive on most LMS servers)"))
-        .unwrap_or_default();
+    let hint = c.case_hint(present, &path);
     let code = if is_launch {
         "launch-file-missing"
     } else {

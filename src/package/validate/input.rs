@@ -7,6 +7,11 @@ use std::collections::BTreeSet;
 use std::io::Read;
 use std::path::Path;
 
+use zip::ZipReadOptions;
+use zip::read::{Config, ZipFileEntry};
+use zip::unstable::read::ZipIterable;
+
+use super::limits::{Limits, bytes};
 use super::report::{Finding, Severity};
 use crate::package::error::PackageError;
 
@@ -37,20 +42,31 @@ pub struct PackageInput {
     pub standalone: bool,
 }
 
-pub fn read(path: &Path, manifest_only: bool) -> Result<PackageInput, PackageError> {
+pub fn read(
+    path: &Path,
+    manifest_only: bool,
+    limits: &Limits,
+) -> Result<PackageInput, PackageError> {
     let meta = std::fs::metadata(path).map_err(|e| PackageError::io(path, e))?;
     let mut input = if meta.is_dir() {
-        read_folder(path)?
+        read_folder(path, limits)?
     } else if is_zip(path)? {
-        read_zip(path)?
+        read_zip(path, limits)?
     } else {
         // A bare manifest: there are no files to compare with.
-        let bytes = std::fs::read(path).map_err(|e| PackageError::io(path, e))?;
+        let label = path.display().to_string();
+        let f = std::fs::File::open(path).map_err(|e| PackageError::io(path, e))?;
+        let (manifest, findings) = match read_capped(f, limits.max_document_bytes)
+            .map_err(|e| PackageError::io(path, e))?
+        {
+            Some(bytes) => (Some(bytes), vec![]),
+            None => (None, vec![document_too_large(&label, limits)]),
+        };
         PackageInput {
-            manifest_label: path.display().to_string(),
-            manifest: Some(bytes),
+            manifest_label: label,
+            manifest,
             files: None,
-            findings: vec![],
+            findings,
             standalone: true,
         }
     };
@@ -65,6 +81,81 @@ fn is_zip(path: &Path) -> Result<bool, PackageError> {
     let mut f = std::fs::File::open(path).map_err(|e| PackageError::io(path, e))?;
     let n = f.read(&mut magic).map_err(|e| PackageError::io(path, e))?;
     Ok(n == 4 && (magic == *b"PK\x03\x04" || magic == *b"PK\x05\x06"))
+}
+
+/// Reads a control document whole, unless it is longer than `max` bytes
+/// (`None`): never more than `max + 1` bytes are read, whatever a zip
+/// header or the file system said its size was.
+fn read_capped(reader: impl Read, max: u64) -> std::io::Result<Option<Vec<u8>>> {
+    let mut bytes = Vec::new();
+    reader.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
+    Ok((bytes.len() as u64 <= max).then_some(bytes))
+}
+
+fn limit_finding(code: &'static str, file: &str, message: String) -> Finding {
+    Finding {
+        severity: Severity::Error,
+        code,
+        file: file.to_string(),
+        line: None,
+        message,
+    }
+}
+
+fn document_too_large(label: &str, limits: &Limits) -> Finding {
+    limit_finding(
+        "document-too-large",
+        label,
+        format!(
+            "is larger than {}, the limit of kmh validate for a control document (real ones are well under 1 MiB); not checked",
+            bytes(limits.max_document_bytes)
+        ),
+    )
+}
+
+/// `what`: how many files were found, as a phrase (`the zip declares
+/// 200000`).
+fn too_many_entries(label: &str, what: String, limits: &Limits) -> Finding {
+    limit_finding(
+        "too-many-files",
+        label,
+        format!(
+            "{what} files, more than {}, the limit of kmh validate; not checked further",
+            limits.max_entries
+        ),
+    )
+}
+
+/// Why a zip entry name is unsafe to unpack, if it is: LMSs that unpack
+/// such a name write outside the package folder (zip slip) or refuse the
+/// package. The entry is reported and never read.
+fn unsafe_name(name: &str) -> Option<&'static str> {
+    let bytes = name.as_bytes();
+    if name.contains('\0') {
+        Some("contains a NUL character")
+    } else if name.starts_with(['/', '\\']) {
+        Some("is an absolute path")
+    } else if bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':' {
+        Some("starts with a drive letter")
+    } else if name.split(['/', '\\']).any(|part| part == "..") {
+        Some("climbs out of the package with ..")
+    } else {
+        None
+    }
+}
+
+/// A name as findings show it: control characters (NUL, newlines) escaped
+/// so that a hostile name cannot forge report lines.
+fn shown(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 fn missing_manifest(files: &BTreeSet<String>, label: &str) -> Finding {
@@ -89,7 +180,7 @@ fn missing_manifest(files: &BTreeSet<String>, label: &str) -> Finding {
     }
 }
 
-fn read_folder(dir: &Path) -> Result<PackageInput, PackageError> {
+fn read_folder(dir: &Path, limits: &Limits) -> Result<PackageInput, PackageError> {
     let mut files = BTreeSet::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -107,6 +198,20 @@ fn read_folder(dir: &Path) -> Result<PackageInput, PackageError> {
                 && let Some(rel) = crate::package::source::paths::to_slash(rel)
             {
                 files.insert(rel);
+                if files.len() as u64 > limits.max_entries {
+                    let label = dir.display().to_string();
+                    return Ok(PackageInput {
+                        manifest_label: label.clone(),
+                        manifest: None,
+                        files: None,
+                        findings: vec![too_many_entries(
+                            &label,
+                            "the folder has at least".to_string() + &format!(" {}", files.len()),
+                            limits,
+                        )],
+                        standalone: false,
+                    });
+                }
             }
         }
     }
@@ -115,7 +220,13 @@ fn read_folder(dir: &Path) -> Result<PackageInput, PackageError> {
     let label = manifest_path.display().to_string();
     let mut findings = vec![];
     let manifest = if files.contains(control) {
-        Some(std::fs::read(&manifest_path).map_err(|e| PackageError::io(&manifest_path, e))?)
+        let io = |e| PackageError::io(&manifest_path, e);
+        let f = std::fs::File::open(&manifest_path).map_err(io)?;
+        let bytes = read_capped(f, limits.max_document_bytes).map_err(io)?;
+        if bytes.is_none() {
+            findings.push(document_too_large(&label, limits));
+        }
+        bytes
     } else {
         findings.push(missing_manifest(&files, &dir.display().to_string()));
         None
@@ -129,31 +240,48 @@ fn read_folder(dir: &Path) -> Result<PackageInput, PackageError> {
     })
 }
 
-fn read_zip(path: &Path) -> Result<PackageInput, PackageError> {
+/// Reads a zip in two passes over its central directory, never holding
+/// more than one entry's header: the first lists the names and adds up
+/// the sizes they declare; the second unpacks the control document and,
+/// when the declared total is within the limit, every file (a damaged or
+/// lying entry is then found here, and the bytes actually unpacked are
+/// counted against the same limit).
+fn read_zip(path: &Path, limits: &Limits) -> Result<PackageInput, PackageError> {
     let zip_err = |e: zip::result::ZipError| PackageError::Zip {
         path: path.to_path_buf(),
         message: e.to_string(),
     };
-    let f = std::fs::File::open(path).map_err(|e| PackageError::io(path, e))?;
-    let mut archive = zip::ZipArchive::new(std::io::BufReader::new(f)).map_err(zip_err)?;
-    let mut files = BTreeSet::new();
+    let open = || {
+        std::fs::File::open(path)
+            .map(std::io::BufReader::new)
+            .map_err(|e| PackageError::io(path, e))
+    };
+    let label = path.display().to_string();
+    let mut archive = ZipIterable::try_new(open()?, Config::default()).map_err(zip_err)?;
     let mut findings = Vec::new();
-    let mut controls: Vec<(String, Vec<u8>)> = Vec::new();
-    for i in 0..archive.len() {
-        let mut entry = archive.by_index(i).map_err(zip_err)?;
-        let name = entry.name().map_err(zip_err)?.to_string();
-        if entry.is_dir() {
+    if archive.len() as u64 > limits.max_entries {
+        findings.push(too_many_entries(
+            &label,
+            format!("the zip declares {}", archive.len()),
+            limits,
+        ));
+        return Ok(PackageInput {
+            manifest_label: MANIFEST.to_string(),
+            manifest: None,
+            files: None,
+            findings,
+            standalone: false,
+        });
+    }
+
+    let mut files = BTreeSet::new();
+    let mut declared: u64 = 0;
+    for entry in archive.files().map_err(zip_err)? {
+        let entry = entry.map_err(zip_err)?;
+        let Some(name) = entry_name(&entry, &mut findings) else {
             continue;
-        }
-        if entry.enclosed_name().is_none() || name.starts_with('/') {
-            findings.push(Finding {
-                severity: Severity::Error,
-                code: "zip-unsafe-path",
-                file: name.clone(),
-                line: None,
-                message: "zip entry with an absolute path or `..`: LMSs refuse or mis-extract it"
-                    .into(),
-            });
+        };
+        if entry.is_dir() {
             continue;
         }
         if name.contains('\\') {
@@ -165,14 +293,93 @@ fn read_zip(path: &Path) -> Result<PackageInput, PackageError> {
                 message: "zip entry name uses \\ as separator; Linux-hosted LMSs see one odd file name, not folders".into(),
             });
         }
-        if name == MANIFEST || name == COURSE_STRUCTURE {
-            let mut bytes = Vec::new();
-            entry
-                .read_to_end(&mut bytes)
-                .map_err(|e| PackageError::io(path, e))?;
-            controls.push((name.clone(), bytes));
+        declared = declared.saturating_add(entry.size());
+        if !files.insert(name.clone()) {
+            findings.push(Finding {
+                severity: Severity::Error,
+                code: "zip-duplicate-entry",
+                file: shown(&name),
+                line: None,
+                message: "the zip holds two entries of this name: an LMS keeps one of them, not necessarily the one checked".into(),
+            });
         }
-        files.insert(name);
+    }
+    let unpack_all = declared <= limits.max_unpacked_bytes;
+    if !unpack_all {
+        findings.push(limit_finding(
+            "zip-too-large",
+            &label,
+            format!(
+                "the zip's files declare {} unpacked, more than {}, the limit of kmh validate (a zip bomb?); only the control document was read",
+                bytes(declared),
+                bytes(limits.max_unpacked_bytes)
+            ),
+        ));
+    }
+
+    let mut controls: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut body = open()?;
+    let mut unpacked: u64 = 0;
+    for entry in archive.files().map_err(zip_err)? {
+        let entry = entry.map_err(zip_err)?;
+        let Some(name) = entry_name(&entry, &mut Vec::new()) else {
+            continue;
+        };
+        let control = name == MANIFEST || name == COURSE_STRUCTURE;
+        if entry.is_dir() || !(control || unpack_all) {
+            continue;
+        }
+        let remaining = limits.max_unpacked_bytes - unpacked;
+        let unreadable = |e: &dyn std::fmt::Display| Finding {
+            severity: Severity::Error,
+            code: "zip-entry-unreadable",
+            file: shown(&name),
+            line: None,
+            message: format!("cannot be unpacked: {e}"),
+        };
+        let mut reader = match entry.with_reader(&mut body, ZipReadOptions::new()) {
+            Ok(r) => r,
+            Err(e) => {
+                findings.push(unreadable(&e));
+                continue;
+            }
+        };
+        let read = if control {
+            match read_capped(&mut reader, limits.max_document_bytes.min(remaining)) {
+                Ok(Some(bytes)) => {
+                    let n = bytes.len() as u64;
+                    controls.push((name.clone(), bytes));
+                    Ok(n)
+                }
+                Ok(None) if remaining < limits.max_document_bytes => Ok(remaining + 1),
+                Ok(None) => {
+                    findings.push(document_too_large(&name, limits));
+                    Ok(limits.max_document_bytes)
+                }
+                Err(e) => Err(e),
+            }
+        } else {
+            std::io::copy(
+                &mut (&mut reader).take(remaining.saturating_add(1)),
+                &mut std::io::sink(),
+            )
+        };
+        match read {
+            Ok(n) if n > remaining => {
+                findings.push(limit_finding(
+                    "zip-too-large",
+                    &label,
+                    format!(
+                        "the zip's files unpack to more than {}, the limit of kmh validate, whatever they declare (a zip bomb?); reading stopped at {name}",
+                        bytes(limits.max_unpacked_bytes),
+                        name = shown(&name)
+                    ),
+                ));
+                break;
+            }
+            Ok(n) => unpacked += n,
+            Err(e) => findings.push(unreadable(&e)),
+        }
     }
     let control = control_document(&files);
     let manifest = control.and_then(|c| {
@@ -181,8 +388,8 @@ fn read_zip(path: &Path) -> Result<PackageInput, PackageError> {
             .find(|(n, _)| n == c)
             .map(|(_, bytes)| bytes)
     });
-    if manifest.is_none() {
-        findings.push(missing_manifest(&files, &path.display().to_string()));
+    if control.is_none() {
+        findings.push(missing_manifest(&files, &label));
     }
     Ok(PackageInput {
         manifest_label: control.unwrap_or(MANIFEST).to_string(),
@@ -191,4 +398,40 @@ fn read_zip(path: &Path) -> Result<PackageInput, PackageError> {
         findings,
         standalone: false,
     })
+}
+
+/// The name of a zip entry when it is safe to use; an unsafe or
+/// undecodable name is reported in `findings` and the entry skipped.
+fn entry_name(entry: &ZipFileEntry<'_>, findings: &mut Vec<Finding>) -> Option<String> {
+    let name = match entry.name() {
+        Ok(n) => n.into_owned(),
+        Err(e) => {
+            findings.push(Finding {
+                severity: Severity::Error,
+                code: "zip-unsafe-path",
+                file: shown(&String::from_utf8_lossy(entry.name_raw())),
+                line: None,
+                message: format!("zip entry name cannot be read ({e}); not read"),
+            });
+            return None;
+        }
+    };
+    let Some(why) = unsafe_name(&name).or_else(|| {
+        entry
+            .enclosed_name()
+            .is_none()
+            .then_some("is not a relative path inside the package")
+    }) else {
+        return Some(name);
+    };
+    findings.push(Finding {
+        severity: Severity::Error,
+        code: "zip-unsafe-path",
+        file: shown(&name),
+        line: None,
+        message: format!(
+            "zip entry name {why}: an LMS that unpacks it writes outside the package folder or refuses the package; not read"
+        ),
+    });
+    None
 }

@@ -11,13 +11,14 @@
 pub mod cmi5;
 pub mod files;
 pub mod input;
+pub mod limits;
 pub mod references;
 pub mod report;
 pub mod structure;
 pub mod version;
 pub mod xmltree;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use report::{Finding, Report, Severity, Summary};
@@ -30,9 +31,31 @@ use crate::package::error::PackageError;
 pub struct Checker {
     file: String,
     findings: Vec<Finding>,
+    /// The package's files by ASCII-lowercased name, built on the first
+    /// missing file: one lookup per missing file, not a scan of the
+    /// package (a hostile manifest can list 100 000 missing files).
+    folded: Option<BTreeMap<String, String>>,
 }
 
 impl Checker {
+    /// ` (the package has "A.html": …)` when a file of `present` differs
+    /// from `path` only in letter case.
+    pub fn case_hint(&mut self, present: &BTreeSet<String>, path: &str) -> String {
+        let folded = self.folded.get_or_insert_with(|| {
+            let mut m = BTreeMap::new();
+            for p in present {
+                m.entry(p.to_ascii_lowercase()).or_insert_with(|| p.clone());
+            }
+            m
+        });
+        folded
+            .get(&path.to_ascii_lowercase())
+            .map(|p| {
+                format!(" (the package has {p:?}: names are case-sensitive on most LMS servers)")
+            })
+            .unwrap_or_default()
+    }
+
     fn push(
         &mut self,
         severity: Severity,
@@ -95,6 +118,7 @@ pub fn validate_document(
     let mut c = Checker {
         file: document_label.to_string(),
         findings: Vec::new(),
+        folded: None,
     };
     let mut summary = Summary {
         files_present: files.map(BTreeSet::len),
@@ -138,10 +162,10 @@ fn parse(c: &mut Checker, bytes: &[u8]) -> Option<Element> {
             return None;
         }
     };
-    match xmltree::parse(text) {
+    match xmltree::parse(text, limits::Limits::DEFAULT.max_depth) {
         Ok(root) => Some(root),
         Err(e) => {
-            c.error("xml-malformed", Some(e.line), e.message);
+            c.error(e.code, Some(e.line), e.message);
             None
         }
     }
@@ -202,11 +226,13 @@ pub struct ValidateOptions {
     /// Check the manifest only, not the files (automatic for a bare
     /// manifest file).
     pub manifest_only: bool,
+    /// How much of the package may be read ([`limits::Limits::DEFAULT`]).
+    pub limits: limits::Limits,
 }
 
 /// Validates a zip, a folder or a manifest file.
 pub fn validate_path(path: &Path, options: ValidateOptions) -> Result<Report, PackageError> {
-    let input = input::read(path, options.manifest_only)?;
+    let input = input::read(path, options.manifest_only, &options.limits)?;
     let label = path.display().to_string();
     Ok(match &input.manifest {
         Some(bytes) => validate_document(
@@ -225,5 +251,7 @@ pub fn validate_path(path: &Path, options: ValidateOptions) -> Result<Report, Pa
     })
 }
 
+#[cfg(test)]
+mod hostile_tests;
 #[cfg(test)]
 mod tests;

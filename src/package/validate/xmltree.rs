@@ -32,8 +32,21 @@ pub struct Attr {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct XmlError {
+    /// `xml-malformed`, or `xml-too-deep` when the document hit the
+    /// nesting limit.
+    pub code: &'static str,
     pub line: usize,
     pub message: String,
+}
+
+impl XmlError {
+    fn malformed(line: usize, message: impl Into<String>) -> Self {
+        XmlError {
+            code: "xml-malformed",
+            line,
+            message: message.into(),
+        }
+    }
 }
 
 impl Element {
@@ -115,8 +128,10 @@ fn owned_ns(r: ResolveResult) -> Result<Option<String>, String> {
     }
 }
 
-/// Parses a whole document into its root element.
-pub fn parse(text: &str) -> Result<Element, XmlError> {
+/// Parses a whole document into its root element. Elements nested deeper
+/// than `max_depth` end the parse with an `xml-too-deep` error: the tree
+/// and the checks that walk it recursively stay within a known depth.
+pub fn parse(text: &str, max_depth: usize) -> Result<Element, XmlError> {
     let lines = Lines::new(text);
     let mut reader = NsReader::from_str(text);
     reader.config_mut().trim_text(false);
@@ -126,55 +141,63 @@ pub fn parse(text: &str) -> Result<Element, XmlError> {
 
     loop {
         let start = reader.buffer_position();
-        let err = |reader: &NsReader<&[u8]>, message: String| XmlError {
-            line: lines.line(reader.error_position().max(start)),
-            message,
+        let err = |reader: &NsReader<&[u8]>, message: String| {
+            XmlError::malformed(lines.line(reader.error_position().max(start)), message)
         };
         let (ns, event) = match reader.read_resolved_event() {
             Ok((ns, event)) => (owned_ns(ns), event),
             Err(e) => {
                 let line = lines.line(reader.error_position());
-                return Err(XmlError {
+                return Err(XmlError::malformed(
                     line,
-                    message: format!("not well-formed XML: {e}"),
-                });
+                    format!("not well-formed XML: {e}"),
+                ));
             }
         };
         let line = lines.line(start);
         match event {
             Event::Start(_) | Event::Empty(_) if root.is_some() && stack.is_empty() => {
-                return Err(XmlError {
+                return Err(XmlError::malformed(
                     line,
-                    message: "a second root element: a document has exactly one".into(),
+                    "a second root element: a document has exactly one",
+                ));
+            }
+            Event::Start(ref e) | Event::Empty(ref e) if stack.len() >= max_depth => {
+                return Err(XmlError {
+                    code: "xml-too-deep",
+                    line,
+                    message: format!(
+                        "<{}> is nested more than {max_depth} elements deep, the limit of kmh validate (real manifests nest fewer than 30); not checked further",
+                        e.name().0
+                    ),
                 });
             }
             Event::Start(ref e) | Event::Empty(ref e) => {
-                let ns = ns.map_err(|p| XmlError {
-                    line,
-                    message: format!("prefix {p:?} is not declared (xmlns:{p}=…)"),
+                let ns = ns.map_err(|p| {
+                    XmlError::malformed(line, format!("prefix {p:?} is not declared (xmlns:{p}=…)"))
                 })?;
                 let qname = e.name().0.to_string();
                 let local = e.local_name().as_ref().to_string();
                 let mut attrs = Vec::new();
                 for a in e.attributes() {
-                    let a = a.map_err(|x| XmlError {
-                        line,
-                        message: format!("bad attribute on <{qname}>: {x}"),
+                    let a = a.map_err(|x| {
+                        XmlError::malformed(line, format!("bad attribute on <{qname}>: {x}"))
                     })?;
                     let key = a.key.0;
                     if key == "xmlns" || key.starts_with("xmlns:") {
                         continue;
                     }
                     let (ans, alocal) = reader.resolver().resolve_attribute(a.key);
-                    let ans = owned_ns(ans).map_err(|p| XmlError {
-                        line,
-                        message: format!("prefix {p:?} of attribute {key} is not declared"),
+                    let ans = owned_ns(ans).map_err(|p| {
+                        XmlError::malformed(
+                            line,
+                            format!("prefix {p:?} of attribute {key} is not declared"),
+                        )
                     })?;
                     let value = a
                         .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                        .map_err(|x| XmlError {
-                            line,
-                            message: format!("attribute {key} on <{qname}>: {x}"),
+                        .map_err(|x| {
+                            XmlError::malformed(line, format!("attribute {key} on <{qname}>: {x}"))
                         })?
                         .into_owned();
                     attrs.push(Attr {
@@ -210,10 +233,10 @@ pub fn parse(text: &str) -> Result<Element, XmlError> {
                     match r.resolve_char_ref() {
                         Ok(Some(c)) => c.to_string(),
                         _ => {
-                            return Err(XmlError {
+                            return Err(XmlError::malformed(
                                 line,
-                                message: format!("bad character reference &{};", r.as_ref()),
-                            });
+                                format!("bad character reference &{};", r.as_ref()),
+                            ));
                         }
                     }
                 } else {
@@ -224,10 +247,10 @@ pub fn parse(text: &str) -> Result<Element, XmlError> {
                         "quot" => "\"".into(),
                         "apos" => "'".into(),
                         other => {
-                            return Err(XmlError {
+                            return Err(XmlError::malformed(
                                 line,
-                                message: format!("undefined entity &{other};"),
-                            });
+                                format!("undefined entity &{other};"),
+                            ));
                         }
                     }
                 };
@@ -238,15 +261,12 @@ pub fn parse(text: &str) -> Result<Element, XmlError> {
         }
     }
     if let Some(open) = stack.last() {
-        return Err(XmlError {
-            line: open.line,
-            message: format!("<{}> is never closed (the document ends first)", open.qname),
-        });
+        return Err(XmlError::malformed(
+            open.line,
+            format!("<{}> is never closed (the document ends first)", open.qname),
+        ));
     }
-    root.ok_or(XmlError {
-        line: 1,
-        message: "no root element".into(),
-    })
+    root.ok_or(XmlError::malformed(1, "no root element"))
 }
 
 fn attach(stack: &mut [Element], root: &mut Option<Element>, el: Element) {
@@ -263,10 +283,7 @@ fn push_text(stack: &mut [Element], text: &str, line: usize) -> Result<(), XmlEr
             Ok(())
         }
         None if text.trim().is_empty() => Ok(()),
-        None => Err(XmlError {
-            line,
-            message: "text outside the root element".into(),
-        }),
+        None => Err(XmlError::malformed(line, "text outside the root element")),
     }
 }
 
@@ -277,7 +294,7 @@ mod tests {
     #[test]
     fn keeps_lines_namespaces_and_entities() {
         let xml = "<?xml version=\"1.0\"?>\n<m xmlns=\"urn:a\" xmlns:b=\"urn:b\" id=\"1\">\n  <t>S&amp;E &#233;</t>\n  <b:x b:y=\"&lt;z\"/>\n</m>\n";
-        let root = parse(xml).expect("well-formed");
+        let root = parse(xml, 256).expect("well-formed");
         assert!(root.is("urn:a", "m"));
         assert_eq!(root.line, 2);
         assert_eq!(root.attr("id"), Some("1"));
@@ -291,13 +308,13 @@ mod tests {
 
     #[test]
     fn reports_malformed_xml_with_line() {
-        let e = parse("<a>\n<b>\n</a>\n").unwrap_err();
+        let e = parse("<a>\n<b>\n</a>\n", 256).unwrap_err();
         assert_eq!(e.line, 3, "{e:?}");
-        let e = parse("<a>\n<b x=\"1\" x=\"2\"/>\n</a>").unwrap_err();
+        let e = parse("<a>\n<b x=\"1\" x=\"2\"/>\n</a>", 256).unwrap_err();
         assert_eq!(e.line, 2, "{e:?}");
-        let e = parse("<a>\n<p:b/>\n</a>").unwrap_err();
+        let e = parse("<a>\n<p:b/>\n</a>", 256).unwrap_err();
         assert!(e.message.contains("prefix \"p\" is not declared"), "{e:?}");
-        let e = parse("<a>\n<b>\n").unwrap_err();
+        let e = parse("<a>\n<b>\n", 256).unwrap_err();
         assert!(e.message.contains("never closed"), "{e:?}");
     }
 }

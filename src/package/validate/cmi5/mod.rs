@@ -386,11 +386,7 @@ fn url(
     if files.contains(&path) {
         return;
     }
-    let hint = files
-        .iter()
-        .find(|p| p.eq_ignore_ascii_case(&path))
-        .map(|p| format!(" (the package has {p:?}: names are case-sensitive on most LMS servers)"))
-        .unwrap_or_default();
+    let hint = c.case_hint(files, &path);
     let (shown, _) = split_suffix(u);
     let names = if shown == path {
         String::new()
