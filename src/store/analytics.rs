@@ -98,6 +98,20 @@ impl Store {
         Ok(())
     }
 
+    /// Puts the read models back to what is on disk. The writer publishes a
+    /// group's analytics before the commit thread writes it; when that
+    /// write fails, this drops what it had published.
+    pub(super) fn reload_analytics(&self) -> Result<()> {
+        let Some(lock) = self.inner.analytics.get() else {
+            return Ok(());
+        };
+        let state = self.load_analytics()?;
+        if let Ok(mut current) = lock.write() {
+            *current = state;
+        }
+        Ok(())
+    }
+
     fn load_analytics(&self) -> Result<State> {
         let salt = self.analytics_salt()?;
         let ks = &self.inner.ks;

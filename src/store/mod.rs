@@ -30,6 +30,7 @@
 mod analytics;
 mod audit;
 mod backup;
+mod commit;
 mod credentials;
 mod documents;
 mod forget;
@@ -228,9 +229,10 @@ pub(crate) struct Inner {
     /// Seqs of statements that are voided. Voiding is rare, so the set stays
     /// small and lets every query skip voided rows without a lookup.
     voided: RwLock<HashSet<u64>>,
-    /// Every statement stored before this millisecond is committed; the
-    /// writer lowers it while a batch is in flight (u64::MAX when idle).
-    in_flight_since_ms: AtomicU64,
+    /// When each group handed to the commit thread and not yet committed
+    /// started (Unix ms), oldest first: every statement stored before the
+    /// oldest is readable.
+    in_flight: std::sync::Mutex<std::collections::VecDeque<i64>>,
     /// The highest seq committed so far.
     last_seq: AtomicU64,
     /// Serialises document read-modify-writes (preconditions, merges).
@@ -318,7 +320,7 @@ impl Store {
                 identities,
                 path: dir.to_path_buf(),
                 voided: RwLock::new(voided),
-                in_flight_since_ms: AtomicU64::new(u64::MAX),
+                in_flight: std::sync::Mutex::new(std::collections::VecDeque::new()),
                 last_seq: AtomicU64::new(last_seq),
                 documents_lock: std::sync::Mutex::new(()),
                 purge_lock: std::sync::Mutex::new(()),
@@ -344,11 +346,10 @@ impl Store {
     /// readable: now, unless a batch is being written.
     pub fn consistent_through_ms(&self) -> i64 {
         let now = now_ms();
-        let floor = self.inner.in_flight_since_ms.load(Ordering::Acquire);
-        if floor == u64::MAX {
-            now
-        } else {
-            now.min(floor as i64 - 1)
+        let oldest = self.inner.in_flight.lock().ok().and_then(|q| q.front().copied());
+        match oldest {
+            Some(since) => now.min(since - 1),
+            None => now,
         }
     }
 

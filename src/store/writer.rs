@@ -1,13 +1,15 @@
 //! Group commit: one writer thread owns the write path. Requests hand it
 //! their statements over a channel, already prepared on their own threads
 //! (see `prepare.rs`); it takes everything that has queued up, checks it
-//! and writes it as one atomic batch. A second thread then syncs the
-//! journal to disk (`PersistMode::SyncAll`) and only then answers every
-//! waiting request, while the writer already stages the next group.
-//! Each request stays all-or-nothing: a conflict rejects that request only.
+//! and stages it as one atomic batch, which the commit thread
+//! ([`super::commit`]) writes, syncs and answers while the writer goes on
+//! with the next group. Each request stays all-or-nothing: a conflict
+//! rejects that request only.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::sync::mpsc::SyncSender;
 use std::thread::JoinHandle;
 
 use fjall::{OwnedWriteBatch, PersistMode};
@@ -15,6 +17,7 @@ use serde_json::{Map, Value};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
+use super::commit::{self, Answers, Handoff, InFlight, Progress, Reply, StagedGroup};
 use super::keys::{self, seq_bytes};
 use super::prepare::{IndexRows, Prepared};
 use super::{Result, Store, StoreError, format_ms, now_ms};
@@ -48,8 +51,6 @@ pub struct Appended {
     /// False when an identical statement was already stored (a no-op).
     pub new: bool,
 }
-
-type Reply = oneshot::Sender<Result<Vec<Appended>>>;
 
 struct Request {
     statements: Vec<Prepared>,
@@ -153,12 +154,17 @@ pub(super) fn append_from_job(
     let statements = prepare_all(statements)?;
     // Nobody waits on this reply: the outcome is taken from the group.
     let (reply, _unused) = oneshot::channel();
-    let outcomes = commit_group(
+    let staged = stage_group(
         store,
         vec![Request { statements, reply }],
         &mut Caches::default(),
     );
-    let (_, outcome) = outcomes
+    let (answers, failure) = commit::commit(store, staged);
+    if failure.is_some() {
+        // What the group published to the read models is not on disk.
+        store.reload_analytics()?;
+    }
+    let (_, outcome) = answers
         .into_iter()
         .next()
         .ok_or_else(|| StoreError::Engine("a group without its request".into()))?;
@@ -178,29 +184,34 @@ fn prepare_all(statements: Vec<NewStatement>) -> Result<Vec<Prepared>> {
 
 /// What the writer remembers between groups so that the common case (a
 /// definition or name it has seen before) costs no read and no JSON parse.
-/// Only the writer changes these records, so the cache cannot go stale; it
-/// is updated only after a successful commit, and emptied when it grows
-/// past [`CACHE_ENTRIES`].
+/// Only the writer changes these records, so the cache cannot go stale. It
+/// is updated as soon as a group is staged, since the next group is staged
+/// before this one is committed and must build on it; it is emptied when
+/// it grows past [`CACHE_ENTRIES`] and when a commit fails.
 #[derive(Default)]
 struct Caches {
     definitions: HashMap<String, Value>,
     names: HashMap<String, Vec<String>>,
+    /// The highest seq staged, which may not be committed yet.
+    last_staged: u64,
 }
 
 const CACHE_ENTRIES: usize = 50_000;
 
 fn run(store: Store, mut rx: mpsc::Receiver<Message>) {
     let mut caches = Caches::default();
-    let (synced_tx, synced_rx) = std::sync::mpsc::channel::<Unsynced>();
-    let sync_store = store.clone();
-    let syncer = std::thread::Builder::new()
-        .name("kmh-sync".into())
-        .spawn(move || sync(sync_store, synced_rx))
-        .expect("spawning the sync thread");
+    let progress = Arc::new(Progress::default());
+    let (to_commit, committer) = commit::start(store.clone(), progress.clone());
+    let mut in_flight = InFlight::default();
     while let Some(first) = rx.blocking_recv() {
+        if progress.take_failure() {
+            recover(&store, &to_commit, &mut caches);
+        }
+        in_flight.retire(progress.handled());
         let first = match first {
             Message::Append(req) => req,
             Message::Exclusive(job) => {
+                drain(&progress, &mut in_flight);
                 run_exclusive(&store, job, &mut caches);
                 continue;
             }
@@ -221,47 +232,68 @@ fn run(store: Store, mut rx: mpsc::Receiver<Message>) {
                 Err(_) => break,
             }
         }
-        let outcomes = commit_group(&store, group, &mut caches);
-        if synced_tx.send(outcomes).is_err() {
-            tracing::error!("the sync thread stopped; refusing writes");
+        if depends_on_in_flight(&group, &in_flight) {
+            drain(&progress, &mut in_flight);
+        }
+        let ids = group_ids(&group);
+        let staged = stage_group(&store, group, &mut caches);
+        in_flight.hand(ids);
+        if to_commit.send(Handoff::Group(staged)).is_err() {
+            tracing::error!("the commit thread stopped; refusing writes");
             return;
         }
         if let Some(job) = after {
+            drain(&progress, &mut in_flight);
             run_exclusive(&store, job, &mut caches);
         }
     }
-    // Every group handed over is synced and answered before the writer
-    // counts as stopped (a clean shutdown finishes the writes in flight).
-    drop(synced_tx);
-    let _ = syncer.join();
+    // Every group handed over is committed, synced and answered before the
+    // writer counts as stopped (a clean shutdown finishes the writes in
+    // flight).
+    drop(to_commit);
+    let _ = committer.join();
 }
 
-/// The answers of a group that is committed (visible) but maybe not yet on
-/// disk.
-type Unsynced = Vec<(Reply, Result<Vec<Appended>>)>;
+/// Waits until every group handed over is committed, so that the store
+/// shows the writer all of them.
+fn drain(progress: &Progress, in_flight: &mut InFlight) {
+    progress.wait_for(in_flight.handed());
+    in_flight.retire(progress.handled());
+}
 
-/// Pipelined durability: the writer commits a group to the journal and the
-/// memtables without waiting for the disk, and goes on staging the next
-/// group while this thread syncs the journal (`SyncAll`) and only then
-/// answers the group's requests. One sync covers every group committed
-/// before it, so groups that queued up during a sync share the next one.
-/// Nothing is acknowledged before it is on disk; a statement may be seen by
-/// a reader shortly before its writer is answered.
-fn sync(store: Store, rx: std::sync::mpsc::Receiver<Unsynced>) {
-    while let Ok(first) = rx.recv() {
-        let mut groups = vec![first];
-        groups.extend(rx.try_iter());
-        let persisted = store.inner.db.persist(PersistMode::SyncAll);
-        if let Err(e) = &persisted {
-            tracing::error!("syncing the journal failed: {e}");
-        }
-        for (reply, outcome) in groups.into_iter().flatten() {
-            let answer = match &persisted {
-                Ok(()) => outcome,
-                Err(e) => outcome.and(Err(StoreError::from_ref(e))),
-            };
-            let _ = reply.send(answer);
-        }
+/// True when the group must see groups still in flight in the store: it
+/// re-sends or targets a statement of theirs, or is voided by one of them;
+/// or it voids, since voiding re-reads the learner's statements for the
+/// read models.
+fn depends_on_in_flight(group: &[Request], in_flight: &InFlight) -> bool {
+    !in_flight.is_empty()
+        && group.iter().flat_map(|r| &r.statements).any(|st| {
+            st.voiding
+                || in_flight.contains(&st.id)
+                || st.target.is_some_and(|t| in_flight.contains(&t))
+        })
+}
+
+/// The ids a group's statements have or void.
+fn group_ids(group: &[Request]) -> Vec<Uuid> {
+    let statements = group.iter().flat_map(|r| &r.statements);
+    statements
+        .flat_map(|st| std::iter::once(st.id).chain(st.target.filter(|_| st.voiding)))
+        .collect()
+}
+
+/// After a failed commit: the groups staged on top of it are refused by the
+/// commit thread, and what the writer built on them (read models, caches)
+/// is dropped before it stages again.
+fn recover(store: &Store, to_commit: &SyncSender<Handoff>, caches: &mut Caches) {
+    let _ = to_commit.send(Handoff::Resume);
+    let last_staged = caches.last_staged;
+    *caches = Caches {
+        last_staged,
+        ..Caches::default()
+    };
+    if let Err(e) = store.reload_analytics() {
+        tracing::error!("analytics read models could not be reloaded: {e}");
     }
 }
 
@@ -269,7 +301,10 @@ fn sync(store: Store, rx: std::sync::mpsc::Receiver<Unsynced>) {
 /// remembered is dropped after it.
 fn run_exclusive(store: &Store, job: Job, caches: &mut Caches) {
     job(store);
-    *caches = Caches::default();
+    *caches = Caches {
+        last_staged: caches.last_staged,
+        ..Caches::default()
+    };
 }
 
 /// A statement accepted into the current group, before commit.
@@ -280,17 +315,17 @@ struct Staged {
     voiding: bool,
 }
 
-/// Stages and commits one group (visible, not yet synced) and returns each
-/// request's answer, to be sent once the journal is on disk.
-fn commit_group(store: &Store, group: Vec<Request>, caches: &mut Caches) -> Unsynced {
+/// Checks and stages one group for the commit thread. The group's
+/// analytics are published at once, so that the next group builds on them;
+/// if the commit fails, the writer reloads them (see `recover`).
+fn stage_group(store: &Store, group: Vec<Request>, caches: &mut Caches) -> StagedGroup {
     let inner = &store.inner;
     let start_ms = now_ms();
-    inner
-        .in_flight_since_ms
-        .store(start_ms.max(0) as u64, Ordering::Release);
-    let mut next_seq = keys::millis_seq(start_ms).max(inner.last_seq.load(Ordering::Acquire) + 1);
+    commit::begin(store, start_ms);
+    let floor = inner.last_seq.load(Ordering::Acquire).max(caches.last_staged);
+    let mut next_seq = keys::millis_seq(start_ms).max(floor + 1);
 
-    // No sync here: the sync thread makes the group durable (see `sync`).
+    // No sync here: the commit thread makes the group durable.
     let mut batch = inner.db.batch().durability(None);
     let mut staged: HashMap<Uuid, Staged> = HashMap::new();
     let mut newly_voided: Vec<u64> = Vec::new();
@@ -298,17 +333,22 @@ fn commit_group(store: &Store, group: Vec<Request>, caches: &mut Caches) -> Unsy
     let mut activity_defs: HashMap<String, (Value, bool)> = HashMap::new();
     // Agent identity → (names, changed by this group).
     let mut agent_names: HashMap<String, (Vec<String>, bool)> = HashMap::new();
-    let mut outcomes: Vec<(Reply, Result<Vec<Appended>>)> = Vec::with_capacity(group.len());
+    let mut answers: Answers = Vec::with_capacity(group.len());
     // The analytics read models, updated in this same batch.
     let mut projection = match store.analytics_group() {
         Ok(p) => p,
         Err(e) => {
-            inner.in_flight_since_ms.store(u64::MAX, Ordering::Release);
             tracing::error!("analytics read models unavailable: {e}");
-            return group
+            let answers = group
                 .into_iter()
                 .map(|req| (req.reply, Err(StoreError::Engine(e.to_string()))))
                 .collect();
+            return StagedGroup {
+                batch: inner.db.batch(),
+                answers,
+                newly_voided: Vec::new(),
+                last_seq: 0,
+            };
         }
     };
 
@@ -325,7 +365,7 @@ fn commit_group(store: &Store, group: Vec<Request>, caches: &mut Caches) -> Unsy
             caches,
             &mut projection,
         );
-        outcomes.push((req.reply, outcome));
+        answers.push((req.reply, outcome));
     }
 
     for (iri, (def, _)) in activity_defs.iter().filter(|(_, (_, changed))| *changed) {
@@ -342,45 +382,39 @@ fn commit_group(store: &Store, group: Vec<Request>, caches: &mut Caches) -> Unsy
         }
     }
 
-    let committed = match super::analytics::stage_group(store, &mut batch, &mut projection) {
-        Err(e) => Err(e),
-        Ok(()) if batch.is_empty() => Ok(()),
-        Ok(()) => batch.commit().map_err(StoreError::from),
-    };
-    match committed {
-        Ok(()) => {
-            projection.publish();
-            if !newly_voided.is_empty()
-                && let Ok(mut set) = inner.voided.write()
-            {
-                set.extend(newly_voided);
-            }
-            if next_seq > 0 {
-                inner.last_seq.fetch_max(next_seq - 1, Ordering::AcqRel);
-            }
-            if caches.definitions.len() + activity_defs.len() > CACHE_ENTRIES {
-                caches.definitions.clear();
-            }
-            caches
-                .definitions
-                .extend(activity_defs.into_iter().map(|(k, (v, _))| (k, v)));
-            if caches.names.len() + agent_names.len() > CACHE_ENTRIES {
-                caches.names.clear();
-            }
-            caches
-                .names
-                .extend(agent_names.into_iter().map(|(k, (v, _))| (k, v)));
-            inner.in_flight_since_ms.store(u64::MAX, Ordering::Release);
-            outcomes
-        }
-        Err(e) => {
-            inner.in_flight_since_ms.store(u64::MAX, Ordering::Release);
-            tracing::error!("group commit failed: {e}");
-            outcomes
-                .into_iter()
-                .map(|(reply, outcome)| (reply, outcome.and(Err(e.duplicate()))))
-                .collect()
-        }
+    if let Err(e) = super::analytics::stage_group(store, &mut batch, &mut projection) {
+        tracing::error!("analytics read models not staged: {e}");
+        let answers = answers
+            .into_iter()
+            .map(|(reply, outcome)| (reply, outcome.and(Err(e.duplicate()))))
+            .collect();
+        return StagedGroup {
+            batch: inner.db.batch(),
+            answers,
+            newly_voided: Vec::new(),
+            last_seq: 0,
+        };
+    }
+    projection.publish();
+    let last_seq = next_seq - 1;
+    caches.last_staged = caches.last_staged.max(last_seq);
+    if caches.definitions.len() + activity_defs.len() > CACHE_ENTRIES {
+        caches.definitions.clear();
+    }
+    caches
+        .definitions
+        .extend(activity_defs.into_iter().map(|(k, (v, _))| (k, v)));
+    if caches.names.len() + agent_names.len() > CACHE_ENTRIES {
+        caches.names.clear();
+    }
+    caches
+        .names
+        .extend(agent_names.into_iter().map(|(k, (v, _))| (k, v)));
+    StagedGroup {
+        batch,
+        answers,
+        newly_voided,
+        last_seq,
     }
 }
 
