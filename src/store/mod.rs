@@ -346,7 +346,12 @@ impl Store {
     /// readable: now, unless a batch is being written.
     pub fn consistent_through_ms(&self) -> i64 {
         let now = now_ms();
-        let oldest = self.inner.in_flight.lock().ok().and_then(|q| q.front().copied());
+        let oldest = self
+            .inner
+            .in_flight
+            .lock()
+            .ok()
+            .and_then(|q| q.front().copied());
         match oldest {
             Some(since) => now.min(since - 1),
             None => now,

@@ -322,7 +322,10 @@ fn stage_group(store: &Store, group: Vec<Request>, caches: &mut Caches) -> Stage
     let inner = &store.inner;
     let start_ms = now_ms();
     commit::begin(store, start_ms);
-    let floor = inner.last_seq.load(Ordering::Acquire).max(caches.last_staged);
+    let floor = inner
+        .last_seq
+        .load(Ordering::Acquire)
+        .max(caches.last_staged);
     let mut next_seq = keys::millis_seq(start_ms).max(floor + 1);
 
     // No sync here: the commit thread makes the group durable.
