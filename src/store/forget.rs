@@ -195,23 +195,7 @@ fn redact_object(object: &mut Value, ids: &[String]) -> bool {
 
 fn redact_context(context: &mut Value, ids: &[String]) -> bool {
     let mut changed = false;
-    for field in ["instructor", "team"] {
-        if let Some(a) = context.get_mut(field) {
-            changed |= redact_agent(a, ids);
-        }
-    }
-    for (list, field) in [("contextAgents", "agent"), ("contextGroups", "group")] {
-        for item in context
-            .get_mut(list)
-            .and_then(Value::as_array_mut)
-            .into_iter()
-            .flatten()
-        {
-            if let Some(a) = item.get_mut(field) {
-                changed |= redact_agent(a, ids);
-            }
-        }
-    }
+    ifi::each_context_agent_mut(context, |a| changed |= redact_agent(a, ids));
     changed
 }
 

@@ -63,6 +63,26 @@ pub fn reduce_to_ids(agent: &Value) -> Value {
     Value::Object(out)
 }
 
+/// Calls `f` on every agent or group a statement's `context` names: the
+/// instructor, the team, and the xAPI 2.0 `contextAgents` and
+/// `contextGroups`. Pseudonymising and forgetting must reach the same
+/// places, so both walk them through here.
+pub fn each_context_agent_mut(context: &mut Value, mut f: impl FnMut(&mut Value)) {
+    for field in ["instructor", "team"] {
+        if let Some(agent) = context.get_mut(field) {
+            f(agent);
+        }
+    }
+    for (list, field) in [("contextAgents", "agent"), ("contextGroups", "group")] {
+        let items = context.get_mut(list).and_then(Value::as_array_mut);
+        for item in items.into_iter().flatten() {
+            if let Some(agent) = item.get_mut(field) {
+                f(agent);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -219,24 +219,8 @@ fn pseudonymise_parts(key: &Key, statement: &mut Map<String, Value>, seen: &mut 
     if let Some(actor) = statement.get_mut("actor") {
         pseudonymise_agent(key, actor, seen);
     }
-    if let Some(context) = statement.get_mut("context").and_then(Value::as_object_mut) {
-        for k in ["instructor", "team"] {
-            if let Some(agent) = context.get_mut(k) {
-                pseudonymise_agent(key, agent, seen);
-            }
-        }
-        for (list, field) in [("contextAgents", "agent"), ("contextGroups", "group")] {
-            for item in context
-                .get_mut(list)
-                .and_then(Value::as_array_mut)
-                .into_iter()
-                .flatten()
-            {
-                if let Some(agent) = item.get_mut(field) {
-                    pseudonymise_agent(key, agent, seen);
-                }
-            }
-        }
+    if let Some(context) = statement.get_mut("context") {
+        super::ifi::each_context_agent_mut(context, |agent| pseudonymise_agent(key, agent, seen));
     }
     if let Some(object) = statement.get_mut("object").and_then(Value::as_object_mut) {
         match object.get("objectType").and_then(Value::as_str) {
