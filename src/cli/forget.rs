@@ -6,9 +6,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use super::server::{admin_post_json, open_existing};
+use super::server::exclusive_here_or_on_server;
 use crate::lrs::admin::ForgetRequest;
-use crate::store::{ForgetReport, Mentions, StoreError, Writer};
+use crate::store::{ForgetReport, Mentions};
 
 #[derive(Debug, clap::Args)]
 pub struct ForgetArgs {
@@ -63,34 +63,24 @@ pub fn run(args: ForgetArgs) -> anyhow::Result<()> {
     }
     let mentions = Mentions::from(args.mode);
     let dry_run = args.dry_run;
-    let report = match open_existing(&args.data) {
-        Ok(store) => {
-            let (writer, thread) = Writer::start(store.clone());
-            let forgotten = agent.clone();
-            let report = writer.exclusive_blocking(move |store| {
-                store.forget(&forgotten, mentions, dry_run, "kmh forget")
-            });
-            drop(writer);
-            let _ = thread.join();
-            let report = report?;
-            if !dry_run {
-                store.purge(report.identity_records > 0)?;
-            }
-            report
-        }
-        Err(StoreError::Locked(_)) => admin_post_json::<_, ForgetReport>(
-            &args.data,
-            "/forget",
-            &ForgetRequest {
-                agent,
-                mentions,
-                dry_run,
-            },
-        )?,
-        Err(e) => {
-            return Err(e).with_context(|| format!("opening the store in {}", args.data.display()));
-        }
+    let request = ForgetRequest {
+        agent: agent.clone(),
+        mentions,
+        dry_run,
     };
+    let report: ForgetReport = exclusive_here_or_on_server(
+        &args.data,
+        "/forget",
+        &request,
+        move |store| store.forget(&agent, mentions, dry_run, "kmh forget"),
+        |store, report| {
+            if dry_run {
+                Ok(())
+            } else {
+                store.purge(report.identity_records > 0)
+            }
+        },
+    )?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());

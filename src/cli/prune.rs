@@ -6,11 +6,9 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
-
-use super::server::{admin_post_json, open_existing};
+use super::server::exclusive_here_or_on_server;
 use crate::lrs::admin::{PruneRequest, parse_now};
-use crate::store::{PruneReport, Retention, StoreError, Writer};
+use crate::store::{PruneReport, Retention};
 
 /// The retention flags `kmh prune` and `kmh serve` share.
 #[derive(Debug, Clone, clap::Args)]
@@ -69,32 +67,21 @@ pub fn run(args: PruneArgs) -> anyhow::Result<()> {
         None => crate::store::now_ms(),
     };
     let (policy, dry_run) = (args.retention.policy(), args.dry_run);
-    let report = match open_existing(&args.data) {
-        Ok(store) => {
-            let (writer, thread) = Writer::start(store.clone());
-            let report = writer
-                .exclusive_blocking(move |store| store.prune(policy, now, dry_run, "kmh prune"));
-            drop(writer);
-            let _ = thread.join();
-            let report = report?;
-            if let Some(identities) = report.purge_needed() {
-                store.purge(identities)?;
-            }
-            report
-        }
-        Err(StoreError::Locked(_)) => admin_post_json::<_, PruneReport>(
-            &args.data,
-            "/prune",
-            &PruneRequest {
-                policy,
-                dry_run,
-                now: args.now.clone(),
-            },
-        )?,
-        Err(e) => {
-            return Err(e).with_context(|| format!("opening the store in {}", args.data.display()));
-        }
+    let request = PruneRequest {
+        policy,
+        dry_run,
+        now: args.now.clone(),
     };
+    let report: PruneReport = exclusive_here_or_on_server(
+        &args.data,
+        "/prune",
+        &request,
+        move |store| store.prune(policy, now, dry_run, "kmh prune"),
+        |store, report| match report.purge_needed() {
+            Some(identities) => store.purge(identities),
+            None => Ok(()),
+        },
+    )?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());

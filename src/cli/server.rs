@@ -23,6 +23,36 @@ pub fn open_existing(data: &Path) -> Result<crate::store::Store, crate::store::S
     crate::store::Store::open(data)
 }
 
+/// Runs a maintenance job that must not interleave with writes (forget,
+/// prune) on the writer of the store in `data`, then `finish` on that store;
+/// when a running server holds the store, posts `request` to its admin
+/// `path` instead, which does the same there.
+pub fn exclusive_here_or_on_server<Req, R>(
+    data: &Path,
+    path: &str,
+    request: &Req,
+    job: impl FnOnce(&crate::store::Store) -> crate::store::Result<R> + Send + 'static,
+    finish: impl FnOnce(&crate::store::Store, &R) -> crate::store::Result<()>,
+) -> anyhow::Result<R>
+where
+    Req: serde::Serialize,
+    R: serde::de::DeserializeOwned + Send + 'static,
+{
+    match open_existing(data) {
+        Ok(store) => {
+            let (writer, thread) = crate::store::Writer::start(store.clone());
+            let outcome = writer.exclusive_blocking(job);
+            drop(writer);
+            let _ = thread.join();
+            let outcome = outcome?;
+            finish(&store, &outcome)?;
+            Ok(outcome)
+        }
+        Err(crate::store::StoreError::Locked(_)) => admin_post_json(data, path, request),
+        Err(e) => Err(e).with_context(|| format!("opening the store in {}", data.display())),
+    }
+}
+
 /// The URL and admin token of the server that holds `data`.
 pub fn server_contact(data: &Path) -> anyhow::Result<(String, String)> {
     let server = std::fs::read(data.join(SERVER_FILE)).with_context(|| {
