@@ -30,6 +30,7 @@
 mod analytics;
 mod audit;
 mod backup;
+mod close;
 mod commit;
 mod credentials;
 mod documents;
@@ -312,7 +313,7 @@ impl Store {
             .unwrap_or(0);
         let audit_seq = audit::last_audit_seq(&ks.audit)?;
         let (identities_db, identities) = identities::open(dir)?;
-        Ok(Store {
+        let store = Store {
             inner: Arc::new(Inner {
                 db,
                 ks,
@@ -335,7 +336,12 @@ impl Store {
                 audit_seq: AtomicU64::new(audit_seq),
                 audit_dirty: std::sync::atomic::AtomicBool::new(false),
             }),
-        })
+        };
+        tracing::debug!(
+            "store opened: {} bytes replayed from the journal into memtables",
+            store.memtable_bytes()
+        );
+        Ok(store)
     }
 
     pub fn path(&self) -> &Path {
