@@ -4,6 +4,7 @@
 //! thousands of learners and activities), so every acknowledged write is a
 //! durable group commit. Each throughput figure is the median of `--runs`.
 
+mod cpu;
 mod workload;
 
 use std::path::PathBuf;
@@ -16,6 +17,7 @@ use anyhow::Context;
 use crate::lrs::LocalServer;
 use crate::lrs::credentials::{self, Scope};
 use crate::store::{Store, Writer};
+use cpu::Cpu;
 use workload::Workload;
 
 #[derive(Debug, clap::Args)]
@@ -60,8 +62,17 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
             temp.clone()
         }
     };
-    let runtime = tokio::runtime::Runtime::new()?;
-    let result = runtime.block_on(bench(&args, &dir));
+    // The server and the load generator run on runtimes of their own, so
+    // that the CPU each uses can be told apart by thread name.
+    let runtime = |name: &str| {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .thread_name(name)
+            .build()
+    };
+    let server = runtime(cpu::SERVER_THREADS)?;
+    let client = runtime(cpu::CLIENT_THREADS)?;
+    let result = client.block_on(bench(&args, &dir, server.handle()));
     if args.data.is_none() {
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -115,7 +126,11 @@ impl Target {
     }
 }
 
-async fn bench(args: &BenchArgs, dir: &std::path::Path) -> anyhow::Result<()> {
+async fn bench(
+    args: &BenchArgs,
+    dir: &std::path::Path,
+    server_runtime: &tokio::runtime::Handle,
+) -> anyhow::Result<()> {
     let store = Store::open(dir).context("opening the benchmark store")?;
     store
         .settle_pseudonymisation(Some(args.pseudonymise), true)
@@ -123,7 +138,9 @@ async fn bench(args: &BenchArgs, dir: &std::path::Path) -> anyhow::Result<()> {
     let issued = credentials::issue(&[Scope::All], Vec::new(), "bench".into());
     store.put_credential(&issued.record)?;
     let (writer, writer_thread) = Writer::start(store.clone());
-    let server = LocalServer::start(store.clone(), writer).await?;
+    let server = server_runtime
+        .spawn(LocalServer::start(store.clone(), writer))
+        .await??;
     let target = Arc::new(Target {
         url: server.url.clone(),
         key: issued.record.key.clone(),
@@ -149,14 +166,25 @@ async fn bench(args: &BenchArgs, dir: &std::path::Path) -> anyhow::Result<()> {
         posts(&target, &workload, args.singles / 4, 1, 1)
     })
     .await?;
-    println!("| single-statement POST, concurrency 1, empty store | {single1:.0} statements/s |");
+    println!(
+        "| single-statement POST, concurrency 1, empty store | {:.0} statements/s |",
+        single1.rate
+    );
     let single8 = median_rate(args.runs, || posts(&target, &workload, args.singles, 8, 1)).await?;
-    println!("| single-statement POST, concurrency 8, empty store | {single8:.0} statements/s |");
+    println!(
+        "| single-statement POST, concurrency 8, empty store | {:.0} statements/s |",
+        single8.rate
+    );
+    single8.cpu_row("single-statement POST, concurrency 8");
     let batch_empty = median_rate(args.runs, || {
         posts(&target, &workload, args.batched / 100, 4, 100)
     })
     .await?;
-    println!("| batches of 100, concurrency 4, empty store | {batch_empty:.0} statements/s |");
+    println!(
+        "| batches of 100, concurrency 4, empty store | {:.0} statements/s |",
+        batch_empty.rate
+    );
+    batch_empty.cpu_row("batches of 100, empty store");
 
     let have = store.approximate_statement_count();
     if args.prefill > have {
@@ -168,7 +196,7 @@ async fn bench(args: &BenchArgs, dir: &std::path::Path) -> anyhow::Result<()> {
         let mut left = missing.div_ceil(1000);
         while left > 0 {
             let chunk = left.min(100);
-            rates.push(posts(&target, &workload, chunk, 2, 1000).await?);
+            rates.push(posts(&target, &workload, chunk, 2, 1000).await?.rate);
             left -= chunk;
         }
         let rate = rates.iter().sum::<f64>() / rates.len().max(1) as f64;
@@ -184,9 +212,11 @@ async fn bench(args: &BenchArgs, dir: &std::path::Path) -> anyhow::Result<()> {
     .await?;
     let n = store.approximate_statement_count();
     println!(
-        "| batches of 100, concurrency 4, at {n} statements | {batch_full:.0} statements/s ({:.0}% of the empty-store rate) |",
-        100.0 * batch_full / batch_empty
+        "| batches of 100, concurrency 4, at {n} statements | {:.0} statements/s ({:.0}% of the empty-store rate) |",
+        batch_full.rate,
+        100.0 * batch_full.rate / batch_empty.rate
     );
+    batch_full.cpu_row(&format!("batches of 100, at {n} statements"));
     for name in ["agent", "activity"] {
         let (p50, p95) = latencies(&target, &workload, args.gets, |w, i| match name {
             "agent" => w.agent_filter(i),
@@ -212,17 +242,48 @@ async fn bench(args: &BenchArgs, dir: &std::path::Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn median_rate<F, Fut>(runs: usize, mut f: F) -> anyhow::Result<f64>
+/// The outcome of a throughput measurement's runs.
+#[derive(Default)]
+struct Throughput {
+    /// Median statements per second.
+    rate: f64,
+    /// CPU used while the runs' statements were sent, over all runs.
+    cpu: Cpu,
+    statements: usize,
+}
+
+impl Throughput {
+    fn cpu_row(&self, what: &str) {
+        println!(
+            "| CPU per statement, {what} | {} |",
+            self.cpu.per_statement(self.statements)
+        );
+    }
+}
+
+/// One run of [`posts`].
+struct Run {
+    rate: f64,
+    cpu: Cpu,
+    statements: usize,
+}
+
+async fn median_rate<F, Fut>(runs: usize, mut f: F) -> anyhow::Result<Throughput>
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<f64>>,
+    Fut: std::future::Future<Output = anyhow::Result<Run>>,
 {
     let mut rates = Vec::with_capacity(runs);
+    let mut total = Throughput::default();
     for _ in 0..runs.max(1) {
-        rates.push(f().await?);
+        let run = f().await?;
+        rates.push(run.rate);
+        total.cpu.add(run.cpu);
+        total.statements += run.statements;
     }
     rates.sort_by(f64::total_cmp);
-    Ok(rates[rates.len() / 2])
+    total.rate = rates[rates.len() / 2];
+    Ok(total)
 }
 
 /// Sends `requests` POSTs of `per_request` fresh statements from
@@ -235,13 +296,14 @@ async fn posts(
     requests: usize,
     concurrency: usize,
     per_request: usize,
-) -> anyhow::Result<f64> {
+) -> anyhow::Result<Run> {
     let bodies: Arc<Vec<Vec<u8>>> = Arc::new(
         (0..requests)
             .map(|i| workload.body(i, per_request))
             .collect(),
     );
     let next = Arc::new(AtomicUsize::new(0));
+    let cpu_before = Cpu::now();
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..concurrency {
@@ -259,7 +321,13 @@ async fn posts(
     for t in tasks {
         t.await??;
     }
-    Ok((requests * per_request) as f64 / started.elapsed().as_secs_f64())
+    let seconds = started.elapsed().as_secs_f64();
+    let statements = requests * per_request;
+    Ok(Run {
+        rate: statements as f64 / seconds,
+        cpu: Cpu::now() - cpu_before,
+        statements,
+    })
 }
 
 async fn latencies(

@@ -1,0 +1,189 @@
+//! CPU time by part of the process, so that a benchmark can say what a
+//! statement costs in CPU as well as how many go through per second. On a
+//! shared two-core machine the rate moves with whatever else runs; the CPU
+//! a statement takes in each part moves much less, and it says where to cut.
+//!
+//! Linux only: per-thread run time from `/proc/self/task/*/schedstat`
+//! (nanoseconds), grouped by thread name. Elsewhere every figure is zero and
+//! the bench says so.
+
+use std::ops::Sub;
+
+/// Thread name of the bench's client runtime (the load generator).
+pub const CLIENT_THREADS: &str = "kmh-bench";
+/// Thread name of the server's runtime (HTTP, validation, preparation).
+pub const SERVER_THREADS: &str = "kmh-serve";
+
+/// Nanoseconds of CPU, by part.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Cpu {
+    /// Request threads: HTTP, parsing, validation, preparing rows.
+    pub requests: u64,
+    /// The writer thread: conflict checks, staging, read models.
+    pub writer: u64,
+    /// The commit thread: journal, memtables, fsync, answers.
+    pub commit: u64,
+    /// The engine's flushes and compactions.
+    pub engine: u64,
+    /// The load generator.
+    pub client: u64,
+    /// Any other thread still alive.
+    pub other: u64,
+}
+
+impl Cpu {
+    /// What the live threads of this process have used so far.
+    pub fn now() -> Cpu {
+        let mut cpu = Cpu::default();
+        let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+            return cpu;
+        };
+        for task in tasks.flatten() {
+            let dir = task.path();
+            let (Ok(name), Ok(stat)) = (
+                std::fs::read_to_string(dir.join("comm")),
+                std::fs::read_to_string(dir.join("schedstat")),
+            ) else {
+                // The thread ended between listing and reading.
+                continue;
+            };
+            let Some(ns) = stat
+                .split_whitespace()
+                .next()
+                .and_then(|v| v.parse::<u64>().ok())
+            else {
+                continue;
+            };
+            *cpu.part_mut(name.trim_end()) += ns;
+        }
+        cpu
+    }
+
+    fn part_mut(&mut self, thread: &str) -> &mut u64 {
+        // `comm` is cut at 15 bytes, so match on prefixes.
+        if thread.starts_with(SERVER_THREADS) {
+            &mut self.requests
+        } else if thread.starts_with("kmh-writer") {
+            &mut self.writer
+        } else if thread.starts_with("kmh-commit") {
+            &mut self.commit
+        } else if thread.starts_with("fjall") {
+            &mut self.engine
+        } else if thread.starts_with(CLIENT_THREADS) {
+            &mut self.client
+        } else {
+            &mut self.other
+        }
+    }
+
+    pub fn server(&self) -> u64 {
+        self.requests + self.writer + self.commit + self.engine
+    }
+
+    pub fn total(&self) -> u64 {
+        self.server() + self.client + self.other
+    }
+
+    pub fn add(&mut self, other: Cpu) {
+        self.requests += other.requests;
+        self.writer += other.writer;
+        self.commit += other.commit;
+        self.engine += other.engine;
+        self.client += other.client;
+        self.other += other.other;
+    }
+
+    /// One table cell: microseconds per statement, server parts first.
+    pub fn per_statement(&self, statements: usize) -> String {
+        if self.total() == 0 {
+            return "not measured on this system".into();
+        }
+        let us = |ns: u64| ns as f64 / 1000.0 / statements.max(1) as f64;
+        format!(
+            "server {:.0} µs (requests {:.0}, writer {:.0}, commit {:.0}, engine {:.0}); generator {:.0} µs",
+            us(self.server()),
+            us(self.requests),
+            us(self.writer),
+            us(self.commit),
+            us(self.engine),
+            us(self.client),
+        )
+    }
+}
+
+impl Sub for Cpu {
+    type Output = Cpu;
+
+    /// The CPU used between two readings. A thread that ended in between
+    /// takes its time with it, so each part saturates at zero.
+    fn sub(self, earlier: Cpu) -> Cpu {
+        Cpu {
+            requests: self.requests.saturating_sub(earlier.requests),
+            writer: self.writer.saturating_sub(earlier.writer),
+            commit: self.commit.saturating_sub(earlier.commit),
+            engine: self.engine.saturating_sub(earlier.engine),
+            client: self.client.saturating_sub(earlier.client),
+            other: self.other.saturating_sub(earlier.other),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn threads_are_counted_by_name() {
+        // A fixed amount of work, not a fixed time: on a loaded machine a
+        // thread gets less CPU per second, not less CPU per work.
+        let (done, finished) = std::sync::mpsc::channel();
+        let spin = |name: &str| {
+            let done = done.clone();
+            std::thread::Builder::new()
+                .name(name.into())
+                .spawn(move || {
+                    let mut x = 0u64;
+                    for i in 0..20_000_000u64 {
+                        x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(i));
+                    }
+                    done.send(x).unwrap();
+                    // Stay alive until read: an ended thread takes its time.
+                    std::thread::park();
+                })
+                .unwrap()
+        };
+        let before = Cpu::now();
+        let writer = spin("kmh-writer");
+        let client = spin("kmh-bench-3");
+        finished.recv().unwrap();
+        finished.recv().unwrap();
+        let used = Cpu::now() - before;
+        writer.thread().unpark();
+        client.thread().unpark();
+        if cfg!(target_os = "linux") {
+            // 20 M dependent multiply-adds take well over 1 ms anywhere.
+            assert!(used.writer >= 1_000_000, "{used:?}");
+            assert!(used.client >= 1_000_000, "{used:?}");
+            assert_eq!(
+                used.server(),
+                used.requests + used.writer + used.commit + used.engine
+            );
+        }
+    }
+
+    #[test]
+    fn per_statement_divides_by_the_statements() {
+        let cpu = Cpu {
+            requests: 40_000_000,
+            writer: 20_000_000,
+            commit: 10_000_000,
+            engine: 30_000_000,
+            client: 5_000_000,
+            other: 0,
+        };
+        assert_eq!(
+            cpu.per_statement(1000),
+            "server 100 µs (requests 40, writer 20, commit 10, engine 30); generator 5 µs"
+        );
+    }
+}
