@@ -56,6 +56,8 @@ pub(super) fn open(dir: &Path) -> Result<(Database, Keyspace)> {
     let db = Database::builder(dir.join("identities"))
         .cache_size(2 * 1024 * 1024)
         .max_journaling_size(64 * 1024 * 1024)
+        // One worker, as for the statement store (see `Store::open`).
+        .worker_threads(1)
         .open()
         .map_err(|e| match e {
             fjall::Error::Locked => StoreError::Locked(dir.to_path_buf()),
@@ -203,6 +205,16 @@ impl Store {
             self.inner.identities_written.fetch_add(1, Ordering::AcqRel);
         }
         Ok(())
+    }
+
+    /// True when identities recorded so far are not all durable yet, so a
+    /// caller must [`Store::sync_identities`] before it answers. Cheap: the
+    /// usual write (learners already known) needs no sync and need not
+    /// leave its thread to find that out.
+    pub fn identities_pending(&self) -> bool {
+        let inner = &self.inner;
+        inner.identities_synced.load(Ordering::Acquire)
+            < inner.identities_written.load(Ordering::Acquire)
     }
 
     /// Makes every identity recorded so far durable. Concurrent callers

@@ -124,6 +124,9 @@ pub(crate) async fn append(
     state.store.ensure_room()?;
     let store = state.store.clone();
     let identities = async {
+        if !store.identities_pending() {
+            return Ok(());
+        }
         tokio::task::spawn_blocking(move || store.sync_identities())
             .await
             .map_err(|e| ApiError::Internal(format!("identities sync task failed: {e}")))?
