@@ -269,6 +269,13 @@ impl Store {
         let db = Database::builder(dir.join("store"))
             .cache_size(CACHE_BYTES)
             .max_journaling_size(JOURNAL_BYTES)
+            // One background worker for flushes and compactions. With more,
+            // the engine keeps its first worker free for flushes by having
+            // it hand compaction requests back to the queue, and while the
+            // others are busy compacting it does nothing else, at full
+            // speed: on two cores that was a third of the engine's CPU
+            // (BENCHMARKS.md, "Background work of the store").
+            .worker_threads(1)
             .open()
             .map_err(|e| match e {
                 fjall::Error::Locked => StoreError::Locked(dir.to_path_buf()),
