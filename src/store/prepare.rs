@@ -96,14 +96,13 @@ impl Prepared {
         // `stored` is the LRS's to set; whatever the client sent goes.
         json.remove("stored");
         let has_timestamp = json.contains_key("timestamp");
-        let statement = Value::Object(json);
+        let mut statement = Value::Object(json);
 
         let keys = IndexKeys::of(&statement);
         let authorities = authorities(&statement);
         let target = statement_ref_target(&statement).and_then(|t| Uuid::parse_str(t).ok());
         let voiding = target.is_some()
             && statement.pointer("/verb/id").and_then(Value::as_str) == Some(crate::xapi::VOIDED);
-        let definitions = definitions(&statement);
         let names = names(&statement);
         let fact = crate::analytics::fact_of(&statement);
 
@@ -111,6 +110,9 @@ impl Prepared {
         // A statement is a non-empty object, so it ends in `}` and the
         // writer's `,"stored":…}` continues it correctly.
         body.pop();
+        // Last: this takes the definitions out of the statement rather than
+        // copying them, now that nothing else reads it.
+        let definitions = take_definitions(&mut statement);
         Ok(Prepared {
             id,
             fingerprint,
@@ -155,42 +157,46 @@ pub(super) fn authorities(statement: &Value) -> Vec<String> {
     ids
 }
 
-/// The activity definitions a statement carries: on its object (or its
-/// SubStatement's object) and on its context activities.
-fn definitions(statement: &Value) -> Vec<(String, Value)> {
+/// The activity definitions a statement carries, on its object (or its
+/// SubStatement's object) and on its context activities, taken out of it.
+fn take_definitions(statement: &mut Value) -> Vec<(String, Value)> {
     let mut found = Vec::new();
-    let mut visit = |activity: &Value| {
-        if let (Some(id), Some(def)) = (
-            activity.get("id").and_then(Value::as_str),
-            activity.get("definition"),
-        ) {
-            found.push((id.to_owned(), def.clone()));
+    let mut take = |activity: &mut Value| {
+        let Some(obj) = activity.as_object_mut() else {
+            return;
+        };
+        let Some(Value::String(id)) = obj.get("id") else {
+            return;
+        };
+        let id = id.clone();
+        if let Some(def) = obj.remove("definition") {
+            found.push((id, def));
         }
     };
-    if let Some(object) = statement.get("object") {
+    if let Some(object) = statement.get_mut("object") {
         match object.get("objectType").and_then(Value::as_str) {
-            None | Some("Activity") => visit(object),
+            None | Some("Activity") => take(object),
             Some("SubStatement") => {
-                if let Some(o) = object.get("object")
+                if let Some(o) = object.get_mut("object")
                     && matches!(
                         o.get("objectType").and_then(Value::as_str),
                         None | Some("Activity")
                     )
                 {
-                    visit(o);
+                    take(o);
                 }
             }
             _ => {}
         }
     }
     if let Some(cas) = statement
-        .pointer("/context/contextActivities")
-        .and_then(Value::as_object)
+        .pointer_mut("/context/contextActivities")
+        .and_then(Value::as_object_mut)
     {
-        for list in cas.values() {
+        for list in cas.values_mut() {
             match list {
-                Value::Array(items) => items.iter().for_each(&mut visit),
-                single => visit(single),
+                Value::Array(items) => items.iter_mut().for_each(&mut take),
+                single => take(single),
             }
         }
     }

@@ -619,16 +619,21 @@ fn merge_definitions(
 ) -> Result<()> {
     for (id, def) in found {
         // Most statements repeat a definition already known: that case
-        // neither copies nor writes anything.
-        if let Some((known, _)) = defs.get(id) {
-            if subsumes(known, def) {
-                continue;
+        // neither copies nor writes anything (a definition the cache holds
+        // is not copied into the group either: the next statement finds it
+        // in the cache just the same).
+        match defs.get(id) {
+            Some((known, _)) if subsumes(known, def) => continue,
+            Some(_) => {}
+            None => {
+                if caches
+                    .definitions
+                    .get(id)
+                    .is_some_and(|known| subsumes(known, def))
+                {
+                    continue;
+                }
             }
-        } else if let Some(known) = caches.definitions.get(id)
-            && subsumes(known, def)
-        {
-            defs.insert(id.clone(), (known.clone(), false));
-            continue;
         }
         let (current, changed) = match defs.get(id) {
             Some((d, changed)) => (Some(d.clone()), *changed),
