@@ -13,11 +13,13 @@
 //! - [`store`]: the embedded, durable store; the only module that names the
 //!   storage engine.
 //! - [`xapi`]: xAPI value rules (validation, identifiers, index keys). No I/O.
+//! - [`memory`]: the allocator, and handing memory back after a burst.
 
 pub mod analytics;
 pub mod bench;
 pub mod cli;
 pub mod lrs;
+pub mod memory;
 pub mod package;
 pub mod store;
 pub mod xapi;

@@ -3,11 +3,6 @@
 
 use clap::Parser;
 
-// The LRS allocates many small, short-lived JSON nodes per statement;
-// mimalloc handles that pattern far better than the system allocator.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> anyhow::Result<()> {
     kmh::cli::run(kmh::cli::Cli::parse())
 }

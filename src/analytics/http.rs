@@ -164,9 +164,15 @@ async fn blocking<T: Send + 'static>(
     store: Store,
     f: impl FnOnce(&Store) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(move || f(&store))
-        .await
-        .map_err(|e| ApiError::Internal(format!("analytics task: {e}")))?
+    tokio::task::spawn_blocking(move || {
+        let out = f(&store);
+        // A query's working set (and the first one's loading) is freed by
+        // now; the thread may idle until the next request.
+        crate::memory::release_freed();
+        out
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("analytics task: {e}")))?
 }
 
 async fn overview(

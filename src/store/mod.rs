@@ -164,10 +164,14 @@ fn refused_write(kind: std::io::ErrorKind) -> Option<&'static str> {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
-/// Sizes that keep a serving process small (DESIGN.md: 32 MiB cache and
-/// 8 MiB memtables keep reads and group commits under 100 MiB RSS) and
-/// reopening after a crash fast (journal capped at 64 MiB).
-const CACHE_BYTES: u64 = 32 * 1024 * 1024;
+/// Sizes that keep a serving process small and reopening after a crash
+/// fast (journal capped at 64 MiB). The block cache keeps every block read
+/// until others push it out, and loading the analytics read models reads
+/// the whole `analytics` keyspace once: a cache of 32 MiB was full of those
+/// blocks, never read again, beside the read models themselves (BENCHMARKS.md,
+/// "Analytics", memory). 8 MiB keeps a server with the read models of 1.1 M
+/// statements under 100 MiB, with the LRS's reads and writes as fast.
+const CACHE_BYTES: u64 = 8 * 1024 * 1024;
 const MEMTABLE_BYTES: u64 = 8 * 1024 * 1024;
 const JOURNAL_BYTES: u64 = 64 * 1024 * 1024;
 
