@@ -498,14 +498,15 @@ impl<'a> View<'a> {
             let mut last = i64::MIN;
             for p in &modules {
                 let p = (*p)?;
-                last = last.max(p.completed_ms.or(p.passed_ms)?);
+                last = last.max(p.completed_ms().or(p.passed_ms())?);
             }
             Some(last)
         });
         let passed = e.passed_ms.is_some()
             || (completed_at.is_some()
                 && course.modules.iter().zip(&modules).all(|(m, p)| {
-                    !m.graded || p.is_some_and(|p| p.success == Some(true) || p.passed_ms.is_some())
+                    !m.graded
+                        || p.is_some_and(|p| p.success == Some(true) || p.passed_ms().is_some())
                 }));
         View {
             e,
@@ -520,7 +521,7 @@ impl<'a> View<'a> {
     /// The learner's score in a module: its latest score, else the mean of
     /// their latest answers there.
     fn module_score(&self, course: &Course, module: usize) -> Option<f64> {
-        if let Some(s) = self.modules[module].and_then(|m| m.latest_score) {
+        if let Some(s) = self.modules[module].and_then(|m| m.latest_score()) {
             return Some(s);
         }
         let answers: Vec<f64> = self
@@ -955,12 +956,12 @@ fn summary(views: &[View], module: Option<usize>) -> Summary {
             Some(m) => {
                 let Some(p) = v.modules[m] else { continue };
                 s.started += 1;
-                if let Some(done) = p.completed_ms.or(p.passed_ms) {
+                if let Some(done) = p.completed_ms().or(p.passed_ms()) {
                     s.completed += 1;
                     days.push((done - p.first_ms).max(0) as f64 / 86_400_000.0);
                     hours.push(p.time_ms as f64 / 3_600_000.0);
                 }
-                if p.success == Some(true) || p.passed_ms.is_some() {
+                if p.success == Some(true) || p.passed_ms().is_some() {
                     s.passed += 1;
                 }
             }
@@ -1022,7 +1023,7 @@ fn funnel(course: &Course, views: &[View]) -> Vec<FunnelRow> {
                 Some(false) => row.failed += 1,
                 None => {}
             }
-            if let Some(s) = p.latest_score {
+            if let Some(s) = p.latest_score() {
                 scores[i].push(s);
             }
         }
@@ -1070,7 +1071,7 @@ fn scores(course: &Course, v: &View, pre: usize, post: usize) -> Scores {
     let avg = |(sum, n): (f64, u32)| (n > 0).then(|| sum / n as f64);
     let module_score = |side: usize, m: usize| {
         v.modules[m]
-            .and_then(|p| p.latest_score)
+            .and_then(|p| p.latest_score())
             .or_else(|| avg(acc[side][0]))
     };
     Scores {
@@ -1579,8 +1580,8 @@ fn module_rows(course: &Course, v: &View) -> Vec<ModuleRow> {
                 last: p.map(|p| day(p.last_ms)),
                 attempts: p.map_or(0, |p| p.attempts.max(1)),
                 minutes: p.map_or(0.0, |p| (p.time_ms as f64 / 60_000.0 * 10.0).round() / 10.0),
-                best_score: p.and_then(|p| p.best_score),
-                latest_score: p.and_then(|p| p.latest_score),
+                best_score: p.and_then(|p| p.best_score()),
+                latest_score: p.and_then(|p| p.latest_score()),
                 page: p.and_then(|p| p.page.as_deref().map(str::to_owned)),
             }
         })

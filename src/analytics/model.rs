@@ -146,7 +146,10 @@ pub struct Enrolment {
     pub responses: Vec<Str>,
 }
 
-/// A learner's progress in one module (one SCO).
+/// A learner's progress in one module (one SCO): 120 bytes. A time that
+/// may be missing is [`NEVER`] and a missing score NaN rather than an
+/// `Option`, which would take 16 bytes each (there are about ten of these
+/// rows per learner).
 #[derive(Debug, Clone)]
 pub struct ModuleProgress {
     pub module: Str,
@@ -156,14 +159,15 @@ pub struct ModuleProgress {
     pub attempts: u32,
     /// Sum of `result.duration` of `terminated` / `suspended` statements.
     pub time_ms: u64,
-    pub completed_ms: Option<i64>,
+    /// The first time the module was completed.
+    completed_ms: i64,
     /// The first time the module was passed.
-    pub passed_ms: Option<i64>,
+    passed_ms: i64,
     /// The latest success status, and when it was set.
     pub success: Option<bool>,
     pub success_ms: i64,
-    pub best_score: Option<f64>,
-    pub latest_score: Option<f64>,
+    best_score: f64,
+    latest_score: f64,
     pub score_ms: i64,
     /// The page the learner was last on.
     pub page: Option<Str>,
@@ -219,8 +223,8 @@ impl PartialEq for ModuleProgress {
             && self.passed_ms == o.passed_ms
             && self.success == o.success
             && self.success_ms == o.success_ms
-            && self.best_score == o.best_score
-            && self.latest_score == o.latest_score
+            && self.best_score.to_bits() == o.best_score.to_bits()
+            && self.latest_score.to_bits() == o.latest_score.to_bits()
             && self.score_ms == o.score_ms
             && same_opt(&self.page, &o.page)
             && self.page_ms == o.page_ms
@@ -490,12 +494,12 @@ impl ModuleProgress {
             last_ms: at_ms,
             attempts: 0,
             time_ms: 0,
-            completed_ms: None,
-            passed_ms: None,
+            completed_ms: NEVER,
+            passed_ms: NEVER,
             success: None,
             success_ms: i64::MIN,
-            best_score: None,
-            latest_score: None,
+            best_score: f64::NAN,
+            latest_score: f64::NAN,
             score_ms: i64::MIN,
             page: None,
             page_ms: i64::MIN,
@@ -512,7 +516,7 @@ impl ModuleProgress {
             self.time_ms = self.time_ms.saturating_add(d);
         }
         if matches!(f.verb, Verb::Completed | Verb::Satisfied) || f.completion == Some(true) {
-            self.completed_ms = min_opt(self.completed_ms, f.at_ms);
+            self.completed_ms = self.completed_ms.min(f.at_ms);
         }
         let success = match f.verb {
             Verb::Passed => Some(true),
@@ -521,7 +525,7 @@ impl ModuleProgress {
         };
         if let Some(s) = success {
             if s {
-                self.passed_ms = min_opt(self.passed_ms, f.at_ms);
+                self.passed_ms = self.passed_ms.min(f.at_ms);
             }
             if f.at_ms >= self.success_ms {
                 self.success = Some(s);
@@ -529,9 +533,10 @@ impl ModuleProgress {
             }
         }
         if let Some(score) = f.score {
-            self.best_score = Some(self.best_score.map_or(score, |b| b.max(score)));
+            // `max` takes the number over NaN (no score yet).
+            self.best_score = self.best_score.max(score);
             if f.at_ms >= self.score_ms {
-                self.latest_score = Some(score);
+                self.latest_score = score;
                 self.score_ms = f.at_ms;
             }
         }
@@ -549,9 +554,29 @@ impl ModuleProgress {
 
     /// Completed, or (for modules that only report success) passed.
     pub fn is_completed(&self) -> bool {
-        self.completed_ms.is_some() || self.passed_ms.is_some()
+        self.completed_ms().is_some() || self.passed_ms().is_some()
+    }
+
+    pub fn completed_ms(&self) -> Option<i64> {
+        (self.completed_ms != NEVER).then_some(self.completed_ms)
+    }
+
+    pub fn passed_ms(&self) -> Option<i64> {
+        (self.passed_ms != NEVER).then_some(self.passed_ms)
+    }
+
+    pub fn best_score(&self) -> Option<f64> {
+        (!self.best_score.is_nan()).then_some(self.best_score)
+    }
+
+    pub fn latest_score(&self) -> Option<f64> {
+        (!self.latest_score.is_nan()).then_some(self.latest_score)
     }
 }
+
+/// A first time that has not come (the later of two times is kept, so no
+/// statement time can be mistaken for it).
+const NEVER: i64 = i64::MAX;
 
 /// The position of the row named `name`. Every string in the read models
 /// is shared from one pool, so the same address almost always finds it;
@@ -845,12 +870,12 @@ fn encode_module(course: &str, m: &ModuleProgress) -> Vec<u8> {
     w.int(m.last_ms);
     w.uint(m.attempts as u64);
     w.uint(m.time_ms);
-    w.opt_int(m.completed_ms);
-    w.opt_int(m.passed_ms);
+    w.opt_int(m.completed_ms());
+    w.opt_int(m.passed_ms());
     w.opt_bool(m.success);
     w.int(m.success_ms);
-    w.opt_f64(m.best_score);
-    w.opt_f64(m.latest_score);
+    w.opt_f64(m.best_score());
+    w.opt_f64(m.latest_score());
     w.int(m.score_ms);
     w.opt_str(m.page.as_deref());
     w.int(m.page_ms);
@@ -869,12 +894,12 @@ fn decode_module(
         last_ms: r.int()?,
         attempts: r.uint()?.min(u32::MAX as u64) as u32,
         time_ms: r.uint()?,
-        completed_ms: r.opt_int()?,
-        passed_ms: r.opt_int()?,
+        completed_ms: r.opt_int()?.unwrap_or(NEVER),
+        passed_ms: r.opt_int()?.unwrap_or(NEVER),
         success: r.opt_bool()?,
         success_ms: r.int()?,
-        best_score: r.opt_f64()?,
-        latest_score: r.opt_f64()?,
+        best_score: r.opt_f64()?.unwrap_or(f64::NAN),
+        latest_score: r.opt_f64()?.unwrap_or(f64::NAN),
         score_ms: r.int()?,
         page: r.opt_str()?.map(&mut *intern),
         page_ms: r.int()?,

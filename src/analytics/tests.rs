@@ -117,12 +117,12 @@ fn fold_keeps_progress_per_module_and_question() {
     let pre = e.module(&format!("{COURSE}/s00-pre")).unwrap();
     assert_eq!(pre.attempts, 1);
     assert_eq!(pre.time_ms, 600_000);
-    assert_eq!(pre.latest_score, Some(0.4));
-    assert!(pre.completed_ms.is_some());
+    assert_eq!(pre.latest_score(), Some(0.4));
+    assert!(pre.completed_ms().is_some());
     let intro = e.module(&format!("{COURSE}/s01-intro")).unwrap();
     assert_eq!(intro.success, Some(true));
-    assert_eq!(intro.best_score, Some(0.9));
-    assert_eq!(intro.latest_score, Some(0.9));
+    assert_eq!(intro.best_score(), Some(0.9));
+    assert_eq!(intro.latest_score(), Some(0.9));
     assert_eq!(intro.page.as_deref(), Some("pages/02-why"));
     let q = &e.questions[0];
     assert_eq!((q.attempts, q.graded, q.correct), (2, 2, 1));
@@ -247,7 +247,7 @@ fn voiding_takes_a_statement_back_out() {
     let best = |lock: &RwLock<State>| {
         lock.read().unwrap().enrolments[&key]
             .module(&format!("{COURSE}/s01-intro"))
-            .and_then(|m| m.best_score)
+            .and_then(|m| m.best_score())
     };
     assert_eq!(best(&lock), Some(0.9));
 
