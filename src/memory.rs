@@ -24,3 +24,18 @@ pub fn release_freed() {
     // only walks the allocator's own structures.
     unsafe { libmimalloc_sys::mi_collect(true) }
 }
+
+/// Calls [`release_freed`] every `period`, on whichever async thread runs
+/// it. Memory freed on another thread than the one that allocated it (a
+/// response body, built on a blocking thread and dropped once sent) goes
+/// back to the allocator's shared pool, which is handed back to the system
+/// only when some thread next allocates or collects: an idle server kept
+/// its last export's body (measured: +19 MB after the progress table at
+/// 1.1 M statements).
+pub async fn release_freed_every(period: std::time::Duration) {
+    let mut tick = tokio::time::interval(period);
+    loop {
+        tick.tick().await;
+        release_freed();
+    }
+}

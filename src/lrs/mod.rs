@@ -275,10 +275,12 @@ pub async fn serve(
             }
         }
     });
+    let releasing = tokio::spawn(crate::memory::release_freed_every(Duration::from_secs(5)));
     let store = state.store.clone();
     let header_timeout = state.config.limits.header_timeout;
     let served = serve_connections(listener, router(state), header_timeout, shutdown).await;
     syncing.abort();
+    releasing.abort();
     if let Err(e) = tokio::task::spawn_blocking(move || store.sync_audit()).await {
         tracing::error!("audit log sync task failed: {e}");
     }
