@@ -7,12 +7,12 @@
 //! request is a burst: it works on about 10 MB (one view per learner of the
 //! course) on a blocking thread that may then sit idle, so without
 //! [`release_freed`] each such thread kept its burst resident (measured:
-//! +40 MB of RSS after the dashboard's queries at 1.1 M statements).
+//! +25 MiB of RSS after the dashboard's queries at 1.1 M statements).
 //!
 //! Transparent huge pages are left off (the crate's `no_thp` feature):
 //! with them, every 2 MiB region mimalloc touched stayed resident whole
-//! (measured: 115 of the 148 MB of a serving process's heap in huge
-//! pages, 20 MB more in all).
+//! (measured: 112 of the 145 MiB of a serving process's heap in huge
+//! pages, about 20 MiB more in all).
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -30,7 +30,7 @@ pub fn release_freed() {
 /// response body, built on a blocking thread and dropped once sent) goes
 /// back to the allocator's shared pool, which is handed back to the system
 /// only when some thread next allocates or collects: an idle server kept
-/// its last export's body (measured: +19 MB after the progress table at
+/// its last export's body (measured: +18 MiB after the progress table at
 /// 1.1 M statements).
 pub async fn release_freed_every(period: std::time::Duration) {
     let mut tick = tokio::time::interval(period);
