@@ -85,9 +85,23 @@ pub struct Config {
     pub limits: ClientLimits,
 }
 
-/// What every handler shares.
+/// What every handler shares. One pointer: the router's layers and
+/// extractors clone it several times per request, and a clone of the
+/// fields themselves would touch each of their reference counts.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The fields of [`AppState`].
+#[derive(Clone)]
+pub struct Shared {
     pub store: Store,
     pub writer: Writer,
     pub credentials: Arc<RwLock<CredentialSet>>,
@@ -104,7 +118,7 @@ impl AppState {
     pub fn new(store: Store, writer: Writer, config: Config) -> Result<Self, StoreError> {
         let set = CredentialSet::from_records(&store.credentials()?);
         let privacy = Arc::new(privacy::Privacy::load(&store)?);
-        Ok(AppState {
+        Ok(AppState(Arc::new(Shared {
             privacy,
             store,
             writer,
@@ -112,13 +126,14 @@ impl AppState {
             courses: Arc::default(),
             limiter: limit::RateLimiter::new(config.rate_limit).map(Arc::new),
             config: Arc::new(config),
-        })
+        })))
     }
 
     /// Publishes these courses at `/courses/`.
-    pub fn with_courses(mut self, site: courses::CourseSite) -> Self {
-        self.courses = Arc::new(site);
-        self
+    pub fn with_courses(self, site: courses::CourseSite) -> Self {
+        let mut shared = Arc::unwrap_or_clone(self.0);
+        shared.courses = Arc::new(site);
+        AppState(Arc::new(shared))
     }
 
     /// Re-reads the credentials after one was added or revoked.
