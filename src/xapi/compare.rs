@@ -15,16 +15,26 @@ use sha1::{Digest, Sha1};
 /// form into the hash (object keys sorted, ignored parts skipped) without
 /// copying the statement: this runs for every statement written.
 pub fn fingerprint(statement: &Value) -> [u8; 20] {
-    let mut h = HashWriter(Sha1::new());
+    let mut h = HashWriter::default();
     write_statement(statement, &mut h);
-    h.0.finalize().into()
+    h.finish()
 }
 
-struct HashWriter(Sha1);
+/// The canonical form is written in many pieces of a few bytes; they are
+/// gathered and hashed at once, which costs less than feeding the hash
+/// each piece. The digest is the same either way.
+#[derive(Default)]
+struct HashWriter(Vec<u8>);
+
+impl HashWriter {
+    fn finish(self) -> [u8; 20] {
+        Sha1::digest(&self.0).into()
+    }
+}
 
 impl Write for HashWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.update(buf);
+        self.0.extend_from_slice(buf);
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -144,9 +154,9 @@ fn agent(v: &Value, h: &mut HashWriter) {
                 let mut canon: Vec<Vec<u8>> = members
                     .iter()
                     .map(|m| {
-                        let mut inner = HashWriter(Sha1::new());
+                        let mut inner = HashWriter::default();
                         plain(m, &mut inner);
-                        inner.0.finalize().to_vec()
+                        inner.finish().to_vec()
                     })
                     .collect();
                 canon.sort();
@@ -226,5 +236,28 @@ mod tests {
         let mut other = base();
         other["timestamp"] = json!("2026-01-02T10:00:01Z");
         assert_ne!(fingerprint(&base()), fingerprint(&other));
+    }
+
+    /// Stores keep the fingerprints of their statements: a new way of
+    /// computing them must give the same digests, or a re-sent statement
+    /// would be taken for a conflict. The value was computed by the first
+    /// implementation (which fed the hash piece by piece).
+    #[test]
+    fn fingerprints_stay_what_stores_hold() {
+        let st = json!({
+            "actor": {"objectType": "Group", "name": "Team", "member": [
+                {"mbox": "mailto:b@example.org"}, {"mbox": "mailto:a@example.org", "name": "A"}]},
+            "verb": {"id": "http://adlnet.gov/expapi/verbs/answered", "display": {"en": "answered"}},
+            "object": {"id": "urn:kmh:q1", "definition": {"type": "http://adlnet.gov/expapi/activities/cmi.interaction"}},
+            "result": {"score": {"scaled": 0.5}, "success": true, "response": "b"},
+            "context": {"registration": "ec531277-b57b-4c15-8d91-d292c5b2b8f7",
+                        "contextActivities": {"parent": {"id": "urn:kmh:m1"}},
+                        "extensions": {"urn:kmh:ext:country": "SN"}},
+            "timestamp": "2026-01-02T10:00:00.250+01:00"
+        });
+        assert_eq!(
+            hex::encode(fingerprint(&st)),
+            "b4a3ba72b1fc9a92985a2e6e10aeb5b1e87354bc"
+        );
     }
 }
