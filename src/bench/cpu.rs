@@ -84,15 +84,6 @@ impl Cpu {
         self.server() + self.client + self.other
     }
 
-    pub fn add(&mut self, other: Cpu) {
-        self.requests += other.requests;
-        self.writer += other.writer;
-        self.commit += other.commit;
-        self.engine += other.engine;
-        self.client += other.client;
-        self.other += other.other;
-    }
-
     /// One table cell: microseconds per statement, server parts first.
     pub fn per_statement(&self, statements: usize) -> String {
         if self.total() == 0 {

@@ -264,23 +264,32 @@ impl Throughput {
 /// One run of [`posts`].
 struct Run {
     rate: f64,
-    cpu: Cpu,
     statements: usize,
 }
 
+/// Runs `f` `runs` times, back to back as a client that keeps sending
+/// would: each run meets the flushes and compactions the runs before it
+/// left. The flushes and compactions that writes before the first run left
+/// (the prefill's above all) are done before it starts, and those the last
+/// run leaves are waited for and counted in the CPU per statement.
 async fn median_rate<F, Fut>(runs: usize, mut f: F) -> anyhow::Result<Throughput>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<Run>>,
 {
+    engine_settled().await;
+    let before = Cpu::now();
     let mut rates = Vec::with_capacity(runs);
     let mut total = Throughput::default();
     for _ in 0..runs.max(1) {
         let run = f().await?;
         rates.push(run.rate);
-        total.cpu.add(run.cpu);
         total.statements += run.statements;
     }
+    let mut cpu = Cpu::now() - before;
+    engine_settled().await;
+    cpu.engine = (Cpu::now() - before).engine;
+    total.cpu = cpu;
     rates.sort_by(f64::total_cmp);
     total.rate = rates[rates.len() / 2];
     Ok(total)
@@ -303,10 +312,6 @@ async fn posts(
             .collect(),
     );
     let next = Arc::new(AtomicUsize::new(0));
-    // The flushes and compactions that earlier writes left behind (the
-    // prefill's above all) must neither slow this run nor count against it.
-    engine_settled().await;
-    let cpu_before = Cpu::now();
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..concurrency {
@@ -326,14 +331,8 @@ async fn posts(
     }
     let seconds = started.elapsed().as_secs_f64();
     let statements = requests * per_request;
-    let mut cpu = Cpu::now() - cpu_before;
-    // What this run's writes leave to the engine is part of their cost,
-    // even though it is done after the clock stopped.
-    engine_settled().await;
-    cpu.engine = (Cpu::now() - cpu_before).engine;
     Ok(Run {
         rate: statements as f64 / seconds,
-        cpu,
         statements,
     })
 }
