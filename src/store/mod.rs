@@ -51,7 +51,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
-use fjall::config::{BlockSizePolicy, CompressionPolicy};
+use fjall::config::{BlockSizePolicy, CompressionPolicy, PinningPolicy};
 use fjall::{CompressionType, Database, Keyspace, KeyspaceCreateOptions};
 use uuid::Uuid;
 
@@ -288,12 +288,29 @@ impl Store {
         // LZ4 on every level (fjall leaves the first two uncompressed):
         // statements are JSON that compresses about 3:1, and most of a
         // young store sits in those levels. Larger blocks compress better.
+        //
+        // The keyspaces every write looks a statement id up in keep the
+        // filter blocks of all their levels in memory (the engine pins only
+        // the first level's by default). Otherwise, once the store is large
+        // enough for these lookups to reach deeper levels, each one reads
+        // its filter through the block cache, which the cache's small size
+        // turns into a decompression per lookup: at 1.15 M statements the
+        // writer took 133 µs per statement instead of 15 (BENCHMARKS.md,
+        // "Filters of the id lookups"). The cost is about 1.3 MB per million
+        // statements. The engine keeps these options with the keyspace when
+        // it is created: stores created before keep their first policy.
         let open = |name: &str| -> Result<Keyspace> {
+            let looked_up_per_write = matches!(name, "by_id" | "voided" | "forgotten");
             Ok(db.keyspace(name, || {
                 KeyspaceCreateOptions::default()
                     .max_memtable_size(MEMTABLE_BYTES)
                     .data_block_compression_policy(CompressionPolicy::all(CompressionType::Lz4))
                     .data_block_size_policy(BlockSizePolicy::all(16 * 1024))
+                    .filter_block_pinning_policy(if looked_up_per_write {
+                        PinningPolicy::all(true)
+                    } else {
+                        KeyspaceCreateOptions::default().filter_block_pinning_policy
+                    })
             })?)
         };
         let ks = Keyspaces {
