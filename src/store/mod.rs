@@ -170,7 +170,8 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 /// the whole `analytics` keyspace once: a cache of 32 MiB was full of those
 /// blocks, never read again, beside the read models themselves (BENCHMARKS.md,
 /// "Analytics", memory). 8 MiB keeps a server with the read models of 1.1 M
-/// statements under 100 MiB, with the LRS's reads and writes as fast.
+/// statements under 100 MiB, with the LRS's reads and writes as fast once
+/// the id lookups' filters are pinned (see `Store::open`).
 const CACHE_BYTES: u64 = 8 * 1024 * 1024;
 const MEMTABLE_BYTES: u64 = 8 * 1024 * 1024;
 const JOURNAL_BYTES: u64 = 64 * 1024 * 1024;
