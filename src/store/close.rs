@@ -53,27 +53,17 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::{Value, json};
+    use serde_json::json;
     use uuid::Uuid;
 
     use super::super::{NewStatement, Store, Writer};
 
     fn statement(n: usize) -> NewStatement {
-        let id = Uuid::new_v4();
-        let Value::Object(json) = json!({
-            "id": id.to_string(),
+        NewStatement::for_test(json!({
             "actor": {"mbox": format!("mailto:learner{n}@example.org")},
             "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
             "object": {"id": "http://example.org/activity"},
-        }) else {
-            unreachable!()
-        };
-        NewStatement {
-            id,
-            json,
-            fingerprint: [0; 20],
-            attachments: Vec::new(),
-        }
+        }))
     }
 
     #[test]

@@ -63,28 +63,17 @@ fn mark_authority_rows(db: &Database, ks: &Keyspaces) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use serde_json::json;
-    use uuid::Uuid;
 
     use super::super::{NewStatement, Query, Store, Writer};
     use super::*;
 
     fn statement(actor: &str, authority: &str) -> NewStatement {
-        let id = Uuid::new_v4();
-        let Value::Object(json) = json!({
-            "id": id.to_string(),
+        NewStatement::for_test(json!({
             "actor": {"mbox": format!("mailto:{actor}@example.org")},
             "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
             "object": {"id": "http://example.org/activity"},
             "authority": {"account": {"homePage": "http://lrs.example", "name": authority}},
-        }) else {
-            unreachable!()
-        };
-        NewStatement {
-            id,
-            json,
-            fingerprint: [0; 20],
-            attachments: Vec::new(),
-        }
+        }))
     }
 
     fn mine(store: &Store, authority: &str) -> usize {

@@ -34,6 +34,29 @@ pub struct NewStatement {
     pub attachments: Vec<StoredAttachment>,
 }
 
+#[cfg(test)]
+impl NewStatement {
+    /// A statement for the store's tests: its id is the `id` property, or
+    /// a new one when it has none; no fingerprint, no attachments.
+    pub(crate) fn for_test(statement: Value) -> NewStatement {
+        let Value::Object(mut json) = statement else {
+            panic!("a test statement must be a JSON object");
+        };
+        let id = json
+            .get("id")
+            .and_then(Value::as_str)
+            .and_then(|s| Uuid::parse_str(s).ok())
+            .unwrap_or_else(Uuid::new_v4);
+        json.insert("id".into(), Value::String(id.to_string()));
+        NewStatement {
+            id,
+            json,
+            fingerprint: [0; 20],
+            attachments: Vec::new(),
+        }
+    }
+}
+
 /// An attachment's raw data, stored once per SHA-256 however many
 /// statements refer to it.
 #[derive(Debug, Clone)]
