@@ -3,6 +3,6 @@
 
 use clap::Parser;
 
-fn main() -> anyhow::Result<()> {
-    kmh::cli::run(kmh::cli::Cli::parse())
+fn main() -> std::process::ExitCode {
+    kmh::cli::exit_code(kmh::cli::run(kmh::cli::Cli::parse()))
 }

@@ -96,6 +96,24 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Reports a command's failure on stderr: the error and what caused it,
+/// and never a backtrace. A user who mistyped a path has `RUST_BACKTRACE`
+/// set for other programs often enough; the message is what they need.
+pub fn exit_code(result: anyhow::Result<()>) -> std::process::ExitCode {
+    let Err(error) = result else {
+        return std::process::ExitCode::SUCCESS;
+    };
+    eprintln!("Error: {error}");
+    let mut causes = error.chain().skip(1).peekable();
+    if causes.peek().is_some() {
+        eprintln!("\nCaused by:");
+        for cause in causes {
+            eprintln!("    {cause}");
+        }
+    }
+    std::process::ExitCode::FAILURE
+}
+
 /// Logs go to stderr; `KMH_LOG` (e.g. `debug`, `kmh=trace`) sets the level.
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("KMH_LOG")

@@ -203,6 +203,22 @@ fn reading_commands_on_a_folder_without_a_store_fail_and_create_nothing() {
 }
 
 #[test]
+fn a_failed_command_reports_its_error_and_causes_without_a_backtrace() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("typo");
+    let (ok, _, err) = output(
+        kmh()
+            .args(["report", "--data", missing.to_str().unwrap()])
+            .env("RUST_BACKTRACE", "1")
+            .env("RUST_LIB_BACKTRACE", "1"),
+    );
+    assert!(!ok, "{err}");
+    assert!(err.starts_with("Error: "), "{err}");
+    assert!(err.contains("holds no kmh store"), "{err}");
+    assert!(!err.to_lowercase().contains("backtrace"), "{err}");
+}
+
+#[test]
 fn sigterm_right_after_the_listening_line_is_a_clean_stop() {
     // The handlers are installed before the server says it listens: a
     // supervisor may stop it at once and still get a clean shutdown.
