@@ -22,7 +22,7 @@ fn demo_course() -> PathBuf {
 }
 
 fn adl_fixtures() -> PathBuf {
-    repo().join("../shared/standards/fixtures/adl-scorm2004-4ed-lms-test-manifests")
+    repo().join("tests/fixtures/adl-scorm2004-manifests")
 }
 
 fn kmh(dir: &Path, args: &[&str]) -> Output {
@@ -956,7 +956,7 @@ fn page_without_title_and_missing_module_folder() {
 
 fn fixture_manifests() -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(adl_fixtures())
-        .expect("ADL fixtures in ../shared/standards/fixtures")
+        .expect("ADL fixtures in tests/fixtures/adl-scorm2004-manifests")
         .map(|e| e.expect("entry").path().join("imsmanifest.xml"))
         .filter(|p| p.is_file())
         .collect();
