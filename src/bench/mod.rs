@@ -247,7 +247,8 @@ async fn bench(
 struct Throughput {
     /// Median statements per second.
     rate: f64,
-    /// CPU used while the runs' statements were sent, over all runs.
+    /// CPU the runs used, over all of them, with the flushes and
+    /// compactions they left to the engine.
     cpu: Cpu,
     statements: usize,
 }
