@@ -294,8 +294,8 @@ impl Store {
         // filter blocks of all their levels in memory (the engine pins only
         // the first level's by default). Otherwise, once the store is large
         // enough for these lookups to reach deeper levels, each one reads
-        // its filter through the block cache, which the cache's small size
-        // turns into a decompression per lookup: at 1.15 M statements the
+        // its filter through the block cache, and a cache this small has
+        // evicted it by then: a block read per lookup. At 1.15 M statements the
         // writer took 133 µs per statement instead of 15 (BENCHMARKS.md,
         // "Filters of the id lookups"). The cost is about 1.3 MB per million
         // statements. The engine keeps these options with the keyspace when
