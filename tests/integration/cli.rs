@@ -203,6 +203,51 @@ fn reading_commands_on_a_folder_without_a_store_fail_and_create_nothing() {
 }
 
 #[test]
+fn bench_runs_every_measurement_and_reports_cpu_per_statement() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out, err) = output(kmh().args([
+        "bench",
+        "--prefill",
+        "400",
+        "--singles",
+        "40",
+        "--batched",
+        "200",
+        "--gets",
+        "5",
+        "--runs",
+        "1",
+        "--data",
+        dir.path().to_str().unwrap(),
+    ]));
+    assert!(ok, "{out}\n{err}");
+    for row in [
+        "| single-statement POST, concurrency 1, empty store |",
+        "| single-statement POST, concurrency 8, empty store |",
+        "| batches of 100, concurrency 4, empty store |",
+        "| GET by agent (limit 50) at",
+        "| disk per statement",
+    ] {
+        assert!(out.contains(row), "no {row:?} in:\n{out}");
+    }
+    let cpu: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("| CPU per statement, "))
+        .collect();
+    assert_eq!(cpu.len(), 3, "{out}");
+    if cfg!(target_os = "linux") {
+        for row in cpu {
+            assert!(
+                row.contains("server ")
+                    && row.contains(" µs (requests ")
+                    && row.contains("generator "),
+                "{row}"
+            );
+        }
+    }
+}
+
+#[test]
 fn a_failed_command_reports_its_error_and_causes_without_a_backtrace() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("typo");
