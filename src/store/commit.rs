@@ -42,6 +42,19 @@ pub(super) struct StagedGroup {
     pub last_seq: u64,
 }
 
+impl StagedGroup {
+    /// A group whose every request was refused before anything was staged:
+    /// an empty batch to commit, and the answers to send once it is.
+    pub fn refused(batch: OwnedWriteBatch, answers: Answers) -> StagedGroup {
+        StagedGroup {
+            batch,
+            answers,
+            newly_voided: Vec::new(),
+            last_seq: 0,
+        }
+    }
+}
+
 pub(super) enum Handoff {
     Group(StagedGroup),
     /// After a failed commit the thread refuses every group until this

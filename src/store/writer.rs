@@ -369,12 +369,7 @@ fn stage_group(store: &Store, group: Vec<Request>, caches: &mut Caches) -> Stage
                 .into_iter()
                 .map(|req| (req.reply, Err(StoreError::Engine(e.to_string()))))
                 .collect();
-            return StagedGroup {
-                batch: inner.db.batch(),
-                answers,
-                newly_voided: Vec::new(),
-                last_seq: 0,
-            };
+            return StagedGroup::refused(inner.db.batch(), answers);
         }
     };
 
@@ -414,12 +409,7 @@ fn stage_group(store: &Store, group: Vec<Request>, caches: &mut Caches) -> Stage
             .into_iter()
             .map(|(reply, outcome)| (reply, outcome.and(Err(e.duplicate()))))
             .collect();
-        return StagedGroup {
-            batch: inner.db.batch(),
-            answers,
-            newly_voided: Vec::new(),
-            last_seq: 0,
-        };
+        return StagedGroup::refused(inner.db.batch(), answers);
     }
     projection.publish();
     let last_seq = next_seq - 1;
