@@ -22,6 +22,10 @@
 //!   (ids only): an LMS sending one again is answered as for a statement
 //!   already stored, and nothing is stored (see `forget.rs`)
 //!
+//! The engine holds `by_id`, `voided` and `forgotten` under the names
+//! `statement_ids`, `voided_ids` and `forgotten_ids` (see `migrate.rs`);
+//! backups use the names above.
+//!
 //! Apart from these, in a database of its own (`identities/` beside
 //! `store/`, so that no byte of the statement store holds a learner's
 //! original identifier once they are pseudonymised): `identities`,
@@ -66,7 +70,7 @@ pub use query::{Page, Query};
 pub use writer::{Appended, NewStatement, StoredAttachment, Writer};
 
 /// The layout version of the data folder; bump it with a migration.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -298,10 +302,12 @@ impl Store {
         // evicted it by then: a block read per lookup. At 1.15 M statements the
         // writer took 133 µs per statement instead of 15 (BENCHMARKS.md,
         // "Filters of the id lookups"). The cost is about 1.3 MB per million
-        // statements. The engine keeps these options with the keyspace when
-        // it is created: stores created before keep their first policy.
+        // statements.
+        // The id lookups live under names of their own since layout 3: a
+        // store of layout 2 created them with the default pinning, which
+        // only a new keyspace can change (`migrate.rs` moves their rows).
         let open = |name: &str| -> Result<Keyspace> {
-            let looked_up_per_write = matches!(name, "by_id" | "voided" | "forgotten");
+            let looked_up_per_write = migrate::ID_LOOKUPS.iter().any(|(_, new)| *new == name);
             Ok(db.keyspace(name, || {
                 KeyspaceCreateOptions::default()
                     .max_memtable_size(MEMTABLE_BYTES)
@@ -316,8 +322,8 @@ impl Store {
         };
         let ks = Keyspaces {
             statements: open("statements")?,
-            by_id: open("by_id")?,
-            voided: open("voided")?,
+            by_id: open("statement_ids")?,
+            voided: open("voided_ids")?,
             idx_agent: open("idx_agent")?,
             idx_activity: open("idx_activity")?,
             idx_verb: open("idx_verb")?,
@@ -330,7 +336,7 @@ impl Store {
             meta: open("meta")?,
             analytics: open("analytics")?,
             audit: open("audit")?,
-            forgotten: open("forgotten")?,
+            forgotten: open("forgotten_ids")?,
         };
         check_schema_version(&db, &ks)?;
         let voided = load_voided(&ks)?;
@@ -491,7 +497,9 @@ impl StoredStatement {
 
 fn check_schema_version(db: &Database, ks: &Keyspaces) -> Result<()> {
     match ks.meta.get("schema_version")? {
-        Some(found) if found.as_ref() == SCHEMA_VERSION.to_string().as_bytes() => Ok(()),
+        Some(found) if found.as_ref() == SCHEMA_VERSION.to_string().as_bytes() => {
+            migrate::drop_retired(db)
+        }
         Some(found) => migrate::upgrade(db, ks, &String::from_utf8_lossy(&found)),
         None => {
             ks.meta
