@@ -398,18 +398,25 @@
     batch.forEach(function (s) { ids[s.id] = true; });
     this.save(this.key, this.load(this.key, []).filter(function (s) { return !ids[s.id]; }));
   };
-  // The page is going away: hands the browser what fits of the queue in
-  // keepalive requests of at most `budget` bytes in all (BATCH statements
-  // each), the statements that must arrive (those that are not optional,
-  // such as a cmi5 session's `terminated`) first, each group oldest first.
-  // Everything stays queued: a later visit re-sends it, a no-op for what
+  // The page is going away: hands the browser what fits of the queues in
+  // keepalive requests of at most `budget` bytes in all: first the
+  // statements that must arrive (those that are not optional, such as a
+  // cmi5 session's `terminated`), then the State documents waiting (the
+  // bookmark the next launch resumes from, on this device or another), then
+  // the optional statements; statements BATCH at a time, oldest first.
+  // Everything stays queued: a later visit sends it again, a no-op for what
   // arrived. Returns the bytes used.
   Xapi.prototype.lastRequests = function (budget) {
     var self = this;
     if (this.refused) return 0;
     var q = this.load(this.key, []);
     var used = 0;
-    [q.filter(function (s) { return !self.optional(s); }), q.filter(function (s) { return self.optional(s); })].forEach(function (group) {
+    var last = function (url, method, body) {
+      try {
+        fetch(url, { method: method, keepalive: true, headers: self.headers('application/json'), body: body }).catch(function () {});
+      } catch (e) { /* the browser refused the request: the queue keeps it */ }
+    };
+    var statements = function (group) {
       var picked = [], size = 2; // the brackets
       for (var i = 0; i < group.length && picked.length < BATCH; i++) {
         var n = new Blob([JSON.stringify(group[i])]).size + 1;
@@ -418,10 +425,18 @@
       }
       if (!picked.length) return;
       used += size;
-      try {
-        fetch(self.endpoint + 'statements', { method: 'POST', keepalive: true, headers: self.headers('application/json'), body: JSON.stringify(picked) }).catch(function () {});
-      } catch (e) { /* the browser refused the request: the queue keeps it */ }
+      last(self.endpoint + 'statements', 'POST', JSON.stringify(picked));
+    };
+    statements(q.filter(function (s) { return !self.optional(s); }));
+    var states = this.load(this.stateKey, {});
+    Object.keys(states).forEach(function (url) {
+      var body = JSON.stringify(states[url]);
+      var n = new Blob([body]).size;
+      if (used + n > budget) return;
+      used += n;
+      last(url, 'PUT', body);
     });
+    statements(q.filter(function (s) { return self.optional(s); }));
     return used;
   };
   Xapi.prototype.pending = function () { return this.load(this.key, []).length + Object.keys(this.load(this.stateKey, {})).length; };

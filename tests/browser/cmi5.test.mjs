@@ -518,6 +518,12 @@ test('cmi5: closing the window with a long offline queue sends terminated and th
     const session = assertSession(list, { session: one.session, activityId });
     assert.deepEqual(session.map(verb).filter((v) => v !== 'answered'), ['initialized', 'completed', 'failed', 'terminated'],
       'every defined statement of the session arrived');
+    // So did the AU's State with the bookmark, which went to the quiz offline.
+    const own = await waitFor(async () => {
+      const doc = await auState(lms, activityId, registration);
+      return doc?.location === 'quiz/check.html' ? doc : null;
+    }, 'the bookmark in the AU\'s State');
+    assert.equal(JSON.parse(own.suspend_data).quiz['quiz/check.html'].n, tries, 'with every try in the suspend data');
 
     // The hub's statements stay in the browser and go with the next launch.
     const expected = tries * 6;
