@@ -22,19 +22,20 @@ pub const HOME_PAGE: &str = "urn:kmh:pseudonym";
 /// Bytes of the HMAC kept in a pseudonym (128 bits, shown as 32 hex digits).
 const PSEUDONYM_BYTES: usize = 16;
 
-/// The server's secret pseudonym key.
+/// The server's secret pseudonym key, held as the HMAC state it starts
+/// every pseudonym from: keying the HMAC hashes two blocks, which would
+/// otherwise be repeated for every agent of every statement.
 #[derive(Clone)]
-pub struct Key([u8; 32]);
+pub struct Key(Hmac<Sha256>);
 
 impl Key {
     pub fn new(bytes: [u8; 32]) -> Key {
-        Key(bytes)
+        Key(<Hmac<Sha256> as KeyInit>::new_from_slice(&bytes).expect("HMAC takes any key length"))
     }
 
     /// The pseudonym (`account.name`) of a canonical identifier.
     pub fn pseudonym_of(&self, canonical: &str) -> String {
-        let mut mac =
-            <Hmac<Sha256> as KeyInit>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        let mut mac = self.0.clone();
         mac.update(canonical.as_bytes());
         let digest = mac.finalize().into_bytes();
         hex::encode(&digest[..PSEUDONYM_BYTES])
@@ -72,7 +73,10 @@ pub struct Seen {
 ///
 /// `None` for agents without an identifier (anonymous Groups).
 pub fn canonical(agent: &Value) -> Option<String> {
-    let obj = agent.as_object()?;
+    canonical_of(agent.as_object()?)
+}
+
+fn canonical_of(obj: &Map<String, Value>) -> Option<String> {
     if let Some(mbox) = obj.get("mbox").and_then(Value::as_str) {
         let address = mbox
             .trim()
@@ -134,7 +138,15 @@ pub fn is_reserved(agent: &Value) -> bool {
 /// True when the agent already is a pseudonym (it passes through unchanged,
 /// so that an export of pseudonymous statements can be imported again).
 pub fn is_pseudonym(agent: &Value) -> bool {
-    agent.pointer("/account/homePage").and_then(Value::as_str) == Some(HOME_PAGE)
+    agent.as_object().is_some_and(is_pseudonym_map)
+}
+
+fn is_pseudonym_map(agent: &Map<String, Value>) -> bool {
+    agent
+        .get("account")
+        .and_then(|a| a.get("homePage"))
+        .and_then(Value::as_str)
+        == Some(HOME_PAGE)
 }
 
 /// The identity string ([`crate::xapi::ifi::identity`]) of a pseudonym.
@@ -175,11 +187,10 @@ pub fn pseudonymise_agent(key: &Key, agent: &mut Value, seen: &mut Vec<Seen>) {
         Some(Value::String(s)) => Some(s),
         _ => None,
     };
-    let as_value = Value::Object(obj.clone());
-    if is_pseudonym(&as_value) {
+    if is_pseudonym_map(obj) {
         return;
     }
-    let Some(canonical) = canonical(&as_value) else {
+    let Some(canonical) = canonical_of(obj) else {
         return;
     };
     let pseudonym = key.pseudonym_of(&canonical);
