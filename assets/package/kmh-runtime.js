@@ -399,11 +399,14 @@
     this.save(this.key, this.load(this.key, []).filter(function (s) { return !ids[s.id]; }));
   };
   // The page is going away: hands the browser what fits of the queues in
-  // keepalive requests of at most `budget` bytes in all: first the
-  // statements that must arrive (those that are not optional, such as a
-  // cmi5 session's `terminated`), then the State documents waiting (the
-  // bookmark the next launch resumes from, on this device or another), then
-  // the optional statements; statements BATCH at a time, oldest first.
+  // keepalive requests of at most `budget` bytes in all. The budget goes
+  // first to the statements that must arrive (those that are not optional,
+  // such as a cmi5 session's `terminated`), then to the State documents
+  // waiting (the bookmark the next launch resumes from, on this device or
+  // another), then to the optional statements; statements BATCH at a time,
+  // oldest first. The State documents are sent before any statement:
+  // keepalive requests may arrive in any order, and an LMS that ends the
+  // session when `terminated` arrives may refuse a State written after it.
   // Everything stays queued: a later visit sends it again, a no-op for what
   // arrived. Returns the bytes used.
   Xapi.prototype.lastRequests = function (budget) {
@@ -416,27 +419,34 @@
         fetch(url, { method: method, keepalive: true, headers: self.headers('application/json'), body: body }).catch(function () {});
       } catch (e) { /* the browser refused the request: the queue keeps it */ }
     };
-    var statements = function (group) {
+    // The body of the oldest statements of `group` that fit what is left
+    // of the budget, or null.
+    var batchOf = function (group) {
       var picked = [], size = 2; // the brackets
       for (var i = 0; i < group.length && picked.length < BATCH; i++) {
         var n = new Blob([JSON.stringify(group[i])]).size + 1;
         if (used + size + n > budget) break;
         picked.push(group[i]); size += n;
       }
-      if (!picked.length) return;
+      if (!picked.length) return null;
       used += size;
-      last(self.endpoint + 'statements', 'POST', JSON.stringify(picked));
+      return JSON.stringify(picked);
     };
-    statements(q.filter(function (s) { return !self.optional(s); }));
+    var mandatory = batchOf(q.filter(function (s) { return !self.optional(s); }));
     var states = this.load(this.stateKey, {});
     Object.keys(states).forEach(function (url) {
       var body = JSON.stringify(states[url]);
       var n = new Blob([body]).size;
-      if (used + n > budget) return;
+      if (used + n > budget) {
+        if (window.console) console.warn('kmh: the State document ' + url + ' (' + n + ' bytes) does not fit in what a closing page may send; it is sent at the next launch');
+        return;
+      }
       used += n;
       last(url, 'PUT', body);
     });
-    statements(q.filter(function (s) { return self.optional(s); }));
+    if (mandatory) last(self.endpoint + 'statements', 'POST', mandatory);
+    var optional = batchOf(q.filter(function (s) { return self.optional(s); }));
+    if (optional) last(self.endpoint + 'statements', 'POST', optional);
     return used;
   };
   Xapi.prototype.pending = function () { return this.load(this.key, []).length + Object.keys(this.load(this.stateKey, {})).length; };

@@ -74,9 +74,7 @@ fn finish_step(mut batch: fjall::OwnedWriteBatch, ks: &Keyspaces, version: u32) 
 /// Layout 2 → 3: copies the id lookups into their new keyspaces. The rows
 /// are read in key order and written straight into tables (the engine's
 /// bulk ingestion): copied through memtables, a million of them waited
-/// there for the background flushes and the process held 221 MiB. Copying
-/// again after a crash writes each row once more with the same value, and
-/// nothing else writes these keyspaces before the step is recorded.
+/// there for the background flushes and the process held 221 MiB.
 fn move_id_lookups(db: &Database, ks: &Keyspaces) -> Result<String> {
     let targets: [&Keyspace; 3] = [&ks.by_id, &ks.voided, &ks.forgotten];
     let mut moved = 0u64;
@@ -85,17 +83,45 @@ fn move_id_lookups(db: &Database, ks: &Keyspaces) -> Result<String> {
             continue;
         }
         let old = db.keyspace(old_name, Default::default)?;
-        let mut ingestion = target.start_ingestion()?;
-        for row in old.iter() {
-            let (key, value) = row.into_inner()?;
-            ingestion.write(key, value)?;
-            moved += 1;
-        }
-        ingestion.finish()?;
+        moved += replace_with_rows_of(&old, target)?;
+        // Ingested tables are opened without the pinned filters the
+        // keyspace was created with; until a compaction rewrote them, this
+        // process would do the slow lookups the move is for. Rewriting them
+        // now costs a fraction of the copy (small rows).
+        target.major_compact()?;
     }
     let version = finish_step(db.batch().durability(Some(PersistMode::SyncAll)), ks, 3)?;
     tracing::info!("store layout upgraded to version 3 ({moved} id lookup rows moved)");
     Ok(version)
+}
+
+/// Makes `target` hold exactly the rows of `source`; answers how many were
+/// copied. A run that failed part-way leaves rows in `target` while the
+/// store stays on the old layout, which an earlier kmh may then open and
+/// change (forgetting a learner deletes ids): the rows it deleted since
+/// must not come back, so every key of `target` that `source` no longer
+/// has is deleted in the same ingestion. Both are walked in key order, as
+/// ingestion requires.
+fn replace_with_rows_of(source: &Keyspace, target: &Keyspace) -> Result<u64> {
+    let mut left = target.iter().map(fjall::Guard::key).peekable();
+    let mut ingestion = target.start_ingestion()?;
+    let mut copied = 0u64;
+    for row in source.iter() {
+        let (key, value) = row.into_inner()?;
+        while let Some(found) = left.next_if(|k| !matches!(k, Ok(k) if *k > key)) {
+            let found = found?;
+            if found != key {
+                ingestion.write_tombstone(found)?;
+            }
+        }
+        ingestion.write(key, value)?;
+        copied += 1;
+    }
+    for found in left {
+        ingestion.write_tombstone(found?)?;
+    }
+    ingestion.finish()?;
+    Ok(copied)
 }
 
 /// Layout 1 → 2: flags every statement's authority rows in `idx_agent`.
@@ -298,5 +324,38 @@ mod tests {
             1,
             "the voided statement stays out of queries"
         );
+    }
+
+    #[test]
+    fn a_move_after_a_failed_one_drops_rows_deleted_in_between() {
+        let dir = tempfile::tempdir().unwrap();
+        let kept = statement("a", "k1");
+        let kept_id = kept.id;
+        let gone = statement("b", "k1");
+        let gone_id = gone.id;
+        {
+            let store = Store::open(dir.path()).unwrap();
+            let (writer, thread) = Writer::start(store.clone());
+            writer.append_blocking(vec![kept, gone]).unwrap();
+            drop(writer);
+            thread.join().unwrap();
+            downgrade_to_layout_2(&store);
+            // A first move copied the rows, then failed before recording
+            // layout 3; an earlier kmh, still able to open the store, then
+            // deleted one id.
+            let db = &store.inner.db;
+            let old = db.keyspace("by_id", Default::default).unwrap();
+            replace_with_rows_of(&old, &store.inner.ks.by_id).unwrap();
+            old.remove(gone_id.as_bytes()).unwrap();
+            db.persist(PersistMode::SyncAll).unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        let ids = &store.inner.ks.by_id;
+        assert!(ids.contains_key(kept_id.as_bytes()).unwrap());
+        assert!(
+            !ids.contains_key(gone_id.as_bytes()).unwrap(),
+            "the id deleted after the failed move is back"
+        );
+        assert_eq!(ids.len().unwrap(), 1);
     }
 }
