@@ -278,13 +278,18 @@ impl Store {
         let db = Database::builder(dir.join("store"))
             .cache_size(CACHE_BYTES)
             .max_journaling_size(JOURNAL_BYTES)
-            // One background worker for flushes and compactions. With more,
-            // the engine keeps its first worker free for flushes by having
-            // it hand compaction requests back to the queue, and while the
-            // others are busy compacting it does nothing else, at full
-            // speed: on two cores that was a third of the engine's CPU
+            // Two background workers for flushes and compactions, not one.
+            // A worker that seals a memtable sends the flush request into
+            // the bounded queue it reads itself, and under sustained writes
+            // that queue fills with the rotation requests every write over
+            // the memtable size adds while the worker compacts: a lone
+            // worker then waits on itself forever, and so do writes and
+            // closing (seen at 1 M statements in `kmh bench`; fjall
+            // 3.1.13). With two, each one's receive releases the other's
+            // send. The price: the first worker hands compaction requests
+            // back to the queue, at full speed while the other compacts
             // (BENCHMARKS.md, "Background work of the store").
-            .worker_threads(1)
+            .worker_threads(2)
             .open()
             .map_err(|e| match e {
                 fjall::Error::Locked => StoreError::Locked(dir.to_path_buf()),
