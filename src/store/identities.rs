@@ -56,8 +56,9 @@ pub(super) fn open(dir: &Path) -> Result<(Database, Keyspace)> {
     let db = Database::builder(dir.join("identities"))
         .cache_size(2 * 1024 * 1024)
         .max_journaling_size(64 * 1024 * 1024)
-        // One worker, as for the statement store (see `Store::open`).
-        .worker_threads(1)
+        // Two workers, as for the statement store: one alone can wait on
+        // its own full queue forever (see `Store::open`).
+        .worker_threads(2)
         .open()
         .map_err(|e| match e {
             fjall::Error::Locked => StoreError::Locked(dir.to_path_buf()),
