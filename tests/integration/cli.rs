@@ -245,6 +245,31 @@ fn bench_runs_every_measurement_and_reports_cpu_per_statement() {
             );
         }
     }
+
+    // Again on the store the first run left: its first runs are not on an
+    // empty store, and the rows say what they measured.
+    let (ok, out, err) = output(kmh().args([
+        "bench",
+        "--prefill",
+        "0",
+        "--singles",
+        "8",
+        "--batched",
+        "100",
+        "--gets",
+        "1",
+        "--runs",
+        "1",
+        "--data",
+        dir.path().to_str().unwrap(),
+    ]));
+    assert!(ok, "{out}\n{err}");
+    assert!(!out.contains("empty"), "{out}");
+    assert!(
+        out.contains("| batches of 100, concurrency 4, store of ")
+            && out.contains("% of the rate at "),
+        "{out}"
+    );
 }
 
 #[test]
