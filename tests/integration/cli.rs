@@ -202,24 +202,33 @@ fn reading_commands_on_a_folder_without_a_store_fail_and_create_nothing() {
     }
 }
 
-#[test]
-fn bench_runs_every_measurement_and_reports_cpu_per_statement() {
-    let dir = tempfile::tempdir().unwrap();
-    let (ok, out, err) = output(kmh().args([
+/// Runs `kmh bench` once on the store in `dir` with `--prefill`,
+/// `--singles`, `--batched` and `--gets` as given.
+fn bench(
+    dir: &std::path::Path,
+    [prefill, singles, batched, gets]: [&str; 4],
+) -> (bool, String, String) {
+    output(kmh().args([
         "bench",
         "--prefill",
-        "400",
+        prefill,
         "--singles",
-        "40",
+        singles,
         "--batched",
-        "200",
+        batched,
         "--gets",
-        "5",
+        gets,
         "--runs",
         "1",
         "--data",
-        dir.path().to_str().unwrap(),
-    ]));
+        dir.to_str().unwrap(),
+    ]))
+}
+
+#[test]
+fn bench_runs_every_measurement_and_reports_cpu_per_statement() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out, err) = bench(dir.path(), ["400", "40", "200", "5"]);
     assert!(ok, "{out}\n{err}");
     for row in [
         "| single-statement POST, concurrency 1, empty store |",
@@ -248,21 +257,7 @@ fn bench_runs_every_measurement_and_reports_cpu_per_statement() {
 
     // Again on the store the first run left: its first runs are not on an
     // empty store, and the rows say what they measured.
-    let (ok, out, err) = output(kmh().args([
-        "bench",
-        "--prefill",
-        "0",
-        "--singles",
-        "8",
-        "--batched",
-        "100",
-        "--gets",
-        "1",
-        "--runs",
-        "1",
-        "--data",
-        dir.path().to_str().unwrap(),
-    ]));
+    let (ok, out, err) = bench(dir.path(), ["0", "8", "100", "1"]);
     assert!(ok, "{out}\n{err}");
     assert!(!out.contains("empty"), "{out}");
     assert!(
