@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::keys::seq_from;
 use super::query::Query;
+use super::sealing::Batch;
 use super::{Result, Store, StoreError};
 use crate::analytics::{self, Group, LmsCountries, RowReader, State, StatementSource};
 
@@ -85,9 +86,8 @@ impl Store {
     /// LMS, not its country, so nothing needs rebuilding).
     pub fn set_lms_countries(&self, lms: &LmsCountries) -> Result<()> {
         self.inner
-            .ks
-            .meta
-            .insert(LMS_COUNTRIES_KEY, lms.to_json())?;
+            .sealer
+            .insert(&self.inner.ks.meta, LMS_COUNTRIES_KEY, lms.to_json())?;
         self.inner.db.persist(PersistMode::SyncAll)?;
         if let Some(lock) = self.inner.analytics.get() {
             let mut state = lock
@@ -162,7 +162,7 @@ impl Store {
         let ks = &self.inner.ks;
         // Until the new rows are complete the store is marked as needing a
         // rebuild, so a crash half-way rebuilds again on the next start.
-        ks.meta.remove(VERSION_KEY)?;
+        self.inner.sealer.remove(&ks.meta, VERSION_KEY)?;
         self.inner.db.persist(PersistMode::SyncAll)?;
 
         let mut state = State::new(salt);
@@ -189,8 +189,9 @@ impl Store {
             }
         }
         self.write_rows(rows)?;
-        ks.meta
-            .insert(VERSION_KEY, analytics::VERSION.to_string())?;
+        self.inner
+            .sealer
+            .insert(&ks.meta, VERSION_KEY, analytics::VERSION.to_string())?;
         self.inner.db.persist(PersistMode::SyncAll)?;
         Ok(state)
     }
@@ -199,7 +200,7 @@ impl Store {
         if rows.is_empty() {
             return Ok(());
         }
-        let mut batch = self.inner.db.batch();
+        let mut batch = self.inner.sealer.batch();
         stage_rows(self, &mut batch, rows);
         batch.commit()?;
         Ok(())
@@ -217,14 +218,14 @@ impl Store {
         let mut salt = [0u8; 16];
         getrandom::fill(&mut salt)
             .map_err(|e| StoreError::Engine(format!("random source: {e}")))?;
-        meta.insert(SALT_KEY, salt.to_vec())?;
+        self.inner.sealer.insert(meta, SALT_KEY, salt.to_vec())?;
         self.inner.db.persist(PersistMode::SyncAll)?;
         Ok(salt)
     }
 }
 
 /// Adds row changes to a write batch.
-fn stage_rows(store: &Store, batch: &mut fjall::OwnedWriteBatch, rows: Vec<analytics::RowChange>) {
+fn stage_rows(store: &Store, batch: &mut Batch, rows: Vec<analytics::RowChange>) {
     let ks = &store.inner.ks.analytics;
     for (key, value) in rows {
         match value {
@@ -238,7 +239,7 @@ fn stage_rows(store: &Store, batch: &mut fjall::OwnedWriteBatch, rows: Vec<analy
 /// before committing).
 pub(super) fn stage_group(
     store: &Store,
-    batch: &mut fjall::OwnedWriteBatch,
+    batch: &mut Batch,
     group: &mut Group<'_>,
 ) -> Result<()> {
     let rows = group.finish(store).map_err(StoreError::Engine)?;

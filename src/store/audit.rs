@@ -125,7 +125,9 @@ impl Store {
             .map(|last| floor.max(last + 1))
             .unwrap_or(floor);
         let bytes = serde_json::to_vec(entry).map_err(|e| StoreError::Engine(e.to_string()))?;
-        self.inner.ks.audit.insert(seq_bytes(seq), bytes)?;
+        self.inner
+            .sealer
+            .insert(&self.inner.ks.audit, seq_bytes(seq), bytes)?;
         self.inner.audit_dirty.store(true, Ordering::Release);
         Ok(())
     }

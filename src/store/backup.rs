@@ -188,8 +188,8 @@ pub fn restore(
         let mut current = None;
         let mut skipping = false;
         let mut stats = DumpStats::default();
-        let mut batch = store.inner.db.batch();
-        let mut identities = store.inner.identities_db.batch();
+        let mut batch = store.inner.sealer.batch();
+        let mut identities = store.inner.identities_sealer.batch();
         loop {
             let mut tag = [0u8; 1];
             read(&mut tag)?;
@@ -254,7 +254,7 @@ pub fn restore(
                         progress(stats.statements);
                     }
                     if batch.len() >= 10_000 {
-                        std::mem::replace(&mut batch, store.inner.db.batch()).commit()?;
+                        std::mem::replace(&mut batch, store.inner.sealer.batch()).commit()?;
                     }
                 }
                 other => return Err(StoreError::Corrupt(format!("unknown record tag {other}"))),

@@ -15,10 +15,11 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 
-use fjall::{OwnedWriteBatch, PersistMode};
+use fjall::PersistMode;
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
+use super::sealing::Batch;
 use super::writer::Appended;
 use super::{Result, Store, StoreError};
 
@@ -34,7 +35,7 @@ const AHEAD: usize = 2;
 /// A group the writer has checked and staged. Its start time is the one the
 /// writer queued in the store's in-flight list (see [`begin`]).
 pub(super) struct StagedGroup {
-    pub batch: OwnedWriteBatch,
+    pub batch: Batch,
     pub answers: Answers,
     /// Seqs of stored statements this group voids.
     pub newly_voided: Vec<u64>,
@@ -45,7 +46,7 @@ pub(super) struct StagedGroup {
 impl StagedGroup {
     /// A group whose every request was refused before anything was staged:
     /// an empty batch to commit, and the answers to send once it is.
-    pub fn refused(batch: OwnedWriteBatch, answers: Answers) -> StagedGroup {
+    pub fn refused(batch: Batch, answers: Answers) -> StagedGroup {
         StagedGroup {
             batch,
             answers,
@@ -182,7 +183,7 @@ pub(super) fn commit(store: &Store, group: StagedGroup) -> (Answers, Option<Stor
     let result = if group.batch.is_empty() {
         Ok(())
     } else {
-        group.batch.commit().map_err(StoreError::from)
+        group.batch.commit()
     };
     let failure = match result {
         Ok(()) => {

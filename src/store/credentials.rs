@@ -39,9 +39,8 @@ impl Store {
     pub fn put_credential(&self, record: &CredentialRecord) -> Result<()> {
         let bytes = serde_json::to_vec(record).map_err(|e| StoreError::Engine(e.to_string()))?;
         self.inner
-            .ks
-            .credentials
-            .insert(record.key.as_bytes(), bytes)?;
+            .sealer
+            .insert(&self.inner.ks.credentials, record.key.as_bytes(), bytes)?;
         self.inner.db.persist(fjall::PersistMode::SyncAll)?;
         Ok(())
     }
@@ -51,7 +50,9 @@ impl Store {
         if !self.inner.ks.credentials.contains_key(key.as_bytes())? {
             return Ok(false);
         }
-        self.inner.ks.credentials.remove(key.as_bytes())?;
+        self.inner
+            .sealer
+            .remove(&self.inner.ks.credentials, key.as_bytes())?;
         self.inner.db.persist(fjall::PersistMode::SyncAll)?;
         Ok(true)
     }

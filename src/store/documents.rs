@@ -167,16 +167,9 @@ impl Store {
         match change(current)? {
             Some(doc) => self
                 .inner
-                .ks
-                .documents
-                .insert(key, doc.encode())
-                .map_err(StoreError::from)?,
-            None => self
-                .inner
-                .ks
-                .documents
-                .remove(key)
-                .map_err(StoreError::from)?,
+                .sealer
+                .insert(&self.inner.ks.documents, key, doc.encode())?,
+            None => self.inner.sealer.remove(&self.inner.ks.documents, key)?,
         }
         self.inner
             .db
@@ -194,7 +187,7 @@ impl Store {
             .map_err(|_| StoreError::Engine("document lock poisoned".into()))?;
         let mut batch = self
             .inner
-            .db
+            .sealer
             .batch()
             .durability(Some(fjall::PersistMode::SyncAll));
         let mut n = 0;

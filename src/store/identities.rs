@@ -9,12 +9,14 @@
 
 use std::collections::HashSet;
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::sealing::Sealer;
 use super::{Result, Store, StoreError, now_ms};
 use crate::xapi::pseudonym::{Key, Seen};
 
@@ -52,23 +54,25 @@ pub enum SettingError {
 
 /// Opens (or creates) the mapping's database in `dir/identities`. It is
 /// small: a little cache, small memtables.
-pub(super) fn open(dir: &Path) -> Result<(Database, Keyspace)> {
+pub(super) fn open(dir: &Path) -> Result<(Database, Keyspace, Arc<Sealer>)> {
     let db = Database::builder(dir.join("identities"))
         .cache_size(2 * 1024 * 1024)
         .max_journaling_size(64 * 1024 * 1024)
-        // Two workers, as for the statement store: one alone can wait on
-        // its own full queue forever (see `Store::open`).
-        .worker_threads(2)
+        // One worker, as for the statement store (see `sealing.rs`).
+        .worker_threads(1)
         .open()
         .map_err(|e| match e {
             fjall::Error::Locked => StoreError::Locked(dir.to_path_buf()),
             other => other.into(),
         })?;
     let ks = db.keyspace("identities", || {
-        KeyspaceCreateOptions::default().max_memtable_size(1024 * 1024)
+        KeyspaceCreateOptions::default().max_memtable_size(MEMTABLE_BYTES)
     })?;
-    Ok((db, ks))
+    let sealer = Sealer::new(&db, &[&ks], MEMTABLE_BYTES)?;
+    Ok((db, ks, sealer))
 }
+
+const MEMTABLE_BYTES: u64 = 1024 * 1024;
 
 /// Milliseconds in a day: `last_seen_ms` is rewritten at most once a day.
 const DAY_MS: i64 = 86_400_000;
@@ -90,7 +94,7 @@ impl Store {
         }
         let mut key = [0u8; 32];
         getrandom::fill(&mut key).map_err(|e| StoreError::Engine(format!("random source: {e}")))?;
-        meta.insert(KEY_RECORD, key.to_vec())?;
+        self.inner.sealer.insert(meta, KEY_RECORD, key.to_vec())?;
         self.inner.db.persist(PersistMode::SyncAll)?;
         Ok(Key::new(key))
     }
@@ -129,11 +133,11 @@ impl Store {
             return Err(SettingError::Changed { recorded });
         }
         if self.pseudonymisation()? != Some(wanted) {
-            self.inner
-                .ks
-                .meta
-                .insert(SETTING_RECORD, if wanted { "on" } else { "off" })
-                .map_err(StoreError::from)?;
+            self.inner.sealer.insert(
+                &self.inner.ks.meta,
+                SETTING_RECORD,
+                if wanted { "on" } else { "off" },
+            )?;
             self.inner
                 .db
                 .persist(PersistMode::SyncAll)
@@ -154,6 +158,7 @@ impl Store {
         let now = now_ms();
         let day = now.div_euclid(DAY_MS);
         let ks = &self.inner.identities;
+        let sealer = &self.inner.identities_sealer;
         let mut learned = false;
         let mut known = self
             .inner
@@ -195,7 +200,7 @@ impl Store {
                 record.last_seen_ms = now;
                 let bytes =
                     serde_json::to_vec(&record).map_err(|e| StoreError::Engine(e.to_string()))?;
-                ks.insert(s.pseudonym.as_bytes(), bytes)?;
+                sealer.insert(ks, s.pseudonym.as_bytes(), bytes)?;
             }
             if cache.len() >= IDENTITY_CACHE_ENTRIES {
                 cache.clear();
@@ -273,7 +278,9 @@ impl Store {
         if !self.inner.identities.contains_key(pseudonym.as_bytes())? {
             return Ok(false);
         }
-        self.inner.identities.remove(pseudonym.as_bytes())?;
+        self.inner
+            .identities_sealer
+            .remove(&self.inner.identities, pseudonym.as_bytes())?;
         self.inner.identities_db.persist(PersistMode::SyncAll)?;
         Ok(true)
     }

@@ -48,6 +48,7 @@ mod prune;
 mod purge;
 mod query;
 mod rekey;
+mod sealing;
 mod writer;
 
 use std::collections::HashSet;
@@ -235,6 +236,9 @@ pub(crate) struct Inner {
     /// The pseudonym mapping's own database and its one keyspace.
     identities_db: Database,
     identities: Keyspace,
+    /// Every write of the two databases goes through these.
+    sealer: Arc<sealing::Sealer>,
+    identities_sealer: Arc<sealing::Sealer>,
     path: PathBuf,
     /// Seqs of statements that are voided. Voiding is rare, so the set stays
     /// small and lets every query skip voided rows without a lookup.
@@ -278,18 +282,10 @@ impl Store {
         let db = Database::builder(dir.join("store"))
             .cache_size(CACHE_BYTES)
             .max_journaling_size(JOURNAL_BYTES)
-            // Two background workers for flushes and compactions, not one.
-            // A worker that seals a memtable sends the flush request into
-            // the bounded queue it reads itself, and under sustained writes
-            // that queue fills with the rotation requests every write over
-            // the memtable size adds while the worker compacts: a lone
-            // worker then waits on itself forever, and so do writes and
-            // closing (seen at 1 M statements in `kmh bench`; fjall
-            // 3.1.13). With two, each one's receive releases the other's
-            // send. The price: the first worker hands compaction requests
-            // back to the queue, at full speed while the other compacts
-            // (BENCHMARKS.md, "Background work of the store").
-            .worker_threads(2)
+            // One background worker for flushes and compactions: the store
+            // seals memtables itself, which keeps one worker from waiting on
+            // itself forever (see `sealing.rs`).
+            .worker_threads(1)
             .open()
             .map_err(|e| match e {
                 fjall::Error::Locked => StoreError::Locked(dir.to_path_buf()),
@@ -344,6 +340,7 @@ impl Store {
             forgotten: open("forgotten_ids")?,
         };
         check_schema_version(&db, &ks)?;
+        let sealer = sealing::Sealer::new(&db, &ks.named().map(|(_, k)| k), MEMTABLE_BYTES)?;
         let voided = load_voided(&ks)?;
         let last_seq = ks
             .statements
@@ -352,13 +349,15 @@ impl Store {
             .transpose()?
             .unwrap_or(0);
         let audit_seq = audit::last_audit_seq(&ks.audit)?;
-        let (identities_db, identities) = identities::open(dir)?;
+        let (identities_db, identities, identities_sealer) = identities::open(dir)?;
         let store = Store {
             inner: Arc::new(Inner {
                 db,
                 ks,
                 identities_db,
                 identities,
+                sealer,
+                identities_sealer,
                 path: dir.to_path_buf(),
                 voided: RwLock::new(voided),
                 in_flight: std::sync::Mutex::new(std::collections::VecDeque::new()),
@@ -507,6 +506,7 @@ fn check_schema_version(db: &Database, ks: &Keyspaces) -> Result<()> {
         }
         Some(found) => migrate::upgrade(db, ks, &String::from_utf8_lossy(&found)),
         None => {
+            // Before the sealer exists; it seals this memtable on creation.
             ks.meta
                 .insert("schema_version", SCHEMA_VERSION.to_string())?;
             db.persist(fjall::PersistMode::SyncAll)?;

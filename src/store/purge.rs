@@ -83,6 +83,8 @@ fn retire_journal(db: &Database, dir: &Path, spaces: &[&Keyspace]) -> Result<()>
     let mut rotated = false;
     let mut n: u64 = 0;
     for i in 0..limit {
+        // The scratch keyspace is not the sealer's: it is dropped at once,
+        // and its batches are too few to flood the engine (`sealing.rs`).
         let mut batch = db.batch();
         for _ in 0..per_batch {
             getrandom::fill(&mut value)

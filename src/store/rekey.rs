@@ -88,7 +88,9 @@ impl Store {
         }
         // (A policy of more days than before leaves the mark where it is.)
         if !dry_run && below > done_below {
-            ks.meta.insert(DONE_BELOW, seq_bytes(below).to_vec())?;
+            self.inner
+                .sealer
+                .insert(&ks.meta, DONE_BELOW, seq_bytes(below).to_vec())?;
             self.inner.db.persist(PersistMode::SyncAll)?;
         }
         Ok(count)
@@ -106,7 +108,7 @@ impl Store {
             None => 0,
         };
         let mut count = 0;
-        let mut batch = self.inner.db.batch().durability(Some(PersistMode::SyncAll));
+        let mut batch = self.inner.sealer.batch().durability(Some(PersistMode::SyncAll));
         for row in ks
             .audit
             .range(seq_bytes(done_below)..seq_bytes(below.max(done_below)))
@@ -203,7 +205,7 @@ impl Store {
         }
 
         let rows = group.finish(self).map_err(StoreError::Engine)?;
-        let mut batch = self.inner.db.batch().durability(Some(PersistMode::SyncAll));
+        let mut batch = self.inner.sealer.batch().durability(Some(PersistMode::SyncAll));
         for change in changes {
             match change {
                 Change::Put(space, k, v) => batch.insert(space, k, v),

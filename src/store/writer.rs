@@ -12,7 +12,7 @@ use std::sync::atomic::Ordering;
 use std::sync::mpsc::SyncSender;
 use std::thread::JoinHandle;
 
-use fjall::{Keyspace, OwnedWriteBatch, PersistMode};
+use fjall::{Keyspace, PersistMode};
 use serde_json::{Map, Value};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
@@ -20,6 +20,7 @@ use uuid::Uuid;
 use super::commit::{self, Answers, Handoff, InFlight, Progress, Reply, StagedGroup};
 use super::keys::{self, DIGEST_LEN, seq_bytes};
 use super::prepare::{IndexRows, Prepared};
+use super::sealing::Batch;
 use super::{Result, Store, StoreError, format_ms, now_ms};
 use crate::xapi::keys::{IndexKeys, statement_ref_target};
 
@@ -352,7 +353,7 @@ fn stage_group(store: &Store, group: Vec<Request>, caches: &mut Caches) -> Stage
     let mut next_seq = keys::millis_seq(start_ms).max(floor + 1);
 
     // No sync here: the commit thread makes the group durable.
-    let mut batch = inner.db.batch().durability(None);
+    let mut batch = inner.sealer.batch().durability(None);
     let mut staged: HashMap<Uuid, Staged> = HashMap::new();
     let mut index_rows: Vec<IndexRow> = Vec::new();
     let mut newly_voided: Vec<u64> = Vec::new();
@@ -370,7 +371,7 @@ fn stage_group(store: &Store, group: Vec<Request>, caches: &mut Caches) -> Stage
                 .into_iter()
                 .map(|req| (req.reply, Err(StoreError::Engine(e.to_string()))))
                 .collect();
-            return StagedGroup::refused(inner.db.batch(), answers);
+            return StagedGroup::refused(inner.sealer.batch(), answers);
         }
     };
 
@@ -413,7 +414,7 @@ fn stage_group(store: &Store, group: Vec<Request>, caches: &mut Caches) -> Stage
             .into_iter()
             .map(|(reply, outcome)| (reply, outcome.and(Err(e.duplicate()))))
             .collect();
-        return StagedGroup::refused(inner.db.batch(), answers);
+        return StagedGroup::refused(inner.sealer.batch(), answers);
     }
     projection.publish();
     let last_seq = next_seq - 1;
@@ -444,7 +445,7 @@ fn stage_group(store: &Store, group: Vec<Request>, caches: &mut Caches) -> Stage
 fn stage_request<'a>(
     store: &'a Store,
     statements: Vec<Prepared>,
-    batch: &mut OwnedWriteBatch,
+    batch: &mut Batch,
     index_rows: &mut Vec<IndexRow<'a>>,
     staged: &mut HashMap<Uuid, Staged>,
     next_seq: &mut u64,
@@ -583,7 +584,7 @@ type IndexRow<'a> = (&'a Keyspace, [u8; DIGEST_LEN + 8], Vec<u8>);
 /// path (BENCHMARKS.md, "The commit pipeline"). Index keys end in their
 /// statement's seq, so no two rows of a group share a key and the order
 /// changes nothing else.
-fn add_in_key_order(batch: &mut OwnedWriteBatch, mut rows: Vec<IndexRow<'_>>) {
+fn add_in_key_order(batch: &mut Batch, mut rows: Vec<IndexRow<'_>>) {
     rows.sort_unstable_by(|a, b| {
         std::ptr::from_ref(a.0)
             .cmp(&std::ptr::from_ref(b.0))

@@ -1,0 +1,272 @@
+//! The store seals its memtables itself, before the engine would.
+//!
+//! The engine asks its background worker to seal a keyspace's memtable
+//! once a write leaves it over its size limit, and asks again on every
+//! later write until the worker gets to it. With one worker busy in a long
+//! compaction, a stream of writes fills the worker's bounded queue with
+//! these requests; the worker, when it seals one, then waits forever to
+//! queue the flush that follows (fjall 3.1.13), and every write and the
+//! close wait behind it. Seen at the end of a 1 M statement `kmh bench`.
+//! Two workers avoid that wait, but the engine has the first one hand
+//! compaction requests back to the queue, at full speed, while the second
+//! compacts: a core spent on nothing (BENCHMARKS.md, "Background work of
+//! the store").
+//!
+//! So every write goes through [`Sealer`], which counts the bytes each
+//! keyspace's memtable takes, as the engine counts them, and seals it from
+//! the writing thread at three quarters of the engine's limit. The engine's
+//! own check then never fires, its queue holds only flushes and
+//! compactions (a few per keyspace: writers wait while four sealed
+//! memtables await their flush), and one worker suffices.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use fjall::{Database, Keyspace, OwnedWriteBatch, PersistMode, UserKey, UserValue};
+
+use super::Result;
+
+/// What the engine adds to a memtable's size per item beside its key and
+/// value: the item itself, two byte slices, a sequence number and a type.
+const ITEM_OVERHEAD: u64 = 64;
+
+/// Counts bytes written per keyspace of one database and seals memtables.
+pub(crate) struct Sealer {
+    db: Database,
+    slots: Vec<Slot>,
+    /// Bytes after which a memtable is sealed.
+    seal_at: u64,
+}
+
+struct Slot {
+    keyspace: Keyspace,
+    /// Bytes written to the active memtable, as far as this store knows.
+    unsealed: AtomicU64,
+}
+
+impl Sealer {
+    /// A sealer for `keyspaces`, all of `db` and created with a memtable
+    /// limit of `engine_limit` bytes. Seals what the engine replayed from
+    /// its journal into them, since their sizes are unknown here.
+    pub fn new(db: &Database, keyspaces: &[&Keyspace], engine_limit: u64) -> Result<Arc<Sealer>> {
+        let sealer = Sealer {
+            db: db.clone(),
+            slots: keyspaces
+                .iter()
+                .map(|keyspace| Slot {
+                    keyspace: (*keyspace).clone(),
+                    unsealed: AtomicU64::new(0),
+                })
+                .collect(),
+            seal_at: engine_limit / 4 * 3,
+        };
+        for slot in &sealer.slots {
+            slot.keyspace.rotate_memtable()?;
+        }
+        Ok(Arc::new(sealer))
+    }
+
+    /// A write batch that counts what it holds.
+    pub fn batch(self: &Arc<Self>) -> Batch {
+        Batch {
+            batch: self.db.batch(),
+            sealer: Arc::clone(self),
+            tally: vec![0; self.slots.len()],
+            last: 0,
+        }
+    }
+
+    pub fn insert(
+        &self,
+        keyspace: &Keyspace,
+        key: impl Into<UserKey>,
+        value: impl Into<UserValue>,
+    ) -> Result<()> {
+        let (key, value) = (key.into(), value.into());
+        let bytes = item_size(key.len(), value.len());
+        keyspace.insert(key, value)?;
+        self.wrote(self.slot_of(keyspace, 0), bytes);
+        Ok(())
+    }
+
+    pub fn remove(&self, keyspace: &Keyspace, key: impl Into<UserKey>) -> Result<()> {
+        let key = key.into();
+        let bytes = item_size(key.len(), 0);
+        keyspace.remove(key)?;
+        self.wrote(self.slot_of(keyspace, 0), bytes);
+        Ok(())
+    }
+
+    /// The slot of `keyspace`, trying `hint` first.
+    fn slot_of(&self, keyspace: &Keyspace, hint: usize) -> usize {
+        if self
+            .slots
+            .get(hint)
+            .is_some_and(|s| s.keyspace.name() == keyspace.name())
+        {
+            return hint;
+        }
+        self.slots
+            .iter()
+            .position(|s| s.keyspace.name() == keyspace.name())
+            // Every keyspace of the database is given to `new`.
+            .unwrap_or_else(|| panic!("keyspace {:?} has no slot", keyspace.name()))
+    }
+
+    /// Counts bytes written to a slot's memtable and seals it when full.
+    fn wrote(&self, slot: usize, bytes: u64) {
+        let slot = &self.slots[slot];
+        let total = slot.unsealed.fetch_add(bytes, Ordering::AcqRel) + bytes;
+        if total < self.seal_at {
+            return;
+        }
+        // One thread seals; others that crossed the mark meanwhile find
+        // the counter reset.
+        if slot
+            .unsealed
+            .compare_exchange(total, 0, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            return;
+        }
+        // The write itself succeeded: a failure here leaves the memtable to
+        // the engine's own limit, and the next write fails the same way.
+        if let Err(e) = slot.keyspace.rotate_memtable() {
+            tracing::warn!("sealing the memtable of {:?}: {e}", slot.keyspace.name());
+        }
+    }
+}
+
+fn item_size(key: usize, value: usize) -> u64 {
+    (key + value) as u64 + ITEM_OVERHEAD
+}
+
+/// An atomic write batch of the engine that counts its bytes per keyspace,
+/// for its [`Sealer`] once committed.
+pub(crate) struct Batch {
+    batch: OwnedWriteBatch,
+    sealer: Arc<Sealer>,
+    tally: Vec<u64>,
+    /// The slot of the last row: rows usually come keyspace by keyspace.
+    last: usize,
+}
+
+impl Batch {
+    pub fn durability(mut self, mode: Option<PersistMode>) -> Batch {
+        self.batch = self.batch.durability(mode);
+        self
+    }
+
+    pub fn insert(
+        &mut self,
+        keyspace: &Keyspace,
+        key: impl Into<UserKey>,
+        value: impl Into<UserValue>,
+    ) {
+        let (key, value) = (key.into(), value.into());
+        self.count(keyspace, item_size(key.len(), value.len()));
+        self.batch.insert(keyspace, key, value);
+    }
+
+    pub fn remove(&mut self, keyspace: &Keyspace, key: impl Into<UserKey>) {
+        let key = key.into();
+        self.count(keyspace, item_size(key.len(), 0));
+        self.batch.remove(keyspace, key);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.batch.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.batch.len()
+    }
+
+    /// Writes the batch, then seals the memtables it filled.
+    pub fn commit(self) -> Result<()> {
+        self.batch.commit()?;
+        for (slot, bytes) in self.tally.into_iter().enumerate() {
+            if bytes > 0 {
+                self.sealer.wrote(slot, bytes);
+            }
+        }
+        Ok(())
+    }
+
+    fn count(&mut self, keyspace: &Keyspace, bytes: u64) {
+        self.last = self.sealer.slot_of(keyspace, self.last);
+        self.tally[self.last] += bytes;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use fjall::KeyspaceCreateOptions;
+
+    use super::*;
+
+    const LIMIT: u64 = 64 * 1024;
+
+    fn open(dir: &std::path::Path) -> (Database, Keyspace, Keyspace) {
+        let db = Database::builder(dir).worker_threads(1).open().unwrap();
+        let options = || KeyspaceCreateOptions::default().max_memtable_size(LIMIT);
+        let a = db.keyspace("a", options).unwrap();
+        let b = db.keyspace("b", options).unwrap();
+        (db, a, b)
+    }
+
+    #[test]
+    fn a_memtable_is_sealed_before_the_engine_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, a, b) = open(dir.path());
+        let sealer = Sealer::new(&db, &[&a, &b], LIMIT).unwrap();
+        let row = |n: u32| (n.to_be_bytes().to_vec(), vec![7u8; 100]);
+        // 100 + 4 + 64 bytes a row: the mark (48 KiB) is crossed at row 293,
+        // the engine's limit (64 KiB) only at row 391.
+        let mut n = 0;
+        while n < 300 {
+            let mut batch = sealer.batch();
+            for _ in 0..10 {
+                let (k, v) = row(n);
+                batch.insert(&a, k, v);
+                n += 1;
+            }
+            batch.insert(&b, n.to_be_bytes().to_vec(), vec![]);
+            batch.commit().unwrap();
+        }
+        assert!(a.sealed_memtable_count() + a.table_count() >= 1);
+        // `b` got 30 small rows: still in its memtable.
+        assert_eq!(b.sealed_memtable_count() + b.table_count(), 0);
+        assert_eq!(a.len().unwrap(), 300);
+    }
+
+    #[test]
+    fn single_writes_are_counted_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, a, b) = open(dir.path());
+        let sealer = Sealer::new(&db, &[&a, &b], LIMIT).unwrap();
+        for n in 0u32..300 {
+            sealer.insert(&b, n.to_be_bytes().to_vec(), vec![1u8; 100]).unwrap();
+        }
+        assert!(b.sealed_memtable_count() + b.table_count() >= 1);
+        for n in 0u32..300 {
+            sealer.remove(&b, n.to_be_bytes().to_vec()).unwrap();
+        }
+        assert!(b.is_empty().unwrap());
+    }
+
+    #[test]
+    fn what_the_journal_replays_is_sealed_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let (db, a, _) = open(dir.path());
+            a.insert("k", "v").unwrap();
+            db.persist(PersistMode::SyncAll).unwrap();
+        }
+        let (db, a, b) = open(dir.path());
+        assert_eq!(a.sealed_memtable_count() + a.table_count(), 0);
+        Sealer::new(&db, &[&a, &b], LIMIT).unwrap();
+        assert!(a.sealed_memtable_count() + a.table_count() >= 1);
+        assert_eq!(a.get("k").unwrap().as_deref(), Some(&b"v"[..]));
+    }
+}
