@@ -237,11 +237,7 @@ fn stage_rows(store: &Store, batch: &mut Batch, rows: Vec<analytics::RowChange>)
 
 /// Adds the rows a group changed to its batch (the writer calls this just
 /// before committing).
-pub(super) fn stage_group(
-    store: &Store,
-    batch: &mut Batch,
-    group: &mut Group<'_>,
-) -> Result<()> {
+pub(super) fn stage_group(store: &Store, batch: &mut Batch, group: &mut Group<'_>) -> Result<()> {
     let rows = group.finish(store).map_err(StoreError::Engine)?;
     stage_rows(store, batch, rows);
     Ok(())

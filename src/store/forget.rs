@@ -479,7 +479,11 @@ impl Store {
             self.audit(&audit)?;
             return Ok(report);
         }
-        let mut batch = self.inner.sealer.batch().durability(Some(PersistMode::SyncAll));
+        let mut batch = self
+            .inner
+            .sealer
+            .batch()
+            .durability(Some(PersistMode::SyncAll));
         for change in changes {
             match change {
                 Change::Put(space, k, v) => batch.insert(space, k, v),

@@ -68,7 +68,7 @@ pub(super) fn open(dir: &Path) -> Result<(Database, Keyspace, Arc<Sealer>)> {
     let ks = db.keyspace("identities", || {
         KeyspaceCreateOptions::default().max_memtable_size(MEMTABLE_BYTES)
     })?;
-    let sealer = Sealer::new(&db, &[&ks], MEMTABLE_BYTES)?;
+    let sealer = Sealer::new(&db, &[(&ks, MEMTABLE_BYTES)])?;
     Ok((db, ks, sealer))
 }
 

@@ -15,16 +15,28 @@ use super::{Keyspaces, Result, SCHEMA_VERSION, StoreError};
 pub(super) const RETIRED_AUTHORITY_INDEX: &str = "idx_authority";
 
 /// The keyspaces every write looks a statement id up in, by their layout-2
-/// name and the name they have since layout 3. The engine fixes a
-/// keyspace's options when it creates it, and layout 3 keeps the filters
-/// of these in memory on every level (see `Store::open`): without that, a
-/// store of a million statements spent 133 µs instead of 15 per statement
-/// on these lookups. Moving the rows to new keyspaces is the only way to
-/// give an existing store the new options.
+/// name and the name layout 3 gave them. The engine fixes a keyspace's
+/// options when it creates it, and layout 3 keeps the filters of these in
+/// memory on every level (see `Store::open`): without that, a store of a
+/// million statements spent 133 µs instead of 15 per statement on these
+/// lookups. Moving the rows to new keyspaces is the only way to give an
+/// existing store the new options. (Layout 4 moved the first once more.)
 pub(super) const ID_LOOKUPS: [(&str, &str); 3] = [
     ("by_id", "statement_ids"),
     ("voided", "voided_ids"),
     ("forgotten", "forgotten_ids"),
+];
+
+/// The keyspaces whose keys are hashes, spread over the whole key space,
+/// by their layout-3 name and the name they have since layout 4, which
+/// created them with larger memtables and merges into the last level only
+/// once eight tables wait (see `Store::open`).
+pub(super) const HASHED_KEYS: [(&str, &str); 5] = [
+    ("statement_ids", "statement_id_lookup"),
+    ("idx_agent", "agent_index"),
+    ("idx_activity", "activity_index"),
+    ("idx_verb", "verb_index"),
+    ("idx_registration", "registration_index"),
 ];
 
 /// Brings a store of layout `found` up to [`SCHEMA_VERSION`], one step at a time.
@@ -34,6 +46,7 @@ pub(super) fn upgrade(db: &Database, ks: &Keyspaces, found: &str) -> Result<()> 
         version = match version.as_str() {
             "1" => mark_authority_rows(db, ks)?,
             "2" => move_id_lookups(db, ks)?,
+            "3" => move_hashed_keys(db, ks)?,
             v if v == SCHEMA_VERSION.to_string() => break,
             _ => {
                 return Err(StoreError::SchemaVersion {
@@ -51,6 +64,7 @@ pub(super) fn upgrade(db: &Database, ks: &Keyspaces, found: &str) -> Result<()> 
 pub(super) fn drop_retired(db: &Database) -> Result<()> {
     let retired = ID_LOOKUPS
         .iter()
+        .chain(&HASHED_KEYS)
         .map(|(old, _)| *old)
         .chain([RETIRED_AUTHORITY_INDEX]);
     for name in retired {
@@ -71,14 +85,53 @@ fn finish_step(mut batch: fjall::OwnedWriteBatch, ks: &Keyspaces, version: u32) 
     Ok(version.to_string())
 }
 
-/// Layout 2 → 3: copies the id lookups into their new keyspaces. The rows
-/// are read in key order and written straight into tables (the engine's
-/// bulk ingestion): copied through memtables, a million of them waited
-/// there for the background flushes and the process held 221 MiB.
+/// Layout 2 → 3: copies the id lookups into their new keyspaces (for the
+/// statement ids, straight into the one layout 4 has).
 fn move_id_lookups(db: &Database, ks: &Keyspaces) -> Result<String> {
-    let targets: [&Keyspace; 3] = [&ks.by_id, &ks.voided, &ks.forgotten];
+    // A move to layout 3 by an earlier kmh that failed part-way left rows
+    // under the layout-3 name, which the next step would take for the
+    // current ones.
+    let (stale, _) = HASHED_KEYS[0];
+    if db.keyspace_exists(stale) {
+        db.delete_keyspace(db.keyspace(stale, Default::default)?)?;
+    }
+    let moved = move_rows(
+        db,
+        ID_LOOKUPS.map(|(old, _)| old),
+        [&ks.by_id, &ks.voided, &ks.forgotten],
+    )?;
+    let version = finish_step(db.batch().durability(Some(PersistMode::SyncAll)), ks, 3)?;
+    tracing::info!("store layout upgraded to version 3 ({moved} id lookup rows moved)");
+    Ok(version)
+}
+
+/// Layout 3 → 4: copies the keyspaces with hashed keys into new ones.
+fn move_hashed_keys(db: &Database, ks: &Keyspaces) -> Result<String> {
+    let targets = [
+        &ks.by_id,
+        &ks.idx_agent,
+        &ks.idx_activity,
+        &ks.idx_verb,
+        &ks.idx_registration,
+    ];
+    let moved = move_rows(db, HASHED_KEYS.map(|(old, _)| old), targets)?;
+    let version = finish_step(db.batch().durability(Some(PersistMode::SyncAll)), ks, 4)?;
+    tracing::info!("store layout upgraded to version 4 ({moved} index rows moved)");
+    Ok(version)
+}
+
+/// Copies the rows of each keyspace named in `from` (those that exist) into
+/// its target; answers how many were copied. The rows are read in key
+/// order and written straight into tables (the engine's bulk ingestion):
+/// copied through memtables, a million of them waited there for the
+/// background flushes and the process held 221 MiB.
+fn move_rows<const N: usize>(
+    db: &Database,
+    from: [&str; N],
+    targets: [&Keyspace; N],
+) -> Result<u64> {
     let mut moved = 0u64;
-    for ((old_name, _), target) in ID_LOOKUPS.iter().zip(targets) {
+    for (old_name, target) in from.into_iter().zip(targets) {
         if !db.keyspace_exists(old_name) {
             continue;
         }
@@ -86,13 +139,11 @@ fn move_id_lookups(db: &Database, ks: &Keyspaces) -> Result<String> {
         moved += replace_with_rows_of(&old, target)?;
         // Ingested tables are opened without the pinned filters the
         // keyspace was created with; until a compaction rewrote them, this
-        // process would do the slow lookups the move is for. Rewriting them
-        // now costs a fraction of the copy (small rows).
+        // process would do the slow lookups the filters are for. Rewriting
+        // them now costs a fraction of the copy (small rows).
         target.major_compact()?;
     }
-    let version = finish_step(db.batch().durability(Some(PersistMode::SyncAll)), ks, 3)?;
-    tracing::info!("store layout upgraded to version 3 ({moved} id lookup rows moved)");
-    Ok(version)
+    Ok(moved)
 }
 
 /// Makes `target` hold exactly the rows of `source`; answers how many were
@@ -124,8 +175,11 @@ fn replace_with_rows_of(source: &Keyspace, target: &Keyspace) -> Result<u64> {
     Ok(copied)
 }
 
-/// Layout 1 → 2: flags every statement's authority rows in `idx_agent`.
+/// Layout 1 → 2: flags every statement's authority rows in `idx_agent`
+/// (the agent index under its layout-3 name, which the next steps move).
 fn mark_authority_rows(db: &Database, ks: &Keyspaces) -> Result<String> {
+    let (agent_index, _) = HASHED_KEYS[1];
+    let idx_agent = db.keyspace(agent_index, Default::default)?;
     let mut batch = db.batch().durability(Some(PersistMode::SyncAll));
     let mut marked = 0u64;
     for row in ks.statements.iter() {
@@ -137,12 +191,11 @@ fn mark_authority_rows(db: &Database, ks: &Keyspaces) -> Result<String> {
             let mut index = Vec::with_capacity(DIGEST_LEN + 8);
             index.extend_from_slice(&digest(&identity));
             index.extend_from_slice(&seq.to_be_bytes());
-            let flags = ks
-                .idx_agent
+            let flags = idx_agent
                 .get(&index)?
                 .and_then(|v| v.first().copied())
                 .unwrap_or(0);
-            batch.insert(&ks.idx_agent, index, vec![flags | AUTHORITY]);
+            batch.insert(&idx_agent, index, vec![flags | AUTHORITY]);
             marked += 1;
         }
     }
@@ -179,17 +232,52 @@ mod tests {
         store.query(&query).unwrap().statements.len()
     }
 
+    /// Moves every row of `from` into the keyspace named `to`.
+    fn move_back(store: &Store, from: &Keyspace, to: &str) {
+        let old = store.inner.db.keyspace(to, Default::default).unwrap();
+        let rows: Vec<_> = from.iter().map(|r| r.into_inner().unwrap()).collect();
+        for (key, value) in rows {
+            old.insert(key.clone(), value).unwrap();
+            from.remove(key).unwrap();
+        }
+    }
+
+    fn set_layout(store: &Store, version: &str) {
+        let ks = &store.inner.ks;
+        ks.meta.insert("schema_version", version).unwrap();
+        store.inner.db.persist(PersistMode::SyncAll).unwrap();
+    }
+
+    /// Turns a store back into what layout 3 wrote: the id lookup and the
+    /// indexes under their old names, the new keyspaces empty.
+    fn downgrade_to_layout_3(store: &Store) {
+        let ks = &store.inner.ks;
+        let current = [
+            &ks.by_id,
+            &ks.idx_agent,
+            &ks.idx_activity,
+            &ks.idx_verb,
+            &ks.idx_registration,
+        ];
+        for ((old_name, _), current) in HASHED_KEYS.iter().zip(current) {
+            move_back(store, current, old_name);
+        }
+        set_layout(store, "3");
+    }
+
     /// Turns a layout-2 store back into what layout 1 wrote: no authority
     /// flags on agent rows, a separate authority index.
     fn downgrade_to_layout_1(store: &Store) {
+        downgrade_to_layout_2(store);
         let ks = &store.inner.ks;
-        let rows: Vec<_> = ks
-            .idx_agent
-            .iter()
-            .map(|r| r.into_inner().unwrap())
-            .collect();
+        let idx_agent = store
+            .inner
+            .db
+            .keyspace("idx_agent", Default::default)
+            .unwrap();
+        let rows: Vec<_> = idx_agent.iter().map(|r| r.into_inner().unwrap()).collect();
         for (key, value) in rows {
-            ks.idx_agent
+            idx_agent
                 .insert(key.to_vec(), vec![value[0] & !AUTHORITY])
                 .unwrap();
         }
@@ -230,25 +318,25 @@ mod tests {
         assert_eq!(version.as_ref(), SCHEMA_VERSION.to_string().as_bytes());
     }
 
-    /// Turns a layout-3 store back into what layout 2 wrote: the id lookups
-    /// under their old names, the new keyspaces empty.
+    /// Turns a store back into what layout 2 wrote: the id lookups under
+    /// their old names, the new keyspaces empty.
     fn downgrade_to_layout_2(store: &Store) {
-        let db = &store.inner.db;
+        downgrade_to_layout_3(store);
         let ks = &store.inner.ks;
+        let (layout_3_ids, _) = HASHED_KEYS[0];
+        let layout_3_ids = store
+            .inner
+            .db
+            .keyspace(layout_3_ids, Default::default)
+            .unwrap();
         for ((old_name, _), current) in
             ID_LOOKUPS
                 .iter()
-                .zip([&ks.by_id, &ks.voided, &ks.forgotten])
+                .zip([&layout_3_ids, &ks.voided, &ks.forgotten])
         {
-            let old = db.keyspace(old_name, Default::default).unwrap();
-            let rows: Vec<_> = current.iter().map(|r| r.into_inner().unwrap()).collect();
-            for (key, value) in rows {
-                old.insert(key.clone(), value).unwrap();
-                current.remove(key).unwrap();
-            }
+            move_back(store, current, old_name);
         }
-        ks.meta.insert("schema_version", "2").unwrap();
-        db.persist(PersistMode::SyncAll).unwrap();
+        set_layout(store, "2");
     }
 
     #[test]
@@ -290,7 +378,7 @@ mod tests {
         }
         let store = Store::open(dir.path()).unwrap();
         let version = store.inner.ks.meta.get("schema_version").unwrap().unwrap();
-        assert_eq!(version.as_ref(), b"3");
+        assert_eq!(version.as_ref(), SCHEMA_VERSION.to_string().as_bytes());
         for (old_name, _) in ID_LOOKUPS {
             assert!(
                 !store.inner.db.keyspace_exists(old_name),
@@ -355,6 +443,115 @@ mod tests {
         assert!(
             !ids.contains_key(gone_id.as_bytes()).unwrap(),
             "the id deleted after the failed move is back"
+        );
+        assert_eq!(ids.len().unwrap(), 1);
+    }
+
+    fn found_by(store: &Store, query: Query) -> usize {
+        let query = Query {
+            max_seq: u64::MAX,
+            limit: 100,
+            ..query
+        };
+        store.query(&query).unwrap().statements.len()
+    }
+
+    /// One query per index: agent, activity, verb, registration.
+    fn by_each_index(store: &Store) -> [usize; 4] {
+        let registration = "0f6c8b52-3c2e-4f39-9a43-4c1a5b6e7d80";
+        [
+            Query {
+                agent: crate::xapi::ifi::identity(&json!({"mbox": "mailto:a@example.org"})),
+                ..Query::default()
+            },
+            Query {
+                activity: Some("http://example.org/activity".into()),
+                ..Query::default()
+            },
+            Query {
+                verb: Some("http://adlnet.gov/expapi/verbs/experienced".into()),
+                ..Query::default()
+            },
+            Query {
+                registration: Some(registration.into()),
+                ..Query::default()
+            },
+        ]
+        .map(|q| found_by(store, q))
+    }
+
+    #[test]
+    fn layout_3_stores_get_their_hashed_keyspaces_moved_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut first = statement("a", "k1");
+        first.json.insert(
+            "context".into(),
+            json!({"registration": "0f6c8b52-3c2e-4f39-9a43-4c1a5b6e7d80"}),
+        );
+        let first_id = first.id;
+        let expected;
+        {
+            let store = Store::open(dir.path()).unwrap();
+            let (writer, thread) = Writer::start(store.clone());
+            writer
+                .append_blocking(vec![first, statement("a", "k1"), statement("b", "k2")])
+                .unwrap();
+            drop(writer);
+            thread.join().unwrap();
+            expected = by_each_index(&store);
+            assert_eq!(expected, [2, 3, 3, 1]);
+            downgrade_to_layout_3(&store);
+            assert_eq!(
+                by_each_index(&store),
+                [0; 4],
+                "the downgrade emptied the indexes"
+            );
+            assert!(store.statement_by_id(first_id).unwrap().is_none());
+        }
+        let store = Store::open(dir.path()).unwrap();
+        let version = store.inner.ks.meta.get("schema_version").unwrap().unwrap();
+        assert_eq!(version.as_ref(), b"4");
+        assert_eq!(by_each_index(&store), expected);
+        assert_eq!(mine(&store, "k1"), 2, "authority rows keep their flag");
+        assert!(store.statement_by_id(first_id).unwrap().is_some());
+        for (old_name, _) in HASHED_KEYS {
+            assert!(
+                !store.inner.db.keyspace_exists(old_name),
+                "{old_name} is left"
+            );
+        }
+    }
+
+    #[test]
+    fn ids_left_by_a_failed_move_to_layout_3_are_not_taken_for_current() {
+        let dir = tempfile::tempdir().unwrap();
+        let kept = statement("a", "k1");
+        let kept_id = kept.id;
+        let gone = uuid::Uuid::new_v4();
+        {
+            let store = Store::open(dir.path()).unwrap();
+            let (writer, thread) = Writer::start(store.clone());
+            writer.append_blocking(vec![kept]).unwrap();
+            drop(writer);
+            thread.join().unwrap();
+            downgrade_to_layout_2(&store);
+            // An earlier kmh's move to layout 3 copied an id, failed before
+            // recording layout 3, and the id was deleted from `by_id` since.
+            let (layout_3_ids, _) = HASHED_KEYS[0];
+            let stale = store
+                .inner
+                .db
+                .keyspace(layout_3_ids, Default::default)
+                .unwrap();
+            stale.insert(gone.as_bytes(), [0u8; 28]).unwrap();
+            store.inner.db.persist(PersistMode::SyncAll).unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        let ids = &store.inner.ks.by_id;
+        assert!(ids.contains_key(kept_id.as_bytes()).unwrap());
+        assert!(
+            !ids.contains_key(gone.as_bytes()).unwrap(),
+            "the stale id came back"
         );
         assert_eq!(ids.len().unwrap(), 1);
     }

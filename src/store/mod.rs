@@ -23,8 +23,9 @@
 //!   already stored, and nothing is stored (see `forget.rs`)
 //!
 //! The engine holds `by_id`, `voided` and `forgotten` under the names
-//! `statement_ids`, `voided_ids` and `forgotten_ids` (see `migrate.rs`);
-//! backups use the names above.
+//! `statement_id_lookup`, `voided_ids` and `forgotten_ids`, and the four
+//! indexes as `agent_index`, `activity_index`, `verb_index` and
+//! `registration_index` (see `migrate.rs`); backups use the names above.
 //!
 //! Apart from these, in a database of its own (`identities/` beside
 //! `store/`, so that no byte of the statement store holds a learner's
@@ -71,7 +72,7 @@ pub use query::{Page, Query};
 pub use writer::{Appended, NewStatement, StoredAttachment, Writer};
 
 /// The layout version of the data folder; bump it with a migration.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -169,8 +170,7 @@ fn refused_write(kind: std::io::ErrorKind) -> Option<&'static str> {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
-/// Sizes that keep a serving process small and reopening after a crash
-/// fast (journal capped at 64 MiB). The block cache keeps every block read
+/// Sizes that keep a serving process small. The block cache keeps every block read
 /// until others push it out, and loading the analytics read models reads
 /// the whole `analytics` keyspace once: a cache of 32 MiB was full of those
 /// blocks, never read again, beside the read models themselves (BENCHMARKS.md,
@@ -179,7 +179,37 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 /// the id lookups' filters are pinned (see `Store::open`).
 const CACHE_BYTES: u64 = 8 * 1024 * 1024;
 const MEMTABLE_BYTES: u64 = 8 * 1024 * 1024;
-const JOURNAL_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Memtables of the keyspaces with hashed keys (`migrate::HASHED_KEYS`).
+/// Their keys spread over the whole key space, so each merge of new tables
+/// into the last level rewrites all of it: at a million statements, these
+/// merges were most of the engine's work, and their number is set by how
+/// much a memtable holds and how many tables a merge waits for (eight for
+/// these keyspaces, four for the others). Both together made the engine's
+/// CPU per statement at 1.15 M statements about the same as on an empty
+/// store (BENCHMARKS.md, "Merges of the hashed keyspaces"). The memtables
+/// are sealed at three quarters of these limits (`sealing.rs`).
+const HASHED_MEMTABLE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Writes pause this long before the memtables are sealed (`sealing.rs`).
+const IDLE_BEFORE_SEALING: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The journal the engine keeps before it flushes every memtable with rows
+/// in its oldest file. Each statement writes about 4 KB to it (its JSON,
+/// its index rows, the analytics read models it changes), so at 64 MiB this
+/// flushed the index memtables every 20,000 statements, long before they
+/// were full. The price: up to this much disk for the journal, and as much
+/// to replay after a crash at most.
+const JOURNAL_BYTES: u64 = 256 * 1024 * 1024;
+
+/// The memtable limit the keyspace of this engine name was created with.
+fn memtable_limit(name: &str) -> u64 {
+    if migrate::HASHED_KEYS.iter().any(|(_, new)| *new == name) {
+        HASHED_MEMTABLE_BYTES
+    } else {
+        MEMTABLE_BYTES
+    }
+}
 
 pub(crate) struct Keyspaces {
     pub statements: Keyspace,
@@ -239,6 +269,7 @@ pub(crate) struct Inner {
     /// Every write of the two databases goes through these.
     sealer: Arc<sealing::Sealer>,
     identities_sealer: Arc<sealing::Sealer>,
+    _idle_sealing: sealing::IdleSealing,
     path: PathBuf,
     /// Seqs of statements that are voided. Voiding is rare, so the set stays
     /// small and lets every query skip voided rows without a lookup.
@@ -307,11 +338,21 @@ impl Store {
         // The id lookups live under names of their own since layout 3: a
         // store of layout 2 created them with the default pinning, which
         // only a new keyspace can change (`migrate.rs` moves their rows).
+        // The same goes for the memtables and merges of the keyspaces with
+        // hashed keys (see `HASHED_MEMTABLE_BYTES`), new in layout 4.
         let open = |name: &str| -> Result<Keyspace> {
-            let looked_up_per_write = migrate::ID_LOOKUPS.iter().any(|(_, new)| *new == name);
+            let looked_up_per_write = migrate::ID_LOOKUPS
+                .iter()
+                .chain(&migrate::HASHED_KEYS[..1])
+                .any(|(_, new)| *new == name);
+            let hashed = migrate::HASHED_KEYS.iter().any(|(_, new)| *new == name);
+            let merge_after = if hashed { 8 } else { 4 };
             Ok(db.keyspace(name, || {
                 KeyspaceCreateOptions::default()
-                    .max_memtable_size(MEMTABLE_BYTES)
+                    .max_memtable_size(memtable_limit(name))
+                    .compaction_strategy(Arc::new(
+                        fjall::compaction::Leveled::default().with_l0_threshold(merge_after),
+                    ))
                     .data_block_compression_policy(CompressionPolicy::all(CompressionType::Lz4))
                     .data_block_size_policy(BlockSizePolicy::all(16 * 1024))
                     .filter_block_pinning_policy(if looked_up_per_write {
@@ -323,12 +364,12 @@ impl Store {
         };
         let ks = Keyspaces {
             statements: open("statements")?,
-            by_id: open("statement_ids")?,
+            by_id: open("statement_id_lookup")?,
             voided: open("voided_ids")?,
-            idx_agent: open("idx_agent")?,
-            idx_activity: open("idx_activity")?,
-            idx_verb: open("idx_verb")?,
-            idx_registration: open("idx_registration")?,
+            idx_agent: open("agent_index")?,
+            idx_activity: open("activity_index")?,
+            idx_verb: open("verb_index")?,
+            idx_registration: open("registration_index")?,
             activities: open("activities")?,
             documents: open("documents")?,
             attachments: open("attachments")?,
@@ -340,7 +381,8 @@ impl Store {
             forgotten: open("forgotten_ids")?,
         };
         check_schema_version(&db, &ks)?;
-        let sealer = sealing::Sealer::new(&db, &ks.named().map(|(_, k)| k), MEMTABLE_BYTES)?;
+        let limits = ks.named().map(|(_, k)| (k, memtable_limit(k.name())));
+        let sealer = sealing::Sealer::new(&db, &limits)?;
         let voided = load_voided(&ks)?;
         let last_seq = ks
             .statements
@@ -350,6 +392,8 @@ impl Store {
             .unwrap_or(0);
         let audit_seq = audit::last_audit_seq(&ks.audit)?;
         let (identities_db, identities, identities_sealer) = identities::open(dir)?;
+        let idle_sealing =
+            sealing::IdleSealing::start(&[&sealer, &identities_sealer], IDLE_BEFORE_SEALING);
         let store = Store {
             inner: Arc::new(Inner {
                 db,
@@ -358,6 +402,7 @@ impl Store {
                 identities,
                 sealer,
                 identities_sealer,
+                _idle_sealing: idle_sealing,
                 path: dir.to_path_buf(),
                 voided: RwLock::new(voided),
                 in_flight: std::sync::Mutex::new(std::collections::VecDeque::new()),

@@ -160,7 +160,11 @@ impl Store {
             }
             report.statements_deleted += chunk.len() as u64;
             if !dry_run {
-                let mut batch = self.inner.sealer.batch().durability(Some(PersistMode::SyncAll));
+                let mut batch = self
+                    .inner
+                    .sealer
+                    .batch()
+                    .durability(Some(PersistMode::SyncAll));
                 for change in changes {
                     match change {
                         Change::Put(space, k, v) => batch.insert(space, k, v),
@@ -180,7 +184,11 @@ impl Store {
             return Ok(());
         }
         let unused = self.unreferenced_attachments(attachments, &deleted)?;
-        let mut batch = self.inner.sealer.batch().durability(Some(PersistMode::SyncAll));
+        let mut batch = self
+            .inner
+            .sealer
+            .batch()
+            .durability(Some(PersistMode::SyncAll));
         for sha2 in unused {
             if ks.attachments.contains_key(sha2.as_bytes())? {
                 report.attachments += 1;

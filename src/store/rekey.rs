@@ -108,7 +108,11 @@ impl Store {
             None => 0,
         };
         let mut count = 0;
-        let mut batch = self.inner.sealer.batch().durability(Some(PersistMode::SyncAll));
+        let mut batch = self
+            .inner
+            .sealer
+            .batch()
+            .durability(Some(PersistMode::SyncAll));
         for row in ks
             .audit
             .range(seq_bytes(done_below)..seq_bytes(below.max(done_below)))
@@ -205,7 +209,11 @@ impl Store {
         }
 
         let rows = group.finish(self).map_err(StoreError::Engine)?;
-        let mut batch = self.inner.sealer.batch().durability(Some(PersistMode::SyncAll));
+        let mut batch = self
+            .inner
+            .sealer
+            .batch()
+            .durability(Some(PersistMode::SyncAll));
         for change in changes {
             match change {
                 Change::Put(space, k, v) => batch.insert(space, k, v),

@@ -18,9 +18,17 @@
 //! own check then never fires, its queue holds only flushes and
 //! compactions (a few per keyspace: writers wait while four sealed
 //! memtables await their flush), and one worker suffices.
+//!
+//! [`IdleSealing`] also seals what the memtables hold once writes pause:
+//! they are large (up to 12 MiB each for the indexes), and a server that
+//! took a burst of statements and then only serves reads would otherwise
+//! keep them in memory until the next burst.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::mpsc::{RecvTimeoutError, Sender, channel};
+use std::sync::{Arc, Weak};
+use std::thread::JoinHandle;
+use std::time::Duration;
 
 use fjall::{Database, Keyspace, OwnedWriteBatch, PersistMode, UserKey, UserValue};
 
@@ -34,31 +42,34 @@ const ITEM_OVERHEAD: u64 = 64;
 pub(crate) struct Sealer {
     db: Database,
     slots: Vec<Slot>,
-    /// Bytes after which a memtable is sealed.
-    seal_at: u64,
+    /// When a write last went through (Unix ms).
+    last_write_ms: AtomicI64,
 }
 
 struct Slot {
     keyspace: Keyspace,
     /// Bytes written to the active memtable, as far as this store knows.
     unsealed: AtomicU64,
+    /// Bytes after which the memtable is sealed.
+    seal_at: u64,
 }
 
 impl Sealer {
-    /// A sealer for `keyspaces`, all of `db` and created with a memtable
-    /// limit of `engine_limit` bytes. Seals what the engine replayed from
-    /// its journal into them, since their sizes are unknown here.
-    pub fn new(db: &Database, keyspaces: &[&Keyspace], engine_limit: u64) -> Result<Arc<Sealer>> {
+    /// A sealer for `keyspaces`, all of `db`, each with the memtable limit
+    /// in bytes it was created with. Seals what the engine replayed from its
+    /// journal into them, since their sizes are unknown here.
+    pub fn new(db: &Database, keyspaces: &[(&Keyspace, u64)]) -> Result<Arc<Sealer>> {
         let sealer = Sealer {
             db: db.clone(),
             slots: keyspaces
                 .iter()
-                .map(|keyspace| Slot {
+                .map(|(keyspace, engine_limit)| Slot {
                     keyspace: (*keyspace).clone(),
                     unsealed: AtomicU64::new(0),
+                    seal_at: engine_limit / 4 * 3,
                 })
                 .collect(),
-            seal_at: engine_limit / 4 * 3,
+            last_write_ms: AtomicI64::new(super::now_ms()),
         };
         for slot in &sealer.slots {
             slot.keyspace.rotate_memtable()?;
@@ -115,9 +126,10 @@ impl Sealer {
 
     /// Counts bytes written to a slot's memtable and seals it when full.
     fn wrote(&self, slot: usize, bytes: u64) {
+        self.last_write_ms.store(super::now_ms(), Ordering::Release);
         let slot = &self.slots[slot];
         let total = slot.unsealed.fetch_add(bytes, Ordering::AcqRel) + bytes;
-        if total < self.seal_at {
+        if total < slot.seal_at {
             return;
         }
         // One thread seals; others that crossed the mark meanwhile find
@@ -129,10 +141,69 @@ impl Sealer {
         {
             return;
         }
-        // The write itself succeeded: a failure here leaves the memtable to
-        // the engine's own limit, and the next write fails the same way.
-        if let Err(e) = slot.keyspace.rotate_memtable() {
-            tracing::warn!("sealing the memtable of {:?}: {e}", slot.keyspace.name());
+        seal(slot);
+    }
+
+    /// Seals every memtable holding rows when nothing was written for `idle`.
+    fn seal_if_idle(&self, idle: Duration) {
+        let quiet = super::now_ms() - self.last_write_ms.load(Ordering::Acquire);
+        if quiet < idle.as_millis() as i64 {
+            return;
+        }
+        for slot in &self.slots {
+            if slot.unsealed.swap(0, Ordering::AcqRel) > 0 {
+                seal(slot);
+            }
+        }
+    }
+}
+
+fn seal(slot: &Slot) {
+    // The write itself succeeded: a failure here leaves the memtable to the
+    // engine's own limit, and the next write fails the same way.
+    if let Err(e) = slot.keyspace.rotate_memtable() {
+        tracing::warn!("sealing the memtable of {:?}: {e}", slot.keyspace.name());
+    }
+}
+
+/// A thread that seals the memtables of its sealers once writes pause for
+/// a while; it stops when dropped.
+pub(crate) struct IdleSealing {
+    stop: Option<Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl IdleSealing {
+    pub fn start(sealers: &[&Arc<Sealer>], idle: Duration) -> IdleSealing {
+        let sealers: Vec<Weak<Sealer>> = sealers.iter().map(|s| Arc::downgrade(s)).collect();
+        let (stop, stopped) = channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("kmh-seal".into())
+            .spawn(move || {
+                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(idle / 4) {
+                    for sealer in sealers.iter().filter_map(Weak::upgrade) {
+                        sealer.seal_if_idle(idle);
+                    }
+                }
+            })
+            .ok();
+        if thread.is_none() {
+            tracing::warn!("no thread to seal memtables when writes pause");
+        }
+        IdleSealing {
+            stop: Some(stop),
+            thread,
+        }
+    }
+}
+
+impl Drop for IdleSealing {
+    fn drop(&mut self) {
+        // Closing the channel wakes the thread; waiting for it means no
+        // handle on the database outlives the store.
+        self.stop.take();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
         }
     }
 }
@@ -219,7 +290,7 @@ mod tests {
     fn a_memtable_is_sealed_before_the_engine_limit() {
         let dir = tempfile::tempdir().unwrap();
         let (db, a, b) = open(dir.path());
-        let sealer = Sealer::new(&db, &[&a, &b], LIMIT).unwrap();
+        let sealer = Sealer::new(&db, &[(&a, LIMIT), (&b, LIMIT)]).unwrap();
         let row = |n: u32| (n.to_be_bytes().to_vec(), vec![7u8; 100]);
         // 100 + 4 + 64 bytes a row: the mark (48 KiB) is crossed at row 293,
         // the engine's limit (64 KiB) only at row 391.
@@ -244,15 +315,41 @@ mod tests {
     fn single_writes_are_counted_too() {
         let dir = tempfile::tempdir().unwrap();
         let (db, a, b) = open(dir.path());
-        let sealer = Sealer::new(&db, &[&a, &b], LIMIT).unwrap();
+        let sealer = Sealer::new(&db, &[(&a, LIMIT), (&b, LIMIT)]).unwrap();
         for n in 0u32..300 {
-            sealer.insert(&b, n.to_be_bytes().to_vec(), vec![1u8; 100]).unwrap();
+            sealer
+                .insert(&b, n.to_be_bytes().to_vec(), vec![1u8; 100])
+                .unwrap();
         }
         assert!(b.sealed_memtable_count() + b.table_count() >= 1);
         for n in 0u32..300 {
             sealer.remove(&b, n.to_be_bytes().to_vec()).unwrap();
         }
         assert!(b.is_empty().unwrap());
+    }
+
+    #[test]
+    fn memtables_are_sealed_once_writes_pause() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, a, b) = open(dir.path());
+        let sealer = Sealer::new(&db, &[(&a, LIMIT), (&b, LIMIT)]).unwrap();
+        let idle = IdleSealing::start(&[&sealer], Duration::from_millis(40));
+        sealer.insert(&a, "k", "v").unwrap();
+        let sealed = || a.sealed_memtable_count() + a.table_count() >= 1;
+        for _ in 0..500 {
+            if sealed() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(sealed(), "the memtable of `a` is still open");
+        assert_eq!(
+            b.sealed_memtable_count() + b.table_count(),
+            0,
+            "`b` had nothing"
+        );
+        drop(idle);
+        assert_eq!(a.get("k").unwrap().as_deref(), Some(&b"v"[..]));
     }
 
     #[test]
@@ -265,7 +362,7 @@ mod tests {
         }
         let (db, a, b) = open(dir.path());
         assert_eq!(a.sealed_memtable_count() + a.table_count(), 0);
-        Sealer::new(&db, &[&a, &b], LIMIT).unwrap();
+        Sealer::new(&db, &[(&a, LIMIT), (&b, LIMIT)]).unwrap();
         assert!(a.sealed_memtable_count() + a.table_count() >= 1);
         assert_eq!(a.get("k").unwrap().as_deref(), Some(&b"v"[..]));
     }
