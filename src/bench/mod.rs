@@ -9,7 +9,7 @@ mod workload;
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -150,6 +150,7 @@ async fn bench(
             .build()?,
     });
     let workload = Arc::new(Workload::new(5_000, 400));
+    let memtables = MemtablePeak::watch(store.clone());
 
     println!(
         "kmh bench: store in {} (learners {})",
@@ -245,12 +246,45 @@ async fn bench(
         bytes as f64 / 1048576.0
     );
 
+    println!(
+        "| memtables (writes not yet flushed), peak during the bench | {:.1} MiB |",
+        memtables.stop().await as f64 / 1048576.0
+    );
+
     server.stop().await?;
     drop(store);
     tokio::task::spawn_blocking(move || writer_thread.join())
         .await?
         .ok();
     Ok(())
+}
+
+/// The most memory the store's memtables held, sampled every 50 ms: the
+/// part of the server's memory that grows with sustained writes.
+struct MemtablePeak {
+    peak: Arc<AtomicU64>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl MemtablePeak {
+    fn watch(store: Store) -> MemtablePeak {
+        let peak = Arc::new(AtomicU64::new(0));
+        let seen = Arc::clone(&peak);
+        let task = tokio::spawn(async move {
+            loop {
+                seen.fetch_max(store.memtable_bytes(), Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        });
+        MemtablePeak { peak, task }
+    }
+
+    /// The peak in bytes.
+    async fn stop(self) -> u64 {
+        self.task.abort();
+        let _ = self.task.await;
+        self.peak.load(Ordering::Relaxed)
+    }
 }
 
 /// The outcome of a throughput measurement's runs.

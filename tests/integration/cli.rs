@@ -244,6 +244,14 @@ fn bench_runs_every_measurement_and_reports_cpu_per_statement() {
         .filter(|l| l.starts_with("| CPU per statement, "))
         .collect();
     assert_eq!(cpu.len(), 3, "{out}");
+    let memtables = out
+        .lines()
+        .find(|l| l.starts_with("| memtables (writes not yet flushed), peak during the bench | "))
+        .unwrap_or_else(|| panic!("no memtable row in:\n{out}"));
+    assert!(
+        memtables.ends_with(" MiB |") && !memtables.contains("| 0.0 MiB"),
+        "the writes held no memtable: {memtables}"
+    );
     if cfg!(target_os = "linux") {
         for row in cpu {
             assert!(
