@@ -2,8 +2,9 @@
 //! once it fills (8 MiB per keyspace) and does not do it on close, so every
 //! write since the last flush is replayed from the journal on the next
 //! open, into memtables that a read-mostly server then keeps for its whole
-//! life: up to the journal's 64 MiB of writes, measured at +70 to +90 MiB
-//! of resident memory for a store closed right after 1.1 M statements.
+//! life (or until writes pause, see `sealing.rs`): measured at +70 to +90
+//! MiB of resident memory for a store closed right after 1.1 M statements
+//! when the journal held up to 64 MiB.
 //! Writing the memtables out on close makes the next open replay nothing.
 
 use std::time::{Duration, Instant};

@@ -45,7 +45,13 @@ pub(super) fn upgrade(db: &Database, ks: &Keyspaces, found: &str) -> Result<()> 
     loop {
         version = match version.as_str() {
             "1" => mark_authority_rows(db, ks)?,
-            "2" => move_id_lookups(db, ks)?,
+            // Straight to 4: what the id lookup move leaves is not layout 3
+            // (the statement ids land in the layout-4 keyspace), and a kmh
+            // of layout 3 must not take it for its own.
+            "2" => {
+                move_id_lookups(db, ks)?;
+                move_hashed_keys(db, ks)?
+            }
             "3" => move_hashed_keys(db, ks)?,
             v if v == SCHEMA_VERSION.to_string() => break,
             _ => {
@@ -85,9 +91,10 @@ fn finish_step(mut batch: fjall::OwnedWriteBatch, ks: &Keyspaces, version: u32) 
     Ok(version.to_string())
 }
 
-/// Layout 2 → 3: copies the id lookups into their new keyspaces (for the
-/// statement ids, straight into the one layout 4 has).
-fn move_id_lookups(db: &Database, ks: &Keyspaces) -> Result<String> {
+/// From layout 2, first half: copies the id lookups into the keyspaces
+/// layout 3 gave them (for the statement ids, the one layout 4 has). The
+/// store stays on layout 2 until [`move_hashed_keys`] records layout 4.
+fn move_id_lookups(db: &Database, ks: &Keyspaces) -> Result<()> {
     // A move to layout 3 by an earlier kmh that failed part-way left rows
     // under the layout-3 name, which the next step would take for the
     // current ones.
@@ -100,12 +107,13 @@ fn move_id_lookups(db: &Database, ks: &Keyspaces) -> Result<String> {
         ID_LOOKUPS.map(|(old, _)| old),
         [&ks.by_id, &ks.voided, &ks.forgotten],
     )?;
-    let version = finish_step(db.batch().durability(Some(PersistMode::SyncAll)), ks, 3)?;
-    tracing::info!("store layout upgraded to version 3 ({moved} id lookup rows moved)");
-    Ok(version)
+    tracing::info!("store layout 2: {moved} id lookup rows moved");
+    Ok(())
 }
 
-/// Layout 3 → 4: copies the keyspaces with hashed keys into new ones.
+/// Layout 3 → 4 (and the second half from layout 2): copies the keyspaces
+/// with hashed keys into new ones. Those already moved, or never there
+/// (a restored backup writes the current keyspaces), are skipped.
 fn move_hashed_keys(db: &Database, ks: &Keyspaces) -> Result<String> {
     let targets = [
         &ks.by_id,
@@ -178,8 +186,16 @@ fn replace_with_rows_of(source: &Keyspace, target: &Keyspace) -> Result<u64> {
 /// Layout 1 → 2: flags every statement's authority rows in `idx_agent`
 /// (the agent index under its layout-3 name, which the next steps move).
 fn mark_authority_rows(db: &Database, ks: &Keyspaces) -> Result<String> {
-    let (agent_index, _) = HASHED_KEYS[1];
-    let idx_agent = db.keyspace(agent_index, Default::default)?;
+    // A data folder of layout 1 has the index under its old name; a backup
+    // of layout 1 restored into this kmh has it in the current keyspace.
+    let (old_name, _) = HASHED_KEYS[1];
+    let old;
+    let idx_agent = if db.keyspace_exists(old_name) {
+        old = db.keyspace(old_name, Default::default)?;
+        &old
+    } else {
+        &ks.idx_agent
+    };
     let mut batch = db.batch().durability(Some(PersistMode::SyncAll));
     let mut marked = 0u64;
     for row in ks.statements.iter() {
@@ -195,7 +211,7 @@ fn mark_authority_rows(db: &Database, ks: &Keyspaces) -> Result<String> {
                 .get(&index)?
                 .and_then(|v| v.first().copied())
                 .unwrap_or(0);
-            batch.insert(&idx_agent, index, vec![flags | AUTHORITY]);
+            batch.insert(idx_agent, index, vec![flags | AUTHORITY]);
             marked += 1;
         }
     }
@@ -554,5 +570,57 @@ mod tests {
             "the stale id came back"
         );
         assert_eq!(ids.len().unwrap(), 1);
+    }
+
+    #[test]
+    fn a_layout_2_store_is_not_recorded_as_layout_3_half_way() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let (writer, thread) = Writer::start(store.clone());
+        writer.append_blocking(vec![statement("a", "k1")]).unwrap();
+        drop(writer);
+        thread.join().unwrap();
+        downgrade_to_layout_2(&store);
+        // The id lookups moved, then a crash before the indexes did: a kmh
+        // of layout 3 must still see layout 2 (and move `by_id` itself).
+        move_id_lookups(&store.inner.db, &store.inner.ks).unwrap();
+        let version = store.inner.ks.meta.get("schema_version").unwrap().unwrap();
+        assert_eq!(version.as_ref(), b"2");
+        assert!(store.inner.db.keyspace_exists("by_id"));
+    }
+
+    #[test]
+    fn a_restored_layout_1_backup_keeps_its_agent_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let expected;
+        {
+            let store = Store::open(dir.path()).unwrap();
+            let (writer, thread) = Writer::start(store.clone());
+            writer
+                .append_blocking(vec![statement("a", "k1"), statement("a", "k1")])
+                .unwrap();
+            drop(writer);
+            thread.join().unwrap();
+            expected = by_each_index(&store);
+            // What restoring a layout-1 backup leaves: the rows in the
+            // current keyspaces, without the authority flags, and layout 1.
+            let ks = &store.inner.ks;
+            let rows: Vec<_> = ks
+                .idx_agent
+                .iter()
+                .map(|r| r.into_inner().unwrap())
+                .collect();
+            for (key, value) in rows {
+                ks.idx_agent
+                    .insert(key.to_vec(), vec![value[0] & !AUTHORITY])
+                    .unwrap();
+            }
+            set_layout(&store, "1");
+            assert_eq!(mine(&store, "k1"), 0);
+        }
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(mine(&store, "k1"), 2);
+        assert_eq!(by_each_index(&store), expected);
+        assert_eq!(expected[0], 2, "the actor rows are there");
     }
 }

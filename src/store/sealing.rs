@@ -14,21 +14,29 @@
 //!
 //! So every write goes through [`Sealer`], which counts the bytes each
 //! keyspace's memtable takes, as the engine counts them, and seals it from
-//! the writing thread at three quarters of the engine's limit. The engine's
-//! own check then never fires, its queue holds only flushes and
-//! compactions (a few per keyspace: writers wait while four sealed
-//! memtables await their flush), and one worker suffices.
+//! the writing thread at three quarters of the engine's limit, or before a
+//! write that would take it there. The engine's own check then fires only
+//! for a single batch larger than its whole limit (once), its queue holds
+//! flushes and compactions (a few per keyspace: writers wait while four
+//! sealed memtables await their flush), and one worker suffices.
+//!
+//! The engine stores a keyspace's memtable limit when it creates the
+//! keyspace and offers no way to read it back: the limits given here must
+//! be those the keyspaces were created with, which is why a new limit
+//! comes with new keyspaces (`migrate.rs`).
 //!
 //! [`IdleSealing`] also seals what the memtables hold once writes pause:
 //! they are large (up to 12 MiB each for the indexes), and a server that
 //! took a burst of statements and then only serves reads would otherwise
-//! keep them in memory until the next burst.
+//! keep them in memory until the next burst. Memtables under a sixteenth
+//! of their limit are left: sealing a few rows after each pause of a
+//! quiet server would make a table, and soon a merge, of every few rows.
 
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{RecvTimeoutError, Sender, channel};
 use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use fjall::{Database, Keyspace, OwnedWriteBatch, PersistMode, UserKey, UserValue};
 
@@ -42,8 +50,9 @@ const ITEM_OVERHEAD: u64 = 64;
 pub(crate) struct Sealer {
     db: Database,
     slots: Vec<Slot>,
-    /// When a write last went through (Unix ms).
-    last_write_ms: AtomicI64,
+    /// When a write last went through, in ms since `started`.
+    last_write_ms: AtomicU64,
+    started: Instant,
 }
 
 struct Slot {
@@ -69,7 +78,8 @@ impl Sealer {
                     seal_at: engine_limit / 4 * 3,
                 })
                 .collect(),
-            last_write_ms: AtomicI64::new(super::now_ms()),
+            last_write_ms: AtomicU64::new(0),
+            started: Instant::now(),
         };
         for slot in &sealer.slots {
             slot.keyspace.rotate_memtable()?;
@@ -94,17 +104,19 @@ impl Sealer {
         value: impl Into<UserValue>,
     ) -> Result<()> {
         let (key, value) = (key.into(), value.into());
-        let bytes = item_size(key.len(), value.len());
+        let (slot, bytes) = (self.slot_of(keyspace, 0), item_size(key.len(), value.len()));
+        self.make_room(slot, bytes);
         keyspace.insert(key, value)?;
-        self.wrote(self.slot_of(keyspace, 0), bytes);
+        self.wrote(slot, bytes);
         Ok(())
     }
 
     pub fn remove(&self, keyspace: &Keyspace, key: impl Into<UserKey>) -> Result<()> {
         let key = key.into();
-        let bytes = item_size(key.len(), 0);
+        let (slot, bytes) = (self.slot_of(keyspace, 0), item_size(key.len(), 0));
+        self.make_room(slot, bytes);
         keyspace.remove(key)?;
-        self.wrote(self.slot_of(keyspace, 0), bytes);
+        self.wrote(slot, bytes);
         Ok(())
     }
 
@@ -124,9 +136,30 @@ impl Sealer {
             .unwrap_or_else(|| panic!("keyspace {:?} has no slot", keyspace.name()))
     }
 
-    /// Counts bytes written to a slot's memtable and seals it when full.
+    fn now_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    /// Seals a slot's memtable before a write of `bytes` that would take it
+    /// past the mark, so that the engine never sees it over.
+    fn make_room(&self, slot: usize, bytes: u64) {
+        let slot = &self.slots[slot];
+        let unsealed = slot.unsealed.load(Ordering::Acquire);
+        if unsealed > 0
+            && unsealed + bytes >= slot.seal_at
+            && slot
+                .unsealed
+                .compare_exchange(unsealed, 0, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+        {
+            seal(slot);
+        }
+    }
+
+    /// Counts bytes written to a slot's memtable and seals it when full
+    /// (a write larger than the mark on its own).
     fn wrote(&self, slot: usize, bytes: u64) {
-        self.last_write_ms.store(super::now_ms(), Ordering::Release);
+        self.last_write_ms.store(self.now_ms(), Ordering::Release);
         let slot = &self.slots[slot];
         let total = slot.unsealed.fetch_add(bytes, Ordering::AcqRel) + bytes;
         if total < slot.seal_at {
@@ -144,14 +177,21 @@ impl Sealer {
         seal(slot);
     }
 
-    /// Seals every memtable holding rows when nothing was written for `idle`.
+    /// Seals every memtable holding a sixteenth of its limit or more when
+    /// nothing was written for `idle`.
     fn seal_if_idle(&self, idle: Duration) {
-        let quiet = super::now_ms() - self.last_write_ms.load(Ordering::Acquire);
-        if quiet < idle.as_millis() as i64 {
+        let quiet = self.now_ms() - self.last_write_ms.load(Ordering::Acquire);
+        if quiet < idle.as_millis() as u64 {
             return;
         }
         for slot in &self.slots {
-            if slot.unsealed.swap(0, Ordering::AcqRel) > 0 {
+            let unsealed = slot.unsealed.load(Ordering::Acquire);
+            if unsealed >= slot.seal_at / 12
+                && slot
+                    .unsealed
+                    .compare_exchange(unsealed, 0, Ordering::AcqRel, Ordering::Acquire)
+                    .is_ok()
+            {
                 seal(slot);
             }
         }
@@ -253,8 +293,14 @@ impl Batch {
         self.batch.len()
     }
 
-    /// Writes the batch, then seals the memtables it filled.
+    /// Writes the batch, sealing the memtables it would take past the mark
+    /// before, and those it took there on its own after.
     pub fn commit(self) -> Result<()> {
+        for (slot, bytes) in self.tally.iter().enumerate() {
+            if *bytes > 0 {
+                self.sealer.make_room(slot, *bytes);
+            }
+        }
         self.batch.commit()?;
         for (slot, bytes) in self.tally.into_iter().enumerate() {
             if bytes > 0 {
@@ -334,7 +380,12 @@ mod tests {
         let (db, a, b) = open(dir.path());
         let sealer = Sealer::new(&db, &[(&a, LIMIT), (&b, LIMIT)]).unwrap();
         let idle = IdleSealing::start(&[&sealer], Duration::from_millis(40));
-        sealer.insert(&a, "k", "v").unwrap();
+        for n in 0u32..30 {
+            sealer
+                .insert(&a, n.to_be_bytes().to_vec(), vec![0u8; 100])
+                .unwrap();
+        }
+        sealer.insert(&b, "k", "v").unwrap();
         let sealed = || a.sealed_memtable_count() + a.table_count() >= 1;
         for _ in 0..500 {
             if sealed() {
@@ -346,10 +397,56 @@ mod tests {
         assert_eq!(
             b.sealed_memtable_count() + b.table_count(),
             0,
-            "`b` had nothing"
+            "`b` held one small row"
         );
         drop(idle);
-        assert_eq!(a.get("k").unwrap().as_deref(), Some(&b"v"[..]));
+        assert_eq!(b.get("k").unwrap().as_deref(), Some(&b"v"[..]));
+        assert_eq!(a.len().unwrap(), 30);
+    }
+
+    #[test]
+    fn idle_sealing_waits_for_the_pause() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, a, b) = open(dir.path());
+        let sealer = Sealer::new(&db, &[(&a, LIMIT), (&b, LIMIT)]).unwrap();
+        for n in 0u32..30 {
+            sealer
+                .insert(&a, n.to_be_bytes().to_vec(), vec![0u8; 100])
+                .unwrap();
+        }
+        sealer.seal_if_idle(Duration::from_secs(3600));
+        assert_eq!(
+            a.sealed_memtable_count() + a.table_count(),
+            0,
+            "sealed while writing"
+        );
+        sealer.seal_if_idle(Duration::ZERO);
+        assert!(a.sealed_memtable_count() + a.table_count() >= 1);
+    }
+
+    #[test]
+    fn a_batch_that_would_pass_the_mark_seals_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, a, b) = open(dir.path());
+        let sealer = Sealer::new(&db, &[(&a, LIMIT), (&b, LIMIT)]).unwrap();
+        let mut batch = sealer.batch();
+        for n in 0u32..200 {
+            batch.insert(&a, n.to_be_bytes().to_vec(), vec![0u8; 100]);
+        }
+        batch.commit().unwrap();
+        assert_eq!(a.sealed_memtable_count() + a.table_count(), 0);
+        // 200 rows of 168 bytes are under the mark (48 KiB); 200 more would
+        // take the memtable past the engine's limit (64 KiB): the first 200
+        // are sealed before they go in.
+        let mut batch = sealer.batch();
+        for n in 200u32..400 {
+            batch.insert(&a, n.to_be_bytes().to_vec(), vec![0u8; 100]);
+        }
+        batch.commit().unwrap();
+        assert!(a.sealed_memtable_count() + a.table_count() >= 1);
+        assert_eq!(sealer.slots[0].unsealed.load(Ordering::Acquire), 200 * 168);
+        assert_eq!(a.len().unwrap(), 400);
+        drop(b);
     }
 
     #[test]
