@@ -248,6 +248,14 @@ mod tests {
         store.query(&query).unwrap().statements.len()
     }
 
+    /// Writes statements through the store's writer.
+    fn append(store: &Store, statements: Vec<NewStatement>) {
+        let (writer, thread) = Writer::start(store.clone());
+        writer.append_blocking(statements).unwrap();
+        drop(writer);
+        thread.join().unwrap();
+    }
+
     /// Moves every row of `from` into the keyspace named `to`.
     fn move_back(store: &Store, from: &Keyspace, to: &str) {
         let old = store.inner.db.keyspace(to, Default::default).unwrap();
@@ -312,16 +320,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         {
             let store = Store::open(dir.path()).unwrap();
-            let (writer, thread) = Writer::start(store.clone());
-            writer
-                .append_blocking(vec![
+            append(
+                &store,
+                vec![
                     statement("a", "k1"),
                     statement("b", "k1"),
                     statement("c", "k2"),
-                ])
-                .unwrap();
-            drop(writer);
-            thread.join().unwrap();
+                ],
+            );
             assert_eq!(mine(&store, "k1"), 2);
             downgrade_to_layout_1(&store);
             assert_eq!(mine(&store, "k1"), 0, "the downgrade removed the flags");
@@ -439,10 +445,7 @@ mod tests {
         let gone_id = gone.id;
         {
             let store = Store::open(dir.path()).unwrap();
-            let (writer, thread) = Writer::start(store.clone());
-            writer.append_blocking(vec![kept, gone]).unwrap();
-            drop(writer);
-            thread.join().unwrap();
+            append(&store, vec![kept, gone]);
             downgrade_to_layout_2(&store);
             // A first move copied the rows, then failed before recording
             // layout 3; an earlier kmh, still able to open the store, then
@@ -508,12 +511,10 @@ mod tests {
         let expected;
         {
             let store = Store::open(dir.path()).unwrap();
-            let (writer, thread) = Writer::start(store.clone());
-            writer
-                .append_blocking(vec![first, statement("a", "k1"), statement("b", "k2")])
-                .unwrap();
-            drop(writer);
-            thread.join().unwrap();
+            append(
+                &store,
+                vec![first, statement("a", "k1"), statement("b", "k2")],
+            );
             expected = by_each_index(&store);
             assert_eq!(expected, [2, 3, 3, 1]);
             downgrade_to_layout_3(&store);
@@ -546,10 +547,7 @@ mod tests {
         let gone = uuid::Uuid::new_v4();
         {
             let store = Store::open(dir.path()).unwrap();
-            let (writer, thread) = Writer::start(store.clone());
-            writer.append_blocking(vec![kept]).unwrap();
-            drop(writer);
-            thread.join().unwrap();
+            append(&store, vec![kept]);
             downgrade_to_layout_2(&store);
             // An earlier kmh's move to layout 3 copied an id, failed before
             // recording layout 3, and the id was deleted from `by_id` since.
@@ -576,10 +574,7 @@ mod tests {
     fn a_layout_2_store_is_not_recorded_as_layout_3_half_way() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        let (writer, thread) = Writer::start(store.clone());
-        writer.append_blocking(vec![statement("a", "k1")]).unwrap();
-        drop(writer);
-        thread.join().unwrap();
+        append(&store, vec![statement("a", "k1")]);
         downgrade_to_layout_2(&store);
         // The id lookups moved, then a crash before the indexes did: a kmh
         // of layout 3 must still see layout 2 (and move `by_id` itself).
@@ -595,12 +590,7 @@ mod tests {
         let expected;
         {
             let store = Store::open(dir.path()).unwrap();
-            let (writer, thread) = Writer::start(store.clone());
-            writer
-                .append_blocking(vec![statement("a", "k1"), statement("a", "k1")])
-                .unwrap();
-            drop(writer);
-            thread.join().unwrap();
+            append(&store, vec![statement("a", "k1"), statement("a", "k1")]);
             expected = by_each_index(&store);
             // What restoring a layout-1 backup leaves: the rows in the
             // current keyspaces, without the authority flags, and layout 1.

@@ -332,11 +332,16 @@ mod tests {
         (db, a, b)
     }
 
+    fn open_with_sealer(dir: &std::path::Path) -> (Keyspace, Keyspace, Arc<Sealer>) {
+        let (db, a, b) = open(dir);
+        let sealer = Sealer::new(&db, &[(&a, LIMIT), (&b, LIMIT)]).unwrap();
+        (a, b, sealer)
+    }
+
     #[test]
     fn a_memtable_is_sealed_before_the_engine_limit() {
         let dir = tempfile::tempdir().unwrap();
-        let (db, a, b) = open(dir.path());
-        let sealer = Sealer::new(&db, &[(&a, LIMIT), (&b, LIMIT)]).unwrap();
+        let (a, b, sealer) = open_with_sealer(dir.path());
         let row = |n: u32| (n.to_be_bytes().to_vec(), vec![7u8; 100]);
         // 100 + 4 + 64 bytes a row: the mark (48 KiB) is crossed at row 293,
         // the engine's limit (64 KiB) only at row 391.
@@ -360,8 +365,7 @@ mod tests {
     #[test]
     fn single_writes_are_counted_too() {
         let dir = tempfile::tempdir().unwrap();
-        let (db, a, b) = open(dir.path());
-        let sealer = Sealer::new(&db, &[(&a, LIMIT), (&b, LIMIT)]).unwrap();
+        let (_, b, sealer) = open_with_sealer(dir.path());
         for n in 0u32..300 {
             sealer
                 .insert(&b, n.to_be_bytes().to_vec(), vec![1u8; 100])
@@ -377,8 +381,7 @@ mod tests {
     #[test]
     fn memtables_are_sealed_once_writes_pause() {
         let dir = tempfile::tempdir().unwrap();
-        let (db, a, b) = open(dir.path());
-        let sealer = Sealer::new(&db, &[(&a, LIMIT), (&b, LIMIT)]).unwrap();
+        let (a, b, sealer) = open_with_sealer(dir.path());
         let idle = IdleSealing::start(&[&sealer], Duration::from_millis(40));
         for n in 0u32..30 {
             sealer
@@ -407,8 +410,7 @@ mod tests {
     #[test]
     fn idle_sealing_waits_for_the_pause() {
         let dir = tempfile::tempdir().unwrap();
-        let (db, a, b) = open(dir.path());
-        let sealer = Sealer::new(&db, &[(&a, LIMIT), (&b, LIMIT)]).unwrap();
+        let (a, _, sealer) = open_with_sealer(dir.path());
         for n in 0u32..30 {
             sealer
                 .insert(&a, n.to_be_bytes().to_vec(), vec![0u8; 100])
@@ -427,8 +429,7 @@ mod tests {
     #[test]
     fn a_batch_that_would_pass_the_mark_seals_first() {
         let dir = tempfile::tempdir().unwrap();
-        let (db, a, b) = open(dir.path());
-        let sealer = Sealer::new(&db, &[(&a, LIMIT), (&b, LIMIT)]).unwrap();
+        let (a, _, sealer) = open_with_sealer(dir.path());
         let mut batch = sealer.batch();
         for n in 0u32..200 {
             batch.insert(&a, n.to_be_bytes().to_vec(), vec![0u8; 100]);
@@ -446,7 +447,6 @@ mod tests {
         assert!(a.sealed_memtable_count() + a.table_count() >= 1);
         assert_eq!(sealer.slots[0].unsealed.load(Ordering::Acquire), 200 * 168);
         assert_eq!(a.len().unwrap(), 400);
-        drop(b);
     }
 
     #[test]
