@@ -195,11 +195,11 @@ const HASHED_MEMTABLE_BYTES: u64 = 16 * 1024 * 1024;
 const IDLE_BEFORE_SEALING: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The journal the engine keeps before it flushes every memtable with rows
-/// in its oldest file. Each statement writes about 4 KB to it (its JSON,
-/// its index rows, the analytics read models it changes), so at 64 MiB this
-/// flushed the index memtables every 20,000 statements, long before they
-/// were full. The price: up to this much disk for the journal, and as much
-/// to replay after a crash at most.
+/// in its oldest file. At 64 MiB this flushed the index memtables about
+/// every 20,000 statements of the bench, long before they were full, and
+/// each flush brings the next merge closer (see `HASHED_MEMTABLE_BYTES`).
+/// The price: up to this much disk for the journal, and as much to replay
+/// after a crash at most.
 const JOURNAL_BYTES: u64 = 256 * 1024 * 1024;
 
 /// The memtable limit the keyspace of this engine name was created with.
