@@ -170,8 +170,8 @@ fn refused_write(kind: std::io::ErrorKind) -> Option<&'static str> {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
-/// Sizes that keep a serving process small. The block cache keeps every block read
-/// until others push it out, and loading the analytics read models reads
+/// Sizes that keep a serving process small. The block cache keeps every
+/// block read until others push it out, and loading the analytics read models reads
 /// the whole `analytics` keyspace once: a cache of 32 MiB was full of those
 /// blocks, never read again, beside the read models themselves (BENCHMARKS.md,
 /// "Analytics", memory). 8 MiB keeps a server with the read models of 1.1 M
@@ -202,9 +202,14 @@ const IDLE_BEFORE_SEALING: std::time::Duration = std::time::Duration::from_secs(
 /// after a crash at most.
 const JOURNAL_BYTES: u64 = 256 * 1024 * 1024;
 
+/// Whether the keyspace of this engine name is one with hashed keys.
+fn is_hashed(name: &str) -> bool {
+    migrate::HASHED_KEYS.iter().any(|(_, new)| *new == name)
+}
+
 /// The memtable limit the keyspace of this engine name was created with.
 fn memtable_limit(name: &str) -> u64 {
-    if migrate::HASHED_KEYS.iter().any(|(_, new)| *new == name) {
+    if is_hashed(name) {
         HASHED_MEMTABLE_BYTES
     } else {
         MEMTABLE_BYTES
@@ -345,8 +350,7 @@ impl Store {
                 .iter()
                 .chain(&migrate::HASHED_KEYS[..1])
                 .any(|(_, new)| *new == name);
-            let hashed = migrate::HASHED_KEYS.iter().any(|(_, new)| *new == name);
-            let merge_after = if hashed { 8 } else { 4 };
+            let merge_after = if is_hashed(name) { 8 } else { 4 };
             Ok(db.keyspace(name, || {
                 KeyspaceCreateOptions::default()
                     .max_memtable_size(memtable_limit(name))
