@@ -17,7 +17,7 @@ use anyhow::Context;
 use crate::lrs::LocalServer;
 use crate::lrs::credentials::{self, Scope};
 use crate::store::{Store, Writer};
-use cpu::Cpu;
+use cpu::{Cpu, Machine};
 use workload::Workload;
 
 #[derive(Debug, clap::Args)]
@@ -31,6 +31,11 @@ pub struct BenchArgs {
     /// Statements sent in batches of 100 per throughput run.
     #[arg(long, env = "KMH_BENCH_BATCHED", default_value_t = 50_000)]
     pub batched: usize,
+    /// Clients sending the batches of 100 at once. Each waits for its
+    /// answer (its batch durable) before it sends the next.
+    #[arg(long, env = "KMH_BENCH_BATCH_CLIENTS", default_value_t = 4,
+          value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub batch_clients: u16,
     /// GET requests per query measurement.
     #[arg(long, env = "KMH_BENCH_GETS", default_value_t = 500)]
     pub gets: usize,
@@ -188,12 +193,13 @@ async fn bench(
         single8.rate
     );
     single8.cpu_row("single-statement POST, concurrency 8");
+    let clients = usize::from(args.batch_clients);
     let batch_empty = median_rate(args.runs, || {
-        posts(&target, &workload, args.batched / 100, 4, 100)
+        posts(&target, &workload, args.batched / 100, clients, 100)
     })
     .await?;
     println!(
-        "| batches of 100, concurrency 4, {first} | {:.0} statements/s |",
+        "| batches of 100, concurrency {clients}, {first} | {:.0} statements/s |",
         batch_empty.rate
     );
     batch_empty.cpu_row(&format!("batches of 100, {first}"));
@@ -219,12 +225,12 @@ async fn bench(
         );
     }
     let batch_full = median_rate(args.runs, || {
-        posts(&target, &workload, args.batched / 100, 4, 100)
+        posts(&target, &workload, args.batched / 100, clients, 100)
     })
     .await?;
     let n = store.approximate_statement_count();
     println!(
-        "| batches of 100, concurrency 4, at {n} statements | {:.0} statements/s ({:.0}% of {first_rate}) |",
+        "| batches of 100, concurrency {clients}, at {n} statements | {:.0} statements/s ({:.0}% of {first_rate}) |",
         batch_full.rate,
         100.0 * batch_full.rate / batch_empty.rate
     );
@@ -296,12 +302,19 @@ struct Throughput {
     /// compactions they left to the engine.
     cpu: Cpu,
     statements: usize,
+    /// The machine's idle time over the timed parts of the runs.
+    idle: Machine,
 }
 
 impl Throughput {
     fn cpu_row(&self, what: &str) {
+        let idle = self
+            .idle
+            .idle_percent(Machine::default())
+            .map(|p| format!("; machine idle {p:.0} %"))
+            .unwrap_or_default();
         println!(
-            "| CPU per statement, {what} | {} |",
+            "| CPU per statement, {what} | {}{idle} |",
             self.cpu.per_statement(self.statements)
         );
     }
@@ -311,6 +324,8 @@ impl Throughput {
 struct Run {
     rate: f64,
     statements: usize,
+    /// The machine's idle and total time while the requests ran.
+    idle: Machine,
 }
 
 /// Runs `f` `runs` times, back to back as a client that keeps sending
@@ -331,6 +346,8 @@ where
         let run = f().await?;
         rates.push(run.rate);
         total.statements += run.statements;
+        total.idle.idle += run.idle.idle;
+        total.idle.total += run.idle.total;
     }
     let mut cpu = Cpu::now() - before;
     engine_settled().await;
@@ -358,6 +375,7 @@ async fn posts(
             .collect(),
     );
     let next = Arc::new(AtomicUsize::new(0));
+    let machine = Machine::now();
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..concurrency {
@@ -376,10 +394,15 @@ async fn posts(
         t.await??;
     }
     let seconds = started.elapsed().as_secs_f64();
+    let now = Machine::now();
     let statements = requests * per_request;
     Ok(Run {
         rate: statements as f64 / seconds,
         statements,
+        idle: Machine {
+            idle: now.idle.saturating_sub(machine.idle),
+            total: now.total.saturating_sub(machine.total),
+        },
     })
 }
 

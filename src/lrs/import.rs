@@ -107,7 +107,8 @@ async fn flush(
             fresh
         })
         .collect();
-    for appended in super::statements::append(state, batch).await? {
+    let prepared = crate::store::Writer::prepare(batch)?;
+    for appended in super::statements::append(state, prepared).await? {
         if appended.new {
             report.imported += 1;
         } else {

@@ -69,7 +69,7 @@ pub use forget::{ForgetReport, Mentions, identities_of};
 pub use identities::{IdentityRecord, SettingError};
 pub use prune::{PruneReport, Retention};
 pub use query::{Page, Query};
-pub use writer::{Appended, NewStatement, StoredAttachment, Writer};
+pub use writer::{Appended, NewStatement, PreparedStatements, StoredAttachment, Writer};
 
 /// The layout version of the data folder; bump it with a migration.
 pub const SCHEMA_VERSION: u32 = 4;

@@ -15,6 +15,9 @@ use crate::xapi::keys::{IndexKeys, statement_ref_target};
 
 type Digest = [u8; DIGEST_LEN];
 
+/// Bytes reserved for a statement's serialised JSON (most are 1–2 KB).
+const BODY_CAPACITY: usize = 2048;
+
 /// Flag of an agent or activity index row: the value matches the narrow
 /// filter (actor or object), not only `related_agents`/`related_activities`.
 pub(super) const DIRECT: u8 = 1;
@@ -106,7 +109,10 @@ impl Prepared {
         let names = names(&statement);
         let fact = crate::analytics::fact_of(&statement);
 
-        let mut body = serde_json::to_vec(&statement)?;
+        // Room for a typical statement at once, rather than growing from
+        // serde_json's 128 bytes through four copies.
+        let mut body = Vec::with_capacity(BODY_CAPACITY);
+        serde_json::to_writer(&mut body, &statement)?;
         // A statement is a non-empty object, so it ends in `}` and the
         // writer's `,"stored":…}` continues it correctly.
         body.pop();

@@ -18,7 +18,7 @@ use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use super::commit::{self, Answers, Handoff, InFlight, Progress, Reply, StagedGroup};
-use super::keys::{self, DIGEST_LEN, seq_bytes};
+use super::keys::{self, seq_bytes};
 use super::prepare::{IndexRows, Prepared};
 use super::sealing::Batch;
 use super::{Result, Store, StoreError, format_ms, now_ms};
@@ -97,9 +97,21 @@ pub struct Writer {
     tx: mpsc::Sender<Message>,
 }
 
-/// Upper bound of statements per group commit: large enough to amortise the
-/// sync, small enough to bound the batch's memory.
-const MAX_GROUP_STATEMENTS: usize = 5_000;
+/// One request's statements, ready for the writer thread
+/// ([`Writer::prepare`], [`Writer::submit`]).
+pub struct PreparedStatements(Vec<Prepared>);
+
+/// A group takes no more requests once it holds this many statements. The
+/// sync is shared all the same: the commit thread commits every group
+/// staged while it worked before it syncs. A small group reaches the
+/// commit thread sooner and its requests are answered sooner, so a batch
+/// of 100 is staged while the one before is committed, and its client
+/// sends the next while both run. With groups of up to 5,000, the four
+/// clients of the bench's batch runs were answered together, then sent
+/// together and were checked together, and the stages took turns rather
+/// than overlapping (BENCHMARKS.md, "Checking batches off the async
+/// workers").
+const MAX_GROUP_STATEMENTS: usize = 100;
 
 impl Writer {
     /// Starts the writer thread for `store`.
@@ -115,7 +127,20 @@ impl Writer {
     /// Stores one request's statements atomically and durably. Resolves
     /// only after the batch holding them is on disk.
     pub async fn append(&self, statements: Vec<NewStatement>) -> Result<Vec<Appended>> {
-        let statements = prepare_all(statements)?;
+        self.submit(Writer::prepare(statements)?).await
+    }
+
+    /// The half of [`Writer::append`] that needs no store: serialising the
+    /// statements and working out their rows. It is CPU work (about 20 µs
+    /// a statement), which a caller may move off an async worker.
+    pub fn prepare(statements: Vec<NewStatement>) -> Result<PreparedStatements> {
+        prepare_all(statements).map(PreparedStatements)
+    }
+
+    /// The other half of [`Writer::append`]: hands prepared statements to
+    /// the writer thread and resolves once they are on disk.
+    pub async fn submit(&self, prepared: PreparedStatements) -> Result<Vec<Appended>> {
+        let statements = prepared.0;
         let (reply, rx) = oneshot::channel();
         self.tx
             .send(Message::Append(Request { statements, reply }))
@@ -457,33 +482,35 @@ fn stage_request<'a>(
 ) -> Result<Vec<Appended>> {
     let ks = &store.inner.ks;
     // First pass: conflicts. Nothing is staged until the whole request passes.
-    let mut existing: Vec<Option<u64>> = Vec::with_capacity(statements.len());
+    let mut existing: Vec<Option<u64>> = vec![None; statements.len()];
     // Most stores never forgot anyone: then no lookup at all.
     let any_forgotten = ks.forgotten.first_key_value().is_some();
-    for st in &statements {
+    // Looked up in id order, for the reason rows are added in key order
+    // (see `add_in_key_order`): consecutive searches share their path.
+    let mut order: Vec<usize> = (0..statements.len()).collect();
+    order.sort_unstable_by_key(|&i| statements[i].id);
+    for i in order {
+        let st = &statements[i];
         // A statement of a forgotten learner sent again is taken as already
         // stored, and stays forgotten.
         if any_forgotten && ks.forgotten.contains_key(st.id.as_bytes())? {
-            existing.push(Some(0));
+            existing[i] = Some(0);
             continue;
         }
         if let Some(prior) = staged.get(&st.id) {
             if prior.fingerprint != st.fingerprint {
                 return Err(StoreError::Conflict(st.id));
             }
-            existing.push(Some(prior.seq));
+            existing[i] = Some(prior.seq);
             continue;
         }
-        match ks.by_id.get(st.id.as_bytes())? {
-            Some(row) => {
-                let seq = keys::seq_from(&row)
-                    .ok_or_else(|| StoreError::Corrupt(format!("by_id row of {}", st.id)))?;
-                if row.get(8..28) != Some(&st.fingerprint[..]) {
-                    return Err(StoreError::Conflict(st.id));
-                }
-                existing.push(Some(seq));
+        if let Some(row) = ks.by_id.get(st.id.as_bytes())? {
+            let seq = keys::seq_from(&row)
+                .ok_or_else(|| StoreError::Corrupt(format!("by_id row of {}", st.id)))?;
+            if row.get(8..28) != Some(&st.fingerprint[..]) {
+                return Err(StoreError::Conflict(st.id));
             }
-            None => existing.push(None),
+            existing[i] = Some(seq);
         }
     }
 
@@ -540,9 +567,10 @@ fn stage_request<'a>(
         let mut by_id = Vec::with_capacity(28);
         by_id.extend_from_slice(&seq_bytes(seq));
         by_id.extend_from_slice(&st.fingerprint);
-        batch.insert(&ks.by_id, st.id.as_bytes().to_vec(), by_id);
+        // Statement ids are random: in key order with the index rows.
+        index_rows.push((&ks.by_id, st.id.as_bytes().to_vec(), by_id));
         super::index::each_row(&store.inner.ks, &st.rows, seq, |space, key, value| {
-            index_rows.push((space, key, value))
+            index_rows.push((space, key.to_vec(), value))
         });
         for attachment in &st.attachments {
             if !ks.attachments.contains_key(attachment.sha2.as_bytes())? {
@@ -572,18 +600,20 @@ fn stage_request<'a>(
     Ok(appended)
 }
 
-/// An index row of a group: its keyspace, key and value.
-type IndexRow<'a> = (&'a Keyspace, [u8; DIGEST_LEN + 8], Vec<u8>);
+/// A row of a group whose key is spread over the whole key space (an index
+/// row or a statement id's): its keyspace, key and value.
+type IndexRow<'a> = (&'a Keyspace, Vec<u8>, Vec<u8>);
 
-/// Adds a group's index rows to its batch sorted by keyspace and key. The
-/// commit thread inserts a batch's rows into the memtables (skip lists) in
-/// batch order, and the index keys are hashes spread over the whole key
-/// space: in their arrival order each insert searched a path of nodes the
-/// previous one had not touched, and these searches were most of the commit
-/// thread's time. In key order, consecutive searches share most of their
-/// path (BENCHMARKS.md, "The commit pipeline"). Index keys end in their
-/// statement's seq, so no two rows of a group share a key and the order
-/// changes nothing else.
+/// Adds a group's index and id rows to its batch sorted by keyspace and
+/// key. The commit thread inserts a batch's rows into the memtables (skip
+/// lists) in batch order, and these keys are hashes or random ids spread
+/// over the whole key space: in their arrival order each insert searched a
+/// path of nodes the previous one had not touched, and these searches were
+/// most of the commit thread's time. In key order, consecutive searches
+/// share most of their path (BENCHMARKS.md, "The commit pipeline"). Index
+/// keys end in their statement's seq and a group stages each statement id
+/// once, so no two rows of a group share a key and the order changes
+/// nothing else.
 fn add_in_key_order(batch: &mut Batch, mut rows: Vec<IndexRow<'_>>) {
     rows.sort_unstable_by(|a, b| {
         std::ptr::from_ref(a.0)
@@ -591,7 +621,7 @@ fn add_in_key_order(batch: &mut Batch, mut rows: Vec<IndexRow<'_>>) {
             .then_with(|| a.1.cmp(&b.1))
     });
     for (space, key, value) in rows {
-        batch.insert(space, key.to_vec(), value);
+        batch.insert(space, key, value);
     }
 }
 

@@ -18,7 +18,7 @@ use crate::lrs::auth::Auth;
 use crate::lrs::credentials::Scope;
 use crate::lrs::error::ApiError;
 use crate::lrs::{AppState, MAX_BATCH};
-use crate::store::{NewStatement, StoredAttachment};
+use crate::store::{NewStatement, PreparedStatements, StoredAttachment, Writer};
 use crate::xapi::{Invalid, Version, compare, normalize, pseudonym, signature, validate};
 
 /// PUT /statements?statementId=…: stores one statement under that id.
@@ -47,26 +47,33 @@ pub async fn put(
     }
     let id = Uuid::parse_str(id)
         .map_err(|_| ApiError::BadRequest(format!("statementId must be a UUID, not {id:?}")))?;
-    let (mut statement, parts) = read_body(&headers, body).await?;
-    if !statement.is_object() {
-        return Err(ApiError::BadRequest(
-            "PUT /statements takes a single statement object".into(),
-        ));
-    }
-    match statement.get("id").and_then(Value::as_str) {
-        Some(body_id) if Uuid::parse_str(body_id).ok() != Some(id) => {
-            return Err(ApiError::BadRequest(format!(
-                "the statement's id {body_id} differs from statementId {id}"
-            )));
+    let (json, parts) = read_body(&headers, body).await?;
+    let checking = (state.clone(), auth.clone());
+    let prepared = off_the_runtime(json.len(), move || {
+        let (state, auth) = checking;
+        let mut statement = parse(&json)?;
+        if !statement.is_object() {
+            return Err(ApiError::BadRequest(
+                "PUT /statements takes a single statement object".into(),
+            ));
         }
-        Some(_) => {}
-        None => {
-            if let Some(obj) = statement.as_object_mut() {
-                obj.insert("id".into(), Value::String(id.to_string()));
+        match statement.get("id").and_then(Value::as_str) {
+            Some(body_id) if Uuid::parse_str(body_id).ok() != Some(id) => {
+                return Err(ApiError::BadRequest(format!(
+                    "the statement's id {body_id} differs from statementId {id}"
+                )));
+            }
+            Some(_) => {}
+            None => {
+                if let Some(obj) = statement.as_object_mut() {
+                    obj.insert("id".into(), Value::String(id.to_string()));
+                }
             }
         }
-    }
-    let prepared = prepare(&state, &auth, version, vec![statement], false, parts)?;
+        let statements = prepare(&state, &auth, version, vec![statement], false, parts)?;
+        Ok(Writer::prepare(statements)?)
+    })
+    .await?;
     append(&state, prepared).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -89,29 +96,64 @@ pub async fn post(
             )));
         }
     }
-    let (value, parts) = read_body(&headers, body).await?;
-    let (statements, batch) = match value {
-        Value::Array(items) => (items, true),
-        single @ Value::Object(_) => (vec![single], false),
-        _ => {
-            return Err(ApiError::BadRequest(
-                "the body must be a statement object or an array of statements".into(),
-            ));
+    let (json, parts) = read_body(&headers, body).await?;
+    let checking = (state.clone(), auth.clone());
+    let prepared = off_the_runtime(json.len(), move || {
+        let (state, auth) = checking;
+        let (statements, batch) = match parse(&json)? {
+            Value::Array(items) => (items, true),
+            single @ Value::Object(_) => (vec![single], false),
+            _ => {
+                return Err(ApiError::BadRequest(
+                    "the body must be a statement object or an array of statements".into(),
+                ));
+            }
+        };
+        if statements.is_empty() {
+            return Err(ApiError::BadRequest("the statement array is empty".into()));
         }
-    };
-    if statements.is_empty() {
-        return Err(ApiError::BadRequest("the statement array is empty".into()));
-    }
-    if statements.len() > MAX_BATCH {
-        return Err(ApiError::TooLarge(format!(
-            "a batch holds at most {MAX_BATCH} statements; this one has {}",
-            statements.len()
-        )));
-    }
-    let prepared = prepare(&state, &auth, version, statements, batch, parts)?;
+        if statements.len() > MAX_BATCH {
+            return Err(ApiError::TooLarge(format!(
+                "a batch holds at most {MAX_BATCH} statements; this one has {}",
+                statements.len()
+            )));
+        }
+        let statements = prepare(&state, &auth, version, statements, batch, parts)?;
+        Ok(Writer::prepare(statements)?)
+    })
+    .await?;
     let appended = append(&state, prepared).await?;
     let ids: Vec<String> = appended.iter().map(|a| a.id.to_string()).collect();
     Ok(Json(ids).into_response())
+}
+
+/// Bodies up to this size are checked on the async worker that read them;
+/// larger ones on the blocking pool. Checking and preparing a statement
+/// takes about 50 µs of CPU, so a batch of 100 held a worker for 5 ms:
+/// with one worker per core, two batches being checked left every other
+/// connection (answers ready to send, bodies to read) waiting meanwhile,
+/// and the CPU partly idle under load (BENCHMARKS.md, "Checking batches
+/// off the async workers"). A blocking task costs a thread hand-off, which
+/// single statements, the common case, are spared.
+const INLINE_BODY_BYTES: usize = 32 * 1024;
+
+/// Runs `work` (CPU-bound, synchronous) inline for a small body and on the
+/// blocking pool for a large one.
+async fn off_the_runtime<T: Send + 'static>(
+    body_len: usize,
+    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    if body_len <= INLINE_BODY_BYTES {
+        return work();
+    }
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ApiError::Internal(format!("checking the statements failed: {e}")))?
+}
+
+fn parse(json: &[u8]) -> Result<Value, ApiError> {
+    serde_json::from_slice(json)
+        .map_err(|e| ApiError::BadRequest(format!("the statements are not valid JSON: {e}")))
 }
 
 /// Hands prepared statements to the writer and, at the same time, makes
@@ -119,7 +161,7 @@ pub async fn post(
 /// (the two syncs overlap rather than add up).
 pub(crate) async fn append(
     state: &AppState,
-    prepared: Vec<NewStatement>,
+    prepared: PreparedStatements,
 ) -> Result<Vec<crate::store::Appended>, ApiError> {
     state.store.ensure_room()?;
     let store = state.store.clone();
@@ -132,35 +174,32 @@ pub(crate) async fn append(
             .map_err(|e| ApiError::Internal(format!("identities sync task failed: {e}")))?
             .map_err(ApiError::from)
     };
-    let statements = async { state.writer.append(prepared).await.map_err(ApiError::from) };
+    let statements = async { state.writer.submit(prepared).await.map_err(ApiError::from) };
     let (appended, ()) = tokio::try_join!(statements, identities)?;
     Ok(appended)
 }
 
-/// The statements a request carries and, for `multipart/mixed`, the
-/// attachment parts by SHA-256.
+/// The JSON a request carries and, for `multipart/mixed`, the attachment
+/// parts by SHA-256.
 async fn read_body(
     headers: &HeaderMap,
     body: Bytes,
-) -> Result<(Value, BTreeMap<String, Part>), ApiError> {
+) -> Result<(Bytes, BTreeMap<String, Part>), ApiError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let media = content_type.split(';').next().unwrap_or("").trim();
-    let (json, parts) = if media.eq_ignore_ascii_case("multipart/mixed") {
+    if media.eq_ignore_ascii_case("multipart/mixed") {
         let mixed = multipart::parse(body, multipart::boundary(content_type)?).await?;
-        (mixed.json, mixed.parts)
+        Ok((mixed.json, mixed.parts))
     } else if media.eq_ignore_ascii_case("application/json") {
-        (body, BTreeMap::new())
+        Ok((body, BTreeMap::new()))
     } else {
-        return Err(ApiError::BadRequest(format!(
+        Err(ApiError::BadRequest(format!(
             "Content-Type must be application/json or multipart/mixed, not {content_type:?}"
-        )));
-    };
-    let value = serde_json::from_slice(&json)
-        .map_err(|e| ApiError::BadRequest(format!("the statements are not valid JSON: {e}")))?;
-    Ok((value, parts))
+        )))
+    }
 }
 
 /// Validates and completes a request's statements. `batch` tells whether
