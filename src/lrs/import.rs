@@ -13,7 +13,7 @@ use super::AppState;
 use super::auth::Auth;
 use super::credentials::Credential;
 use super::error::ApiError;
-use super::statements::prepare;
+use super::statements::prepare_single;
 use crate::xapi::Version;
 
 /// What an import did.
@@ -62,19 +62,12 @@ pub async fn ndjson(
             Some(v) if v.starts_with("2.") => Version::V2_0_0,
             _ => Version::V1_0_3,
         };
-        match prepare(
-            state,
-            &auth,
-            version,
-            vec![statement],
-            false,
-            Default::default(),
-        ) {
+        match prepare_single(state, &auth, version, statement) {
             Ok(mut prepared) => {
-                if let (Some(original), Some(first)) = (authority, prepared.first_mut()) {
-                    first.json.insert("authority".into(), original);
+                if let Some(original) = authority {
+                    prepared.json.insert("authority".into(), original);
                 }
-                pending.extend(prepared);
+                pending.push(prepared);
             }
             Err(e) => report.rejected.push(format!("line {line_no}: {e}")),
         }

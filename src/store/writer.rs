@@ -101,6 +101,13 @@ pub struct Writer {
 /// ([`Writer::prepare`], [`Writer::submit`]).
 pub struct PreparedStatements(Vec<Prepared>);
 
+impl PreparedStatements {
+    /// The statements of several parts of a request, in order.
+    pub fn concat(parts: Vec<PreparedStatements>) -> PreparedStatements {
+        PreparedStatements(parts.into_iter().flat_map(|p| p.0).collect())
+    }
+}
+
 /// A group takes no more requests once it holds this many statements. The
 /// sync is shared all the same: the commit thread commits every group
 /// staged while it worked before it syncs. A small group reaches the

@@ -277,6 +277,79 @@ async fn duplicate_ids_in_a_batch_are_rejected() {
     assert!(r.text().await.unwrap().contains("more than once"));
 }
 
+/// 200 statements with ids of their own: a body large enough to be
+/// checked off the async workers, in parts on a machine with more than one
+/// core.
+fn large_batch() -> Vec<Value> {
+    (0..200)
+        .map(|n| {
+            let mut s = statement(n);
+            s["id"] = json!(format!("00000000-0000-4000-8000-{n:012}"));
+            s
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_large_batch_is_stored_whole_and_answered_in_order() {
+    let lrs = Lrs::start().await;
+    let batch = large_batch();
+    let sent: Vec<&str> = batch.iter().map(|s| s["id"].as_str().unwrap()).collect();
+    let r = lrs.post(&json!(batch)).await;
+    assert_eq!(r.status(), 200);
+    let answered: Vec<String> = r.json().await.unwrap();
+    assert_eq!(answered, sent);
+    for n in [0, 99, 100, 101, 199] {
+        let got = lrs.get_json(&format!("?statementId={}", sent[n])).await;
+        assert_eq!(got["actor"]["name"], format!("Learner {n}"), "{got}");
+    }
+}
+
+#[tokio::test]
+async fn a_problem_anywhere_in_a_large_batch_is_named_and_nothing_is_stored() {
+    let lrs = Lrs::start().await;
+    let first = "00000000-0000-4000-8000-000000000000";
+
+    let mut batch = large_batch();
+    batch[150]["actor"]["mbox"] = json!("ana@example.org");
+    let r = lrs.post(&json!(batch)).await;
+    assert_eq!(r.status(), 400);
+    let err: Value = r.json().await.unwrap();
+    assert!(
+        err["path"].as_str().unwrap().starts_with("[150].actor"),
+        "{err}"
+    );
+
+    let mut batch = large_batch();
+    batch[180]["id"] = batch[20]["id"].clone();
+    let r = lrs.post(&json!(batch)).await;
+    assert_eq!(r.status(), 400);
+    let text = r.text().await.unwrap();
+    assert!(
+        text.contains("00000000-0000-4000-8000-000000000020") && text.contains("more than once"),
+        "{text}"
+    );
+
+    let batch = large_batch();
+    let mut body = serde_json::to_string(&batch).unwrap();
+    body.truncate(body.len() - 1);
+    body.push_str(",{\"actor\": nul}]");
+    let r = lrs
+        .req(Method::POST, "/statements")
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("not valid JSON"));
+
+    assert_eq!(
+        lrs.get(&format!("?statementId={first}")).await.status(),
+        404
+    );
+}
+
 #[tokio::test]
 async fn voiding_hides_the_target_from_queries() {
     let lrs = Lrs::start().await;

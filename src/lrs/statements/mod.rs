@@ -12,7 +12,7 @@ use axum::response::Response;
 
 pub use get::get;
 pub use params::split as params_split;
-pub(crate) use write::{append, prepare};
+pub(crate) use write::{append, prepare_single};
 pub use write::{post, put};
 
 use super::AppState;

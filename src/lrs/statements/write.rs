@@ -10,6 +10,7 @@ use axum::extract::{Extension, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
+use serde_json::value::RawValue;
 use uuid::Uuid;
 
 use super::multipart::{self, Part};
@@ -70,8 +71,7 @@ pub async fn put(
                 }
             }
         }
-        let statements = prepare(&state, &auth, version, vec![statement], false, parts)?;
-        Ok(Writer::prepare(statements)?)
+        check(&state, &auth, version, vec![statement], false, parts, Ok)
     })
     .await?;
     append(&state, prepared).await?;
@@ -100,10 +100,17 @@ pub async fn post(
     let checking = (state.clone(), auth.clone());
     let prepared = off_the_runtime(json.len(), move || {
         let (state, auth) = checking;
-        let (statements, batch) = match parse(&json)? {
-            Value::Array(items) => (items, true),
-            single @ Value::Object(_) => (vec![single], false),
+        // An array is split into its statements' JSON text first (a scan
+        // that checks the syntax and builds nothing), so that each part of
+        // a large batch is parsed where it is checked.
+        let opening = json.iter().find(|b| !b.is_ascii_whitespace()).copied();
+        let batch = opening == Some(b'[');
+        let statements: Vec<&RawValue> = match opening {
+            Some(b'[') => serde_json::from_slice(&json).map_err(not_json)?,
+            Some(b'{') => vec![serde_json::from_slice(&json).map_err(not_json)?],
             _ => {
+                // Not JSON, or JSON of the wrong kind: say which.
+                parse(&json)?;
                 return Err(ApiError::BadRequest(
                     "the body must be a statement object or an array of statements".into(),
                 ));
@@ -118,8 +125,9 @@ pub async fn post(
                 statements.len()
             )));
         }
-        let statements = prepare(&state, &auth, version, statements, batch, parts)?;
-        Ok(Writer::prepare(statements)?)
+        check(&state, &auth, version, statements, batch, parts, |raw| {
+            parse(raw.get().as_bytes())
+        })
     })
     .await?;
     let appended = append(&state, prepared).await?;
@@ -152,8 +160,11 @@ async fn off_the_runtime<T: Send + 'static>(
 }
 
 fn parse(json: &[u8]) -> Result<Value, ApiError> {
-    serde_json::from_slice(json)
-        .map_err(|e| ApiError::BadRequest(format!("the statements are not valid JSON: {e}")))
+    serde_json::from_slice(json).map_err(not_json)
+}
+
+fn not_json(e: serde_json::Error) -> ApiError {
+    ApiError::BadRequest(format!("the statements are not valid JSON: {e}"))
 }
 
 /// Hands prepared statements to the writer and, at the same time, makes
@@ -202,145 +213,75 @@ async fn read_body(
     }
 }
 
-/// Validates and completes a request's statements. `batch` tells whether
-/// the client sent an array, so error paths say `[i].…` only then.
-pub(crate) fn prepare(
+/// Validates and completes a request's statements (parsed from JSON by
+/// `parse`) and prepares them for the writer. `batch` tells whether the
+/// client sent an array, so error paths say `[i].…` only then.
+///
+/// A statement takes about 50 µs of CPU here, the larger part of what it
+/// costs the server, so a large batch is split over the machine's cores:
+/// otherwise a lone client's batch is checked on one core while the others
+/// wait for it (BENCHMARKS.md, "Checking batches off the async workers").
+/// Each part is checked in order and stops at its first problem; the first
+/// part with a problem gives the answer.
+fn check<T: Send>(
     state: &AppState,
     auth: &Auth,
     version: Version,
-    statements: Vec<Value>,
+    items: Vec<T>,
     batch: bool,
     parts: BTreeMap<String, Part>,
-) -> Result<Vec<NewStatement>, ApiError> {
-    let mut unused: BTreeSet<&String> = parts.keys().collect();
-    let authority = auth.authority(&state.config.public_url);
-    let pseudonymise = state.privacy.applies_to(&auth.credential);
-    let mut seen_learners = Vec::new();
-    let mut seen = HashSet::with_capacity(statements.len());
-    let mut out = Vec::with_capacity(statements.len());
-    for (i, statement) in statements.into_iter().enumerate() {
-        let at = |e: Invalid| {
-            if batch {
-                Invalid {
-                    path: format!("[{i}].{}", e.path),
-                    rule: e.rule,
-                }
-            } else {
-                e
+    parse: impl Fn(T) -> Result<Value, ApiError> + Sync,
+) -> Result<PreparedStatements, ApiError> {
+    let cx = Checking::new(state, auth, version, batch, &parts);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(items.len() / MIN_STATEMENTS_PER_THREAD)
+        .max(1);
+    let chunk_len = items.len().div_ceil(threads);
+    let mut chunks = Vec::with_capacity(threads);
+    let mut items = items.into_iter();
+    for first in (0..threads).map(|t| t * chunk_len) {
+        chunks.push((first, items.by_ref().take(chunk_len).collect::<Vec<T>>()));
+    }
+    let run = |(first, chunk): (usize, Vec<T>)| check_chunk(&cx, first, chunk, &parse);
+    let results: Vec<_> = if threads == 1 {
+        chunks.into_iter().map(run).collect()
+    } else {
+        // Unnamed threads keep the name of the thread that starts them, so
+        // `kmh bench` counts their CPU with the request's.
+        std::thread::scope(|scope| {
+            let mut chunks = chunks.into_iter();
+            let here = chunks.next();
+            let others: Vec<_> = chunks.map(|c| scope.spawn(|| run(c))).collect();
+            let mut results: Vec<_> = here.into_iter().map(run).collect();
+            for handle in others {
+                results.push(handle.join().unwrap_or_else(|_| {
+                    Err(ApiError::Internal("checking the statements failed".into()))
+                }));
             }
-        };
-        validate::statement(&statement, version).map_err(|e| ApiError::Invalid(at(e)))?;
-        check_activity_limit(&auth.credential, &statement, i)?;
-        let mut attachments = Vec::new();
-        let list = statement
-            .get("attachments")
-            .and_then(Value::as_array)
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
-        for (j, attachment) in list.iter().enumerate() {
-            let invalid = |rule: String| {
-                ApiError::Invalid(at(Invalid {
-                    path: format!("attachments[{j}]"),
-                    rule,
-                }))
-            };
-            let sha2 = attachment
-                .get("sha2")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_ascii_lowercase();
-            let part = parts.get(&sha2);
-            if part.is_none() && attachment.get("fileUrl").is_none() {
-                return Err(invalid(format!(
-                    "no multipart/mixed part carries this attachment's data (X-Experience-API-Hash {sha2}) and it has no fileUrl"
+            results
+        })
+    };
+
+    let mut unused: BTreeSet<&String> = parts.keys().collect();
+    let mut seen_ids = HashSet::new();
+    let mut seen_learners = Vec::new();
+    let mut prepared = Vec::with_capacity(results.len());
+    for result in results {
+        let (checked, chunk) = result?;
+        for c in checked {
+            if !seen_ids.insert(c.id) {
+                return Err(ApiError::BadRequest(format!(
+                    "statement id {} appears more than once in the batch",
+                    c.id
                 )));
             }
-            if attachment.get("usageType").and_then(Value::as_str)
-                == Some(signature::SIGNATURE_USAGE)
-            {
-                let media = attachment
-                    .get("contentType")
-                    .and_then(Value::as_str)
-                    .unwrap_or("");
-                if media != "application/octet-stream" {
-                    return Err(invalid(format!(
-                        "a signature attachment must have contentType application/octet-stream, not {media:?}"
-                    )));
-                }
-                if pseudonymise {
-                    return Err(invalid(
-                        "signed statements cannot be stored by pseudonym: the signature carries the learner's identifiers (send them with a credential that does not pseudonymise, in a store that does not)".into(),
-                    ));
-                }
-                let part = part.ok_or_else(|| {
-                    invalid("a signature must be sent as a multipart/mixed part".into())
-                })?;
-                signature::verify(&statement, &part.data)
-                    .map_err(|e| invalid(format!("signature rejected: {e}")))?;
+            for sha2 in &c.parts_used {
+                unused.remove(sha2);
             }
-            if let Some(part) = part {
-                unused.remove(&sha2);
-                attachments.push(StoredAttachment {
-                    sha2,
-                    content_type: part.content_type.clone(),
-                    data: part.data.to_vec(),
-                });
-            }
+            seen_learners.extend(c.learners);
         }
-        let fingerprint = compare::fingerprint(&statement);
-        let Value::Object(mut json) = statement else {
-            return Err(ApiError::Invalid(at(Invalid {
-                path: String::new(),
-                rule: "a statement must be a JSON object".into(),
-            })));
-        };
-        let id = match json.get("id").and_then(Value::as_str) {
-            Some(id) => Uuid::parse_str(id).map_err(|_| {
-                ApiError::Invalid(at(Invalid {
-                    path: "id".into(),
-                    rule: "must be a UUID".into(),
-                }))
-            })?,
-            None => {
-                let id = Uuid::new_v4();
-                json.insert("id".into(), Value::String(id.to_string()));
-                id
-            }
-        };
-        if !seen.insert(id) {
-            return Err(ApiError::BadRequest(format!(
-                "statement id {id} appears more than once in the batch"
-            )));
-        }
-        normalize::context_activities_as_arrays(&mut json);
-        // After validation and the fingerprint (a statement sent again as
-        // the client first sent it is still recognised), before the writer.
-        if pseudonymise {
-            seen_learners.extend(pseudonym::pseudonymise_statement(
-                &state.privacy.key,
-                &mut json,
-            ));
-        }
-        if version == Version::V2_0_0
-            && let Some(Value::String(ts)) = json.get("timestamp")
-            && let Some(utc) = normalize::timestamp_utc(ts)
-        {
-            json.insert("timestamp".into(), Value::String(utc));
-        }
-        json.insert("authority".into(), authority.clone());
-        if !json.contains_key("version") {
-            let v = match version {
-                Version::V1_0_3 => "1.0.0",
-                Version::V2_0_0 => "2.0.0",
-            };
-            json.insert("version".into(), Value::String(v.into()));
-        }
-        out.push(NewStatement {
-            id,
-            json,
-            fingerprint,
-            attachments,
-        });
+        prepared.push(chunk);
     }
     if let Some(extra) = unused.into_iter().next() {
         return Err(ApiError::BadRequest(format!(
@@ -348,7 +289,214 @@ pub(crate) fn prepare(
         )));
     }
     state.store.record_identities(&seen_learners)?;
-    Ok(out)
+    Ok(PreparedStatements::concat(prepared))
+}
+
+/// Below this many statements per thread a batch is checked on one: a
+/// thread costs tens of microseconds to start.
+const MIN_STATEMENTS_PER_THREAD: usize = 16;
+
+/// What every statement of a request is checked with.
+struct Checking<'a> {
+    state: &'a AppState,
+    auth: &'a Auth,
+    version: Version,
+    batch: bool,
+    parts: &'a BTreeMap<String, Part>,
+    authority: Value,
+    pseudonymise: bool,
+}
+
+impl<'a> Checking<'a> {
+    fn new(
+        state: &'a AppState,
+        auth: &'a Auth,
+        version: Version,
+        batch: bool,
+        parts: &'a BTreeMap<String, Part>,
+    ) -> Self {
+        Checking {
+            state,
+            auth,
+            version,
+            batch,
+            parts,
+            authority: auth.authority(&state.config.public_url),
+            pseudonymise: state.privacy.applies_to(&auth.credential),
+        }
+    }
+}
+
+/// Validates and completes one statement sent without attachments, as a
+/// PUT would, for callers that gather statements into requests of their
+/// own (imports).
+pub(crate) fn prepare_single(
+    state: &AppState,
+    auth: &Auth,
+    version: Version,
+    statement: Value,
+) -> Result<NewStatement, ApiError> {
+    let parts = BTreeMap::new();
+    let cx = Checking::new(state, auth, version, false, &parts);
+    let (checked, statement) = check_one(&cx, 0, statement)?;
+    state.store.record_identities(&checked.learners)?;
+    Ok(statement)
+}
+
+/// What the request-wide checks need to know of a checked statement.
+struct Checked {
+    id: Uuid,
+    /// The multipart parts (by SHA-256) its attachments use.
+    parts_used: Vec<String>,
+    /// The learners it names, when stored by pseudonym.
+    learners: Vec<pseudonym::Seen>,
+}
+
+/// Checks the statements of one part of a request, the first at index
+/// `first`, and prepares them for the writer.
+fn check_chunk<T>(
+    cx: &Checking<'_>,
+    first: usize,
+    items: Vec<T>,
+    parse: &impl Fn(T) -> Result<Value, ApiError>,
+) -> Result<(Vec<Checked>, PreparedStatements), ApiError> {
+    let mut checked = Vec::with_capacity(items.len());
+    let mut statements = Vec::with_capacity(items.len());
+    for (i, item) in (first..).zip(items) {
+        let (c, statement) = check_one(cx, i, parse(item)?)?;
+        checked.push(c);
+        statements.push(statement);
+    }
+    Ok((checked, Writer::prepare(statements)?))
+}
+
+/// Validates and completes the statement at index `i` of a request.
+fn check_one(
+    cx: &Checking<'_>,
+    i: usize,
+    statement: Value,
+) -> Result<(Checked, NewStatement), ApiError> {
+    let at = |e: Invalid| {
+        if cx.batch {
+            Invalid {
+                path: format!("[{i}].{}", e.path),
+                rule: e.rule,
+            }
+        } else {
+            e
+        }
+    };
+    validate::statement(&statement, cx.version).map_err(|e| ApiError::Invalid(at(e)))?;
+    check_activity_limit(&cx.auth.credential, &statement, i)?;
+    let mut attachments = Vec::new();
+    let mut parts_used = Vec::new();
+    let list = statement
+        .get("attachments")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    for (j, attachment) in list.iter().enumerate() {
+        let invalid = |rule: String| {
+            ApiError::Invalid(at(Invalid {
+                path: format!("attachments[{j}]"),
+                rule,
+            }))
+        };
+        let sha2 = attachment
+            .get("sha2")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let part = cx.parts.get(&sha2);
+        if part.is_none() && attachment.get("fileUrl").is_none() {
+            return Err(invalid(format!(
+                "no multipart/mixed part carries this attachment's data (X-Experience-API-Hash {sha2}) and it has no fileUrl"
+            )));
+        }
+        if attachment.get("usageType").and_then(Value::as_str) == Some(signature::SIGNATURE_USAGE) {
+            let media = attachment
+                .get("contentType")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            if media != "application/octet-stream" {
+                return Err(invalid(format!(
+                    "a signature attachment must have contentType application/octet-stream, not {media:?}"
+                )));
+            }
+            if cx.pseudonymise {
+                return Err(invalid(
+                    "signed statements cannot be stored by pseudonym: the signature carries the learner's identifiers (send them with a credential that does not pseudonymise, in a store that does not)".into(),
+                ));
+            }
+            let part = part.ok_or_else(|| {
+                invalid("a signature must be sent as a multipart/mixed part".into())
+            })?;
+            signature::verify(&statement, &part.data)
+                .map_err(|e| invalid(format!("signature rejected: {e}")))?;
+        }
+        if let Some(part) = part {
+            attachments.push(StoredAttachment {
+                sha2: sha2.clone(),
+                content_type: part.content_type.clone(),
+                data: part.data.to_vec(),
+            });
+            parts_used.push(sha2);
+        }
+    }
+    let fingerprint = compare::fingerprint(&statement);
+    let Value::Object(mut json) = statement else {
+        return Err(ApiError::Invalid(at(Invalid {
+            path: String::new(),
+            rule: "a statement must be a JSON object".into(),
+        })));
+    };
+    let id = match json.get("id").and_then(Value::as_str) {
+        Some(id) => Uuid::parse_str(id).map_err(|_| {
+            ApiError::Invalid(at(Invalid {
+                path: "id".into(),
+                rule: "must be a UUID".into(),
+            }))
+        })?,
+        None => {
+            let id = Uuid::new_v4();
+            json.insert("id".into(), Value::String(id.to_string()));
+            id
+        }
+    };
+    normalize::context_activities_as_arrays(&mut json);
+    // After validation and the fingerprint (a statement sent again as the
+    // client first sent it is still recognised), before the writer.
+    let learners = if cx.pseudonymise {
+        pseudonym::pseudonymise_statement(&cx.state.privacy.key, &mut json)
+    } else {
+        Vec::new()
+    };
+    if cx.version == Version::V2_0_0
+        && let Some(Value::String(ts)) = json.get("timestamp")
+        && let Some(utc) = normalize::timestamp_utc(ts)
+    {
+        json.insert("timestamp".into(), Value::String(utc));
+    }
+    json.insert("authority".into(), cx.authority.clone());
+    if !json.contains_key("version") {
+        let v = match cx.version {
+            Version::V1_0_3 => "1.0.0",
+            Version::V2_0_0 => "2.0.0",
+        };
+        json.insert("version".into(), Value::String(v.into()));
+    }
+    let checked = Checked {
+        id,
+        parts_used,
+        learners,
+    };
+    let statement = NewStatement {
+        id,
+        json,
+        fingerprint,
+        attachments,
+    };
+    Ok((checked, statement))
 }
 
 /// A credential limited to some activities (a package's) may only write
