@@ -9,6 +9,8 @@
 
 use std::ops::Sub;
 
+use crate::lrs::CHECK_THREADS;
+
 /// Thread name of the bench's client runtime (the load generator).
 pub const CLIENT_THREADS: &str = "kmh-bench";
 /// Thread name of the server's runtime (HTTP, validation, preparation).
@@ -17,7 +19,8 @@ pub const SERVER_THREADS: &str = "kmh-serve";
 /// Nanoseconds of CPU, by part.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Cpu {
-    /// Request threads: HTTP, parsing, validation, preparing rows.
+    /// Request threads (and those that check parts of large batches):
+    /// HTTP, parsing, validation, preparing rows.
     pub requests: u64,
     /// The writer thread: conflict checks, staging, read models.
     pub writer: u64,
@@ -61,7 +64,7 @@ impl Cpu {
 
     fn part_mut(&mut self, thread: &str) -> &mut u64 {
         // `comm` is cut at 15 bytes, so match on prefixes.
-        if thread.starts_with(SERVER_THREADS) {
+        if thread.starts_with(SERVER_THREADS) || thread.starts_with(CHECK_THREADS) {
             &mut self.requests
         } else if thread.starts_with("kmh-writer") {
             &mut self.writer
@@ -210,15 +213,20 @@ mod tests {
         let before = Cpu::now();
         let writer = spin("kmh-writer");
         let client = spin("kmh-bench-3");
-        finished.recv().unwrap();
-        finished.recv().unwrap();
+        let checker = spin(&format!("{CHECK_THREADS}-1"));
+        for _ in 0..3 {
+            finished.recv().unwrap();
+        }
         let used = Cpu::now() - before;
         writer.thread().unpark();
         client.thread().unpark();
+        checker.thread().unpark();
         if cfg!(target_os = "linux") {
             // 20 M dependent multiply-adds take well over 1 ms anywhere.
             assert!(used.writer >= 1_000_000, "{used:?}");
             assert!(used.client >= 1_000_000, "{used:?}");
+            // Checking a batch's parts is request work.
+            assert!(used.requests >= 1_000_000, "{used:?}");
             assert_eq!(
                 used.server(),
                 used.requests + used.writer + used.commit + used.engine

@@ -21,6 +21,7 @@ mod local;
 pub use local::{LocalServer, LocalServerError};
 pub mod privacy;
 mod statements;
+pub use statements::CHECK_THREADS;
 mod stream;
 mod version;
 

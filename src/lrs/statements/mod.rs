@@ -13,7 +13,7 @@ use axum::response::Response;
 pub use get::get;
 pub use params::split as params_split;
 pub(crate) use write::{append, prepare_single};
-pub use write::{post, put};
+pub use write::{CHECK_THREADS, post, put};
 
 use super::AppState;
 use crate::store::format_ms;

@@ -3,12 +3,14 @@
 //! group-commit writer. All-or-nothing: one bad statement rejects the batch.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::LazyLock;
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Extension, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use rayon::iter::{IntoParallelIterator, ParallelIterator};
 use serde_json::Value;
 use serde_json::value::RawValue;
 use uuid::Uuid;
@@ -233,8 +235,9 @@ fn check<T: Send>(
     parse: impl Fn(T) -> Result<Value, ApiError> + Sync,
 ) -> Result<PreparedStatements, ApiError> {
     let cx = Checking::new(state, auth, version, batch, &parts);
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
+    let pool = CHECKERS.as_ref();
+    let threads = pool
+        .map_or(1, rayon::ThreadPool::current_num_threads)
         .min(items.len() / MIN_STATEMENTS_PER_THREAD)
         .max(1);
     let chunk_len = items.len().div_ceil(threads);
@@ -244,23 +247,9 @@ fn check<T: Send>(
         chunks.push((first, items.by_ref().take(chunk_len).collect::<Vec<T>>()));
     }
     let run = |(first, chunk): (usize, Vec<T>)| check_chunk(&cx, first, chunk, &parse);
-    let results: Vec<_> = if threads == 1 {
-        chunks.into_iter().map(run).collect()
-    } else {
-        // Unnamed threads keep the name of the thread that starts them, so
-        // `kmh bench` counts their CPU with the request's.
-        std::thread::scope(|scope| {
-            let mut chunks = chunks.into_iter();
-            let here = chunks.next();
-            let others: Vec<_> = chunks.map(|c| scope.spawn(|| run(c))).collect();
-            let mut results: Vec<_> = here.into_iter().map(run).collect();
-            for handle in others {
-                results.push(handle.join().unwrap_or_else(|_| {
-                    Err(ApiError::Internal("checking the statements failed".into()))
-                }));
-            }
-            results
-        })
+    let results: Vec<_> = match pool {
+        Some(pool) if threads > 1 => pool.install(|| chunks.into_par_iter().map(run).collect()),
+        _ => chunks.into_iter().map(run).collect(),
     };
 
     let mut unused: BTreeSet<&String> = parts.keys().collect();
@@ -292,9 +281,25 @@ fn check<T: Send>(
     Ok(PreparedStatements::concat(prepared))
 }
 
-/// Below this many statements per thread a batch is checked on one: a
-/// thread costs tens of microseconds to start.
+/// Below this many statements per thread a batch is checked on one: handing
+/// a part to another thread and waiting for it costs microseconds.
 const MIN_STATEMENTS_PER_THREAD: usize = 16;
+
+/// Name (prefix) of the threads that check the parts of large batches.
+pub const CHECK_THREADS: &str = "kmh-check";
+
+/// The threads that check the parts of large batches, one per core. Their
+/// own pool, not the async runtime's blocking threads, so that a batch's
+/// parts wait for a core and never for a thread to be started; their name
+/// lets `kmh bench` count their CPU with the requests'. Without it (the
+/// system refused the threads) batches are checked on the request's thread.
+static CHECKERS: LazyLock<Option<rayon::ThreadPool>> = LazyLock::new(|| {
+    rayon::ThreadPoolBuilder::new()
+        .thread_name(|i| format!("{CHECK_THREADS}-{i}"))
+        .build()
+        .inspect_err(|e| tracing::warn!("batches are checked on one thread: {e}"))
+        .ok()
+});
 
 /// What every statement of a request is checked with.
 struct Checking<'a> {
