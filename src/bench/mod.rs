@@ -32,8 +32,11 @@ pub struct BenchArgs {
     #[arg(long, env = "KMH_BENCH_BATCHED", default_value_t = 50_000)]
     pub batched: usize,
     /// Clients sending the batches of 100 at once. Each waits for its
-    /// answer (its batch durable) before it sends the next.
-    #[arg(long, env = "KMH_BENCH_BATCH_CLIENTS", default_value_t = 4,
+    /// answer (its batch durable) before it sends the next. As many as send
+    /// single statements at once: with fewer, the server waits for clients
+    /// part of the time (see BENCHMARKS.md, "Checking batches off the async
+    /// workers").
+    #[arg(long, env = "KMH_BENCH_BATCH_CLIENTS", default_value_t = 8,
           value_parser = clap::value_parser!(u16).range(1..=256))]
     pub batch_clients: u16,
     /// GET requests per query measurement.

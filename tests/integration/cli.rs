@@ -233,7 +233,7 @@ fn bench_runs_every_measurement_and_reports_cpu_per_statement() {
     for row in [
         "| single-statement POST, concurrency 1, empty store |",
         "| single-statement POST, concurrency 8, empty store |",
-        "| batches of 100, concurrency 4, empty store |",
+        "| batches of 100, concurrency 8, empty store |",
         "| GET by agent (limit 50) at",
         "| disk per statement",
     ] {
@@ -269,7 +269,7 @@ fn bench_runs_every_measurement_and_reports_cpu_per_statement() {
     assert!(ok, "{out}\n{err}");
     assert!(!out.contains("empty"), "{out}");
     assert!(
-        out.contains("| batches of 100, concurrency 4, store of ")
+        out.contains("| batches of 100, concurrency 8, store of ")
             && out.contains("% of the rate at "),
         "{out}"
     );
