@@ -12,8 +12,8 @@ use axum::response::Response;
 
 pub use get::get;
 pub use params::split as params_split;
-pub(crate) use write::{append, prepare_single};
 pub use write::{CHECK_THREADS, post, put};
+pub(crate) use write::{append, prepare_single};
 
 use super::AppState;
 use crate::store::format_ms;
