@@ -102,8 +102,12 @@ pub struct Writer {
 pub struct PreparedStatements(Vec<Prepared>);
 
 impl PreparedStatements {
-    /// The statements of several parts of a request, in order.
-    pub fn concat(parts: Vec<PreparedStatements>) -> PreparedStatements {
+    /// The statements of several parts of a request, in order. A request
+    /// checked in one part (every single statement) keeps its list as it is.
+    pub fn concat(mut parts: Vec<PreparedStatements>) -> PreparedStatements {
+        if parts.len() == 1 {
+            return parts.remove(0);
+        }
         PreparedStatements(parts.into_iter().flat_map(|p| p.0).collect())
     }
 }
