@@ -100,7 +100,7 @@ async fn flush(
             fresh
         })
         .collect();
-    let prepared = crate::store::Writer::prepare(batch)?;
+    let prepared = state.writer.prepare(batch)?;
     for appended in super::statements::append(state, prepared).await? {
         if appended.new {
             report.imported += 1;

@@ -249,7 +249,7 @@ fn redact_query(query: &str, ids: &[String], pseudonym: &str) -> Option<String> 
 }
 
 fn is_voiding(statement: &Value) -> bool {
-    statement.pointer("/verb/id").and_then(Value::as_str) == Some(crate::xapi::VOIDED)
+    crate::xapi::at(statement, &["verb", "id"]).and_then(Value::as_str) == Some(crate::xapi::VOIDED)
         && statement_ref_target(statement).is_some()
 }
 

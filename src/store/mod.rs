@@ -38,6 +38,7 @@ mod backup;
 mod close;
 mod commit;
 mod credentials;
+mod definitions;
 mod documents;
 mod forget;
 mod identities;
@@ -296,6 +297,9 @@ pub(crate) struct Inner {
     /// The analytics read models in memory, loaded on first use.
     analytics: std::sync::OnceLock<RwLock<crate::analytics::State>>,
     analytics_init: std::sync::Mutex<()>,
+    /// The activity definitions the store holds, as checking threads see
+    /// them (only the writer changes them).
+    known_definitions: Arc<definitions::KnownDefinitions>,
     /// Serialises updates of pseudonym records and remembers those already
     /// up to date today.
     identities_lock: std::sync::Mutex<identities::IdentityCache>,
@@ -417,6 +421,7 @@ impl Store {
                 room_checked_ms: std::sync::atomic::AtomicI64::new(i64::MIN),
                 analytics: std::sync::OnceLock::new(),
                 analytics_init: std::sync::Mutex::new(()),
+                known_definitions: Arc::default(),
                 identities_lock: std::sync::Mutex::new(Default::default()),
                 identities_written: AtomicU64::new(0),
                 identities_synced: AtomicU64::new(0),

@@ -8,6 +8,7 @@
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::definitions::{Carried, KnownDefinitions};
 use super::keys::{DIGEST_LEN, digest};
 use super::writer::{NewStatement, StoredAttachment};
 use crate::analytics::Fact;
@@ -41,8 +42,8 @@ pub(super) struct Prepared {
     pub target: Option<Uuid>,
     /// True when it voids `target`.
     pub voiding: bool,
-    /// Activity definitions it carries, by activity IRI.
-    pub definitions: Vec<(String, Value)>,
+    /// Activity definitions it carries.
+    pub definitions: Vec<Carried>,
     /// Names it gives agents, by agent identity.
     pub names: Vec<(String, String)>,
     /// What the analytics read models take from it (strings not yet shared).
@@ -89,7 +90,8 @@ impl IndexRows {
 }
 
 impl Prepared {
-    pub fn of(st: NewStatement) -> Result<Prepared, serde_json::Error> {
+    /// `known` tells which of the definitions it carries the store holds.
+    pub fn of(st: NewStatement, known: &KnownDefinitions) -> Result<Prepared, serde_json::Error> {
         let NewStatement {
             id,
             mut json,
@@ -105,7 +107,8 @@ impl Prepared {
         let authorities = authorities(&statement);
         let target = statement_ref_target(&statement).and_then(|t| Uuid::parse_str(t).ok());
         let voiding = target.is_some()
-            && statement.pointer("/verb/id").and_then(Value::as_str) == Some(crate::xapi::VOIDED);
+            && crate::xapi::at(&statement, &["verb", "id"]).and_then(Value::as_str)
+                == Some(crate::xapi::VOIDED);
         let names = names(&statement);
         let fact = crate::analytics::fact_of(&statement);
 
@@ -118,7 +121,13 @@ impl Prepared {
         body.pop();
         // Last: this takes the definitions out of the statement rather than
         // copying them, now that nothing else reads it.
-        let definitions = take_definitions(&mut statement);
+        // Dropped here, on the checking thread, when the store's own
+        // definition already subsumes them (`definitions.rs`).
+        let definitions = take_definitions(&mut statement)
+            .into_iter()
+            .enumerate()
+            .map(|(i, (iri, definition))| known.carry(iri, definition, i))
+            .collect();
         Ok(Prepared {
             id,
             fingerprint,
@@ -165,7 +174,7 @@ pub(super) fn authorities(statement: &Value) -> Vec<String> {
 
 /// The activity definitions a statement carries, on its object (or its
 /// SubStatement's object) and on its context activities, taken out of it.
-fn take_definitions(statement: &mut Value) -> Vec<(String, Value)> {
+pub(super) fn take_definitions(statement: &mut Value) -> Vec<(String, Value)> {
     let mut found = Vec::new();
     let mut take = |activity: &mut Value| {
         let Some(obj) = activity.as_object_mut() else {
@@ -196,7 +205,8 @@ fn take_definitions(statement: &mut Value) -> Vec<(String, Value)> {
         }
     }
     if let Some(cas) = statement
-        .pointer_mut("/context/contextActivities")
+        .get_mut("context")
+        .and_then(|c| c.get_mut("contextActivities"))
         .and_then(Value::as_object_mut)
     {
         for list in cas.values_mut() {
@@ -249,12 +259,15 @@ mod tests {
         let Value::Object(json) = statement else {
             unreachable!()
         };
-        Prepared::of(NewStatement {
-            id: Uuid::nil(),
-            json,
-            fingerprint: [0; 20],
-            attachments: Vec::new(),
-        })
+        Prepared::of(
+            NewStatement {
+                id: Uuid::nil(),
+                json,
+                fingerprint: [0; 20],
+                attachments: Vec::new(),
+            },
+            &KnownDefinitions::default(),
+        )
         .unwrap()
     }
 
@@ -303,7 +316,7 @@ mod tests {
             Uuid::parse_str("5e9f7e6c-8a0e-4f5c-9d56-0b2b9a6f6b11").ok()
         );
         assert_eq!(p.definitions.len(), 1);
-        assert_eq!(p.definitions[0].0, "http://example.org/course");
+        assert_eq!(p.definitions[0].iri(), "http://example.org/course");
         assert_eq!(
             p.names,
             vec![("mbox:mailto:a@example.org".to_string(), "Awa".to_string())]

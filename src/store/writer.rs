@@ -18,6 +18,7 @@ use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use super::commit::{self, Answers, Handoff, InFlight, Progress, Reply, StagedGroup};
+use super::definitions::{Carried, KnownDefinitions};
 use super::keys::{self, seq_bytes};
 use super::prepare::{IndexRows, Prepared};
 use super::sealing::Batch;
@@ -95,6 +96,7 @@ enum Message {
 #[derive(Clone)]
 pub struct Writer {
     tx: mpsc::Sender<Message>,
+    known: Arc<KnownDefinitions>,
 }
 
 /// One request's statements, ready for the writer thread
@@ -128,24 +130,25 @@ impl Writer {
     /// Starts the writer thread for `store`.
     pub fn start(store: Store) -> (Writer, JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(1024);
+        let known = Arc::clone(&store.inner.known_definitions);
         let handle = std::thread::Builder::new()
             .name("kmh-writer".into())
             .spawn(move || run(store, rx))
             .expect("spawning the writer thread");
-        (Writer { tx }, handle)
+        (Writer { tx, known }, handle)
     }
 
     /// Stores one request's statements atomically and durably. Resolves
     /// only after the batch holding them is on disk.
     pub async fn append(&self, statements: Vec<NewStatement>) -> Result<Vec<Appended>> {
-        self.submit(Writer::prepare(statements)?).await
+        self.submit(self.prepare(statements)?).await
     }
 
     /// The half of [`Writer::append`] that needs no store: serialising the
     /// statements and working out their rows. It is CPU work (about 20 µs
     /// a statement), which a caller may move off an async worker.
-    pub fn prepare(statements: Vec<NewStatement>) -> Result<PreparedStatements> {
-        prepare_all(statements).map(PreparedStatements)
+    pub fn prepare(&self, statements: Vec<NewStatement>) -> Result<PreparedStatements> {
+        prepare_all(statements, &self.known).map(PreparedStatements)
     }
 
     /// The other half of [`Writer::append`]: hands prepared statements to
@@ -194,7 +197,7 @@ impl Writer {
 
     /// The blocking form, for command-line tools that own the store.
     pub fn append_blocking(&self, statements: Vec<NewStatement>) -> Result<Vec<Appended>> {
-        let statements = prepare_all(statements)?;
+        let statements = prepare_all(statements, &self.known)?;
         let (reply, rx) = oneshot::channel();
         self.tx
             .blocking_send(Message::Append(Request { statements, reply }))
@@ -211,7 +214,7 @@ pub(super) fn append_from_job(
     store: &Store,
     statements: Vec<NewStatement>,
 ) -> Result<Vec<Appended>> {
-    let statements = prepare_all(statements)?;
+    let statements = prepare_all(statements, &store.inner.known_definitions)?;
     // Nobody waits on this reply: the outcome is taken from the group.
     let (reply, _unused) = oneshot::channel();
     let staged = stage_group(
@@ -234,10 +237,10 @@ pub(super) fn append_from_job(
 }
 
 /// Does the statements' store-independent work on the caller's thread.
-fn prepare_all(statements: Vec<NewStatement>) -> Result<Vec<Prepared>> {
+fn prepare_all(statements: Vec<NewStatement>, known: &KnownDefinitions) -> Result<Vec<Prepared>> {
     statements
         .into_iter()
-        .map(Prepared::of)
+        .map(|st| Prepared::of(st, known))
         .collect::<std::result::Result<_, _>>()
         .map_err(|e| StoreError::Engine(format!("statement not serialisable: {e}")))
 }
@@ -352,6 +355,7 @@ fn recover(store: &Store, to_commit: &SyncSender<Handoff>, caches: &mut Caches) 
         last_staged,
         ..Caches::default()
     };
+    store.inner.known_definitions.forget_all();
     if let Err(e) = store.reload_analytics() {
         tracing::error!("analytics read models could not be reloaded: {e}");
     }
@@ -361,6 +365,7 @@ fn recover(store: &Store, to_commit: &SyncSender<Handoff>, caches: &mut Caches) 
 /// remembered is dropped after it.
 fn run_exclusive(store: &Store, job: Job, caches: &mut Caches) {
     job(store);
+    store.inner.known_definitions.forget_all();
     *caches = Caches {
         last_staged: caches.last_staged,
         ..Caches::default()
@@ -560,7 +565,8 @@ fn stage_request<'a>(
         if !st.voiding && ks.voided.contains_key(st.id.as_bytes())? {
             newly_voided.push(seq);
         }
-        merge_definitions(&st.definitions, activity_defs, caches, store)?;
+        let carried = std::mem::take(&mut st.definitions);
+        merge_definitions(carried, &body, activity_defs, caches, store)?;
         merge_names(std::mem::take(&mut st.names), agent_names, caches, store)?;
         let voided_on_arrival = newly_voided.last() == Some(&seq);
         let mut fact = st.fact.take();
@@ -680,7 +686,7 @@ fn voidable_seq(store: &Store, staged: &HashMap<Uuid, Staged>, id: Uuid) -> Resu
     };
     let statement: Value = serde_json::from_slice(&found.json)
         .map_err(|e| StoreError::Corrupt(format!("statement {id}: {e}")))?;
-    let is_voiding = statement.pointer("/verb/id").and_then(Value::as_str)
+    let is_voiding = crate::xapi::at(&statement, &["verb", "id"]).and_then(Value::as_str)
         == Some(crate::xapi::VOIDED)
         && statement_ref_target(&statement).is_some();
     Ok((!is_voiding).then_some(found.seq))
@@ -688,43 +694,76 @@ fn voidable_seq(store: &Store, staged: &HashMap<Uuid, Staged>, id: Uuid) -> Resu
 
 /// Merges the activity definitions a statement carries into the canonical
 /// ones: a later statement's properties replace earlier ones, language maps
-/// are merged entry by entry.
+/// are merged entry by entry. `body` is the statement as stored, for a
+/// definition the checking thread found known but that has changed since.
 fn merge_definitions(
-    found: &[(String, Value)],
+    carried: Vec<Carried>,
+    body: &[u8],
     defs: &mut HashMap<String, (Value, bool)>,
     caches: &Caches,
     store: &Store,
 ) -> Result<()> {
-    for (id, def) in found {
+    let known = &store.inner.known_definitions;
+    for definition in carried {
+        let (id, def, digest) = match definition {
+            Carried::Known {
+                iri, generation, ..
+            } if known.is_current(&iri, generation) => continue,
+            Carried::Known { iri, position, .. } => {
+                let def = carried_definition(body, position)?;
+                let digest = known.digest(&iri, &def);
+                (iri.to_string(), def, digest)
+            }
+            Carried::New {
+                iri,
+                definition,
+                digest,
+            } => (iri, definition, digest),
+        };
         // Most statements repeat a definition already known: that case
         // neither copies nor writes anything (a definition the cache holds
         // is not copied into the group either: the next statement finds it
         // in the cache just the same).
-        match defs.get(id) {
-            Some((known, _)) if subsumes(known, def) => continue,
-            Some(_) => {}
-            None => {
-                if caches
-                    .definitions
-                    .get(id)
-                    .is_some_and(|known| subsumes(known, def))
-                {
-                    continue;
-                }
-            }
+        let subsumed = match defs.get(&id) {
+            Some((known, _)) => subsumes(known, &def),
+            None => caches
+                .definitions
+                .get(&id)
+                .is_some_and(|known| subsumes(known, &def)),
+        };
+        if subsumed {
+            known.note_subsumed(&id, digest);
+            continue;
         }
-        let (current, changed) = match defs.get(id) {
+        let (current, changed) = match defs.get(&id) {
             Some((d, changed)) => (Some(d.clone()), *changed),
-            None => match caches.definitions.get(id) {
+            None => match caches.definitions.get(&id) {
                 Some(d) => (Some(d.clone()), false),
-                None => (store.activity_definition(id)?, false),
+                None => (store.activity_definition(&id)?, false),
             },
         };
-        let merged = merge_definition(current.clone(), def);
+        let merged = merge_definition(current.clone(), &def);
+        if current.as_ref() == Some(&merged) {
+            known.note_subsumed(&id, digest);
+        } else {
+            known.note_changed(&id, digest);
+        }
         let changed = changed || current.as_ref() != Some(&merged);
-        defs.insert(id.clone(), (merged, changed));
+        defs.insert(id, (merged, changed));
     }
     Ok(())
+}
+
+/// The definition at `position` (in [`super::prepare::take_definitions`]
+/// order) of those a stored statement carries.
+fn carried_definition(body: &[u8], position: usize) -> Result<Value> {
+    let mut statement: Value = serde_json::from_slice(body)
+        .map_err(|e| StoreError::Corrupt(format!("a statement being stored: {e}")))?;
+    super::prepare::take_definitions(&mut statement)
+        .into_iter()
+        .nth(position)
+        .map(|(_, def)| def)
+        .ok_or_else(|| StoreError::Corrupt("a statement being stored lost a definition".into()))
 }
 
 /// True when merging `incoming` into `known` would change nothing.
@@ -787,4 +826,61 @@ fn merge_names(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    const QUESTION: &str = "http://example.org/q1";
+
+    fn answer(definition: Value) -> NewStatement {
+        NewStatement::for_test(json!({
+            "actor": {"mbox": "mailto:learner@example.org"},
+            "verb": {"id": "http://adlnet.gov/expapi/verbs/answered"},
+            "object": {"id": QUESTION, "definition": definition},
+        }))
+    }
+
+    fn submit(writer: &Writer, prepared: PreparedStatements) {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(writer.submit(prepared))
+            .unwrap();
+    }
+
+    /// A statement checked while the store's definition subsumed its own,
+    /// and stored after another statement changed that definition, still
+    /// has its definition merged: the writer takes it from the body.
+    #[test]
+    fn a_definition_known_when_checked_but_changed_since_is_merged() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let (writer, thread) = Writer::start(store.clone());
+        let first = json!({"type": "http://example.org/choice", "name": {"en": "Q1"}});
+        writer.append_blocking(vec![answer(first.clone())]).unwrap();
+
+        let checked = writer.prepare(vec![answer(first.clone())]).unwrap();
+        assert!(
+            matches!(checked.0[0].definitions[..], [Carried::Known { .. }]),
+            "the definition is known once stored"
+        );
+        let other = json!({"type": "http://example.org/fill-in", "name": {"fr": "Q1"}});
+        writer.append_blocking(vec![answer(other)]).unwrap();
+        assert_eq!(
+            store.activity_definition(QUESTION).unwrap().unwrap()["type"],
+            "http://example.org/fill-in"
+        );
+
+        submit(&writer, checked);
+        assert_eq!(
+            store.activity_definition(QUESTION).unwrap().unwrap(),
+            json!({"type": "http://example.org/choice", "name": {"en": "Q1", "fr": "Q1"}})
+        );
+        drop(writer);
+        thread.join().unwrap();
+    }
 }

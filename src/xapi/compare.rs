@@ -71,12 +71,33 @@ fn write_statement(v: &Value, h: &mut HashWriter) {
     }
 }
 
-fn sorted(obj: &Map<String, Value>) -> Vec<(&String, &Value)> {
-    // serde_json keeps keys sorted unless `preserve_order` is on; sorting a
-    // sorted list is cheap and keeps this correct either way.
+/// An object's entries in key order. serde_json keeps keys sorted unless
+/// its `preserve_order` feature is on (which any crate of the build could
+/// turn on): the entries are copied and sorted only then, since this runs
+/// for every object of every statement written.
+fn sorted(obj: &Map<String, Value>) -> Sorted<'_> {
+    if obj.keys().is_sorted() {
+        return Sorted::AsStored(obj.iter());
+    }
     let mut entries: Vec<_> = obj.iter().collect();
     entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
-    entries
+    Sorted::Copied(entries.into_iter())
+}
+
+enum Sorted<'a> {
+    AsStored(serde_json::map::Iter<'a>),
+    Copied(std::vec::IntoIter<(&'a String, &'a Value)>),
+}
+
+impl<'a> Iterator for Sorted<'a> {
+    type Item = (&'a String, &'a Value);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            Sorted::AsStored(entries) => entries.next(),
+            Sorted::Copied(entries) => entries.next(),
+        }
+    }
 }
 
 fn key(k: &str, h: &mut HashWriter) {

@@ -31,12 +31,11 @@ impl IndexKeys {
     /// target up.
     pub fn of(statement: &Value) -> Self {
         let mut keys = IndexKeys::default();
-        if let Some(verb) = statement.pointer("/verb/id").and_then(Value::as_str) {
+        if let Some(verb) = super::at(statement, &["verb", "id"]).and_then(Value::as_str) {
             keys.verbs.push(verb.to_owned());
         }
-        if let Some(reg) = statement
-            .pointer("/context/registration")
-            .and_then(Value::as_str)
+        if let Some(reg) =
+            super::at(statement, &["context", "registration"]).and_then(Value::as_str)
         {
             keys.registrations.push(reg.to_ascii_lowercase());
         }

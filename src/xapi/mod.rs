@@ -19,3 +19,11 @@ pub use version::Version;
 
 /// The verb that voids the statement its StatementRef object points to.
 pub const VOIDED: &str = "http://adlnet.gov/expapi/verbs/voided";
+
+/// The value under a path of object keys (`at(v, &["verb", "id"])`).
+/// `Value::pointer` would do, but it builds two strings per step to
+/// unescape `~0`/`~1`, and these lookups run several times for every
+/// statement written.
+pub fn at<'a>(value: &'a serde_json::Value, keys: &[&str]) -> Option<&'a serde_json::Value> {
+    keys.iter().try_fold(value, |v, k| v.get(*k))
+}

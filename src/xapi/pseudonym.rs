@@ -129,8 +129,7 @@ pub const RESERVED_HOME_PAGE_PREFIX: &str = "https://kmh.invalid/";
 /// True for an agent kmh itself names (see [`RESERVED_HOME_PAGE_PREFIX`]):
 /// it is nobody's identifier and is never pseudonymised.
 pub fn is_reserved(agent: &Value) -> bool {
-    agent
-        .pointer("/account/homePage")
+    super::at(agent, &["account", "homePage"])
         .and_then(Value::as_str)
         .is_some_and(|h| h.starts_with(RESERVED_HOME_PAGE_PREFIX))
 }
@@ -158,8 +157,7 @@ pub fn pseudonym_identity(pseudonym: &str) -> String {
 /// pseudonym is its own pseudonym.
 pub fn pseudonym_of_agent(key: &Key, agent: &Value) -> Option<String> {
     if is_pseudonym(agent) {
-        return agent
-            .pointer("/account/name")
+        return super::at(agent, &["account", "name"])
             .and_then(Value::as_str)
             .map(str::to_owned);
     }

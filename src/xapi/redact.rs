@@ -19,7 +19,7 @@ pub const REDACTED: &str = "[redacted]";
 pub fn is_free_text(definition: &Value) -> bool {
     definition.get("interactionType").and_then(Value::as_str) == Some("long-fill-in")
         || definition
-            .pointer("/extensions")
+            .get("extensions")
             .and_then(|e| e.get(FREE_TEXT_EXTENSION))
             .and_then(Value::as_bool)
             == Some(true)
@@ -29,7 +29,7 @@ pub fn is_free_text(definition: &Value) -> bool {
 /// question. `canonical` looks up the definition the LRS keeps for an
 /// activity, for statements that do not carry one. True when it changed.
 pub fn redact_free_text(statement: &mut Value, canonical: impl Fn(&str) -> Option<Value>) -> bool {
-    if statement.pointer("/result/response").is_none() {
+    if super::at(statement, &["result", "response"]).is_none() {
         return false;
     }
     let object = statement.get("object");

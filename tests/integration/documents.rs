@@ -370,6 +370,42 @@ async fn agents_and_activities_resources() {
     );
 }
 
+/// The activity's definition follows the statements as they arrive, also
+/// when one sends again a definition that another has replaced since, and
+/// when the same definition comes in a batch, many times over.
+#[tokio::test]
+async fn a_definition_sent_again_after_a_change_is_taken_again() {
+    let lrs = Lrs::start().await;
+    let id = "urn:kmh:course:reintegration-me/s07";
+    let with = |definition: Value| {
+        let mut s = statement(7);
+        s["object"]["definition"] = definition;
+        s
+    };
+    let choice = json!({"type": "http://adlnet.gov/expapi/activities/cmi.interaction",
+                        "interactionType": "choice", "name": {"en": "Session 7"}});
+    let fill_in = json!({"type": "http://adlnet.gov/expapi/activities/cmi.interaction",
+                         "interactionType": "fill-in"});
+    let definition = || async {
+        let a: Value = lrs
+            .req(Method::GET, &format!("/activities?activityId={}", enc(id)))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        a["definition"].clone()
+    };
+    let batch: Vec<Value> = (0..50).map(|_| with(choice.clone())).collect();
+    assert_eq!(lrs.post(&json!(batch)).await.status(), 200);
+    assert_eq!(definition().await["interactionType"], "choice");
+    assert_eq!(lrs.post(&with(fill_in)).await.status(), 200);
+    assert_eq!(definition().await["interactionType"], "fill-in");
+    assert_eq!(lrs.post(&with(choice.clone())).await.status(), 200);
+    assert_eq!(definition().await, choice);
+}
+
 /// One part of a multipart body: its Content-Type, other headers, data.
 pub(crate) type PartSpec<'a> = (&'a str, &'a [(&'a str, String)], &'a [u8]);
 

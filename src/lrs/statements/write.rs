@@ -21,7 +21,7 @@ use crate::lrs::auth::Auth;
 use crate::lrs::credentials::Scope;
 use crate::lrs::error::ApiError;
 use crate::lrs::{AppState, MAX_BATCH};
-use crate::store::{NewStatement, PreparedStatements, StoredAttachment, Writer};
+use crate::store::{NewStatement, PreparedStatements, StoredAttachment};
 use crate::xapi::{Invalid, Version, compare, normalize, pseudonym, signature, validate};
 
 /// PUT /statements?statementId=…: stores one statement under that id.
@@ -372,7 +372,7 @@ fn check_chunk<T>(
         checked.push(c);
         statements.push(statement);
     }
-    Ok((checked, Writer::prepare(statements)?))
+    Ok((checked, cx.state.writer.prepare(statements)?))
 }
 
 /// Validates and completes the statement at index `i` of a request.
