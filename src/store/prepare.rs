@@ -34,9 +34,12 @@ pub(super) struct Prepared {
     /// statement has none) once it knows the time.
     pub body: Vec<u8>,
     pub has_timestamp: bool,
-    pub keys: IndexKeys,
-    /// Identities of the statement's authority (`statements/read/mine`).
-    pub authorities: Vec<String>,
+    /// Digests of the identities of the statement's authority, for the
+    /// rows it inherits from a statement it targets.
+    pub authorities: Vec<Digest>,
+    /// Its index rows. The writer gets digests, not the values they digest:
+    /// a value handed over is freed on the writer thread, which costs the
+    /// allocator more than one freed where it was made.
     pub rows: IndexRows,
     /// The statement this one refers to with a StatementRef.
     pub target: Option<Uuid>,
@@ -53,7 +56,7 @@ pub(super) struct Prepared {
 
 /// The digests of a statement's index keys, in the order the writer writes
 /// their rows, with the flags each row's value holds.
-#[derive(Default)]
+#[derive(Default, Clone, Debug, PartialEq, Eq)]
 pub(super) struct IndexRows {
     pub agents: Vec<(Digest, u8)>,
     pub activities: Vec<(Digest, u8)>,
@@ -85,6 +88,39 @@ impl IndexRows {
                 .collect(),
             verbs: keys.verbs.iter().map(|v| digest(v)).collect(),
             registrations: keys.registrations.iter().map(|r| digest(r)).collect(),
+        }
+    }
+
+    /// Adds the rows of a statement this one targets with a StatementRef
+    /// (what [`IndexKeys::inherit`] adds to its keys): an inherited agent
+    /// row keeps its [`DIRECT`] flag and is marked [`AUTHORITY`] when it is
+    /// one of `authorities`, this statement's authority.
+    pub fn inherit(&mut self, target: &IndexRows, authorities: &[Digest]) {
+        for (d, flags) in &target.agents {
+            let mut flags = flags & DIRECT;
+            if authorities.contains(d) {
+                flags |= AUTHORITY;
+            }
+            self.agents.push((*d, flags));
+        }
+        self.activities.extend(target.activities.iter().copied());
+        self.verbs.extend(target.verbs.iter().copied());
+        self.registrations
+            .extend(target.registrations.iter().copied());
+        for rows in [&mut self.agents, &mut self.activities] {
+            rows.sort_unstable_by_key(|(d, _)| *d);
+            // One row per digest, with the flags of all.
+            rows.dedup_by(|later, first| {
+                let same = later.0 == first.0;
+                if same {
+                    first.1 |= later.1;
+                }
+                same
+            });
+        }
+        for rows in [&mut self.verbs, &mut self.registrations] {
+            rows.sort_unstable();
+            rows.dedup();
         }
     }
 }
@@ -134,8 +170,7 @@ impl Prepared {
             body,
             has_timestamp,
             rows: IndexRows::of(&keys, &authorities),
-            keys,
-            authorities,
+            authorities: authorities.iter().map(|a| digest(a)).collect(),
             target,
             voiding,
             definitions,
@@ -269,6 +304,46 @@ mod tests {
             &KnownDefinitions::default(),
         )
         .unwrap()
+    }
+
+    /// Inheriting rows gives the rows of the inherited keys: the target's
+    /// own authority marks nothing, this statement's authority does, and
+    /// a value both direct and related is one direct row.
+    #[test]
+    fn inherited_rows_are_the_rows_of_inherited_keys() {
+        let own = IndexKeys::of(&json!({
+            "actor": {"mbox": "mailto:a@example.org"},
+            "verb": {"id": "http://example.org/v"},
+            "object": {"objectType": "StatementRef", "id": "5e9f7e6c-8a0e-4f5c-9d56-0b2b9a6f6b11"},
+            "authority": {"mbox": "mailto:lms@example.org"},
+            "context": {"contextActivities": {"grouping": [{"id": "http://example.org/course"}]}}
+        }));
+        let target = IndexKeys::of(&json!({
+            "actor": {"mbox": "mailto:lms@example.org"},
+            "verb": {"id": "http://example.org/w"},
+            "object": {"id": "http://example.org/course"},
+            "authority": {"mbox": "mailto:other-lms@example.org"},
+            "context": {"registration": "6e9f7e6c-8a0e-4f5c-9d56-0b2b9a6f6b12",
+                        "instructor": {"mbox": "mailto:a@example.org"}}
+        }));
+        let authorities = vec!["mbox:mailto:lms@example.org".to_string()];
+        let target_authorities = vec!["mbox:mailto:other-lms@example.org".to_string()];
+
+        let mut keys = own.clone();
+        keys.inherit(&target);
+        let expected = IndexRows::of(&keys, &authorities);
+
+        let mut rows = IndexRows::of(&own, &authorities);
+        let digests: Vec<Digest> = authorities.iter().map(|a| digest(a)).collect();
+        rows.inherit(&IndexRows::of(&target, &target_authorities), &digests);
+        let sorted = |mut r: IndexRows| {
+            r.agents.sort();
+            r.activities.sort();
+            r.verbs.sort();
+            r.registrations.sort();
+            r
+        };
+        assert_eq!(sorted(rows), sorted(expected));
     }
 
     #[test]

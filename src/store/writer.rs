@@ -376,7 +376,7 @@ fn run_exclusive(store: &Store, job: Job, caches: &mut Caches) {
 struct Staged {
     seq: u64,
     fingerprint: [u8; 20],
-    keys: IndexKeys,
+    rows: IndexRows,
     voiding: bool,
 }
 
@@ -546,9 +546,8 @@ fn stage_request<'a>(
         let body = st.finish_body(&format_ms(stored_ms));
 
         if let Some(target) = st.target {
-            if let Some(target_keys) = keys_of_target(store, staged, target, 0)? {
-                st.keys.inherit(&target_keys);
-                st.rows = IndexRows::of(&st.keys, &st.authorities);
+            if let Some(target_rows) = rows_of_target(store, staged, target, 0)? {
+                st.rows.inherit(&target_rows, &st.authorities);
             }
             if st.voiding {
                 batch.insert(
@@ -604,7 +603,7 @@ fn stage_request<'a>(
             Staged {
                 seq,
                 fingerprint: st.fingerprint,
-                keys: st.keys,
+                rows: st.rows,
                 voiding: st.voiding,
             },
         );
@@ -645,34 +644,58 @@ fn add_in_key_order(batch: &mut Batch, mut rows: Vec<IndexRow<'_>>) {
 /// The index keys a stored statement inherits from the statement it
 /// targets (what [`stage_request`] added to its rows).
 pub(super) fn inherited_keys(store: &Store, target: Uuid) -> Result<Option<IndexKeys>> {
-    keys_of_target(store, &HashMap::new(), target, 0)
+    keys_of_target(store, target, 0)
 }
 
-/// The index keys of a targeted statement, including what it inherits in
+/// The index keys of a stored statement, including what it inherits in
 /// turn ("This rule applies recursively", part 3 §2.1.3). Chains are cut
 /// after a few hops so a malicious cycle cannot loop.
-fn keys_of_target(
-    store: &Store,
-    staged: &HashMap<Uuid, Staged>,
-    id: Uuid,
-    depth: u8,
-) -> Result<Option<IndexKeys>> {
-    if let Some(s) = staged.get(&id) {
-        return Ok(Some(s.keys.clone()));
-    }
-    let Some(found) = store.statement_by_id(id)? else {
+fn keys_of_target(store: &Store, id: Uuid, depth: u8) -> Result<Option<IndexKeys>> {
+    let Some(statement) = stored_statement(store, id)? else {
         return Ok(None);
     };
-    let statement: Value = serde_json::from_slice(&found.json)
-        .map_err(|e| StoreError::Corrupt(format!("statement {id}: {e}")))?;
     let mut keys = IndexKeys::of(&statement);
     if depth < 8
         && let Some(next) = statement_ref_target(&statement).and_then(|t| Uuid::parse_str(t).ok())
-        && let Some(more) = keys_of_target(store, staged, next, depth + 1)?
+        && let Some(more) = keys_of_target(store, next, depth + 1)?
     {
         keys.inherit(&more);
     }
     Ok(Some(keys))
+}
+
+/// The index rows a statement of this group inherits from the statement
+/// it targets, staged in the group or stored: [`keys_of_target`], as the
+/// writer needs them.
+fn rows_of_target(
+    store: &Store,
+    staged: &HashMap<Uuid, Staged>,
+    id: Uuid,
+    depth: u8,
+) -> Result<Option<IndexRows>> {
+    if let Some(s) = staged.get(&id) {
+        return Ok(Some(s.rows.clone()));
+    }
+    let Some(statement) = stored_statement(store, id)? else {
+        return Ok(None);
+    };
+    let mut rows = IndexRows::of(&IndexKeys::of(&statement), &[]);
+    if depth < 8
+        && let Some(next) = statement_ref_target(&statement).and_then(|t| Uuid::parse_str(t).ok())
+        && let Some(more) = rows_of_target(store, staged, next, depth + 1)?
+    {
+        rows.inherit(&more, &[]);
+    }
+    Ok(Some(rows))
+}
+
+fn stored_statement(store: &Store, id: Uuid) -> Result<Option<Value>> {
+    let Some(found) = store.statement_by_id(id)? else {
+        return Ok(None);
+    };
+    serde_json::from_slice(&found.json)
+        .map(Some)
+        .map_err(|e| StoreError::Corrupt(format!("statement {id}: {e}")))
 }
 
 /// The seq of a statement a voiding statement targets, when it exists and

@@ -127,8 +127,10 @@ pub async fn post(
                 statements.len()
             )));
         }
+        // From the text, not its bytes: the split checked that it is UTF-8,
+        // and parsing bytes would check every string again.
         check(&state, &auth, version, statements, batch, parts, |raw| {
-            parse(raw.get().as_bytes())
+            serde_json::from_str(raw.get()).map_err(not_json)
         })
     })
     .await?;
