@@ -16,18 +16,18 @@ pub(crate) fn each_row<'a>(
     ks: &'a Keyspaces,
     index: &IndexRows,
     seq: u64,
-    mut row: impl FnMut(&'a Keyspace, [u8; DIGEST_LEN + 8], Vec<u8>),
+    mut row: impl FnMut(&'a Keyspace, [u8; DIGEST_LEN + 8], &[u8]),
 ) {
     for (d, flags) in &index.agents {
-        row(&ks.idx_agent, index_key(d, seq), vec![*flags]);
+        row(&ks.idx_agent, index_key(d, seq), &[*flags]);
     }
     for (d, flags) in &index.activities {
-        row(&ks.idx_activity, index_key(d, seq), vec![*flags]);
+        row(&ks.idx_activity, index_key(d, seq), &[*flags]);
     }
     for d in &index.verbs {
-        row(&ks.idx_verb, index_key(d, seq), Vec::new());
+        row(&ks.idx_verb, index_key(d, seq), &[]);
     }
     for d in &index.registrations {
-        row(&ks.idx_registration, index_key(d, seq), Vec::new());
+        row(&ks.idx_registration, index_key(d, seq), &[]);
     }
 }

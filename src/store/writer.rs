@@ -580,13 +580,13 @@ fn stage_request<'a>(
             .map_err(StoreError::Engine)?;
 
         batch.insert(&ks.statements, seq_bytes(seq).to_vec(), body);
-        let mut by_id = Vec::with_capacity(28);
-        by_id.extend_from_slice(&seq_bytes(seq));
-        by_id.extend_from_slice(&st.fingerprint);
+        let mut by_id = [0u8; 28];
+        by_id[..8].copy_from_slice(&seq_bytes(seq));
+        by_id[8..].copy_from_slice(&st.fingerprint);
         // Statement ids are random: in key order with the index rows.
-        index_rows.push((&ks.by_id, st.id.as_bytes().to_vec(), by_id));
+        index_rows.push((&ks.by_id, Short::new(st.id.as_bytes()), Short::new(&by_id)));
         super::index::each_row(&store.inner.ks, &st.rows, seq, |space, key, value| {
-            index_rows.push((space, key.to_vec(), value))
+            index_rows.push((space, Short::new(&key), Short::new(value)))
         });
         for attachment in &st.attachments {
             if !ks.attachments.contains_key(attachment.sha2.as_bytes())? {
@@ -618,7 +618,34 @@ fn stage_request<'a>(
 
 /// A row of a group whose key is spread over the whole key space (an index
 /// row or a statement id's): its keyspace, key and value.
-type IndexRow<'a> = (&'a Keyspace, Vec<u8>, Vec<u8>);
+type IndexRow<'a> = (&'a Keyspace, Short, Short);
+
+/// The key or value of an index or id row, kept inline: ten rows a
+/// statement, each with two small allocations otherwise, freed as soon as
+/// the engine has copied them.
+#[derive(Clone, Copy)]
+struct Short {
+    bytes: [u8; Short::MAX],
+    len: u8,
+}
+
+impl Short {
+    /// The longest: an id row's value (seq and fingerprint).
+    const MAX: usize = 28;
+
+    fn new(bytes: &[u8]) -> Short {
+        let mut short = Short {
+            bytes: [0; Short::MAX],
+            len: bytes.len() as u8,
+        };
+        short.bytes[..bytes.len()].copy_from_slice(bytes);
+        short
+    }
+
+    fn get(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+}
 
 /// Adds a group's index and id rows to its batch sorted by keyspace and
 /// key. The commit thread inserts a batch's rows into the memtables (skip
@@ -634,10 +661,10 @@ fn add_in_key_order(batch: &mut Batch, mut rows: Vec<IndexRow<'_>>) {
     rows.sort_unstable_by(|a, b| {
         std::ptr::from_ref(a.0)
             .cmp(&std::ptr::from_ref(b.0))
-            .then_with(|| a.1.cmp(&b.1))
+            .then_with(|| a.1.get().cmp(b.1.get()))
     });
     for (space, key, value) in rows {
-        batch.insert(space, key, value);
+        batch.insert(space, key.get(), value.get());
     }
 }
 
