@@ -164,13 +164,22 @@ impl Prepared {
             .enumerate()
             .map(|(i, (iri, definition))| known.carry(iri, definition, i))
             .collect();
+        let rows = IndexRows::of(&keys, &authorities);
+        // Every identity of the authority has an agent row (the keys hold
+        // the authority), marked as such: no need to digest them again.
+        let authorities = rows
+            .agents
+            .iter()
+            .filter(|(_, flags)| flags & AUTHORITY != 0)
+            .map(|(d, _)| *d)
+            .collect();
         Ok(Prepared {
             id,
             fingerprint,
             body,
             has_timestamp,
-            rows: IndexRows::of(&keys, &authorities),
-            authorities: authorities.iter().map(|a| digest(a)).collect(),
+            rows,
+            authorities,
             target,
             voiding,
             definitions,
@@ -304,6 +313,27 @@ mod tests {
             &KnownDefinitions::default(),
         )
         .unwrap()
+    }
+
+    #[test]
+    fn authority_digests_are_those_of_every_authority_identity() {
+        let p = prepared(json!({
+            "actor": {"mbox": "mailto:a@example.org"},
+            "verb": {"id": "http://example.org/v"},
+            "object": {"id": "http://example.org/a"},
+            "authority": {"objectType": "Group", "member": [
+                {"account": {"homePage": "https://lms.example.org", "name": "app"}},
+                {"mbox": "mailto:teacher@example.org"}
+            ]}
+        }));
+        let mut expected = vec![
+            digest("account:https://lms.example.org\u{1f}app"),
+            digest("mbox:mailto:teacher@example.org"),
+        ];
+        expected.sort();
+        let mut found = p.authorities.clone();
+        found.sort();
+        assert_eq!(found, expected);
     }
 
     /// Inheriting rows gives the rows of the inherited keys: the target's

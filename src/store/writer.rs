@@ -579,7 +579,7 @@ fn stage_request<'a>(
             .project_fact(st.id, voids, fact, seq, voided_on_arrival, store)
             .map_err(StoreError::Engine)?;
 
-        batch.insert(&ks.statements, seq_bytes(seq).to_vec(), body);
+        batch.insert(&ks.statements, seq_bytes(seq), body);
         let mut by_id = [0u8; 28];
         by_id[..8].copy_from_slice(&seq_bytes(seq));
         by_id[8..].copy_from_slice(&st.fingerprint);
