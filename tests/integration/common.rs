@@ -144,6 +144,13 @@ impl Lrs {
             .unwrap()
     }
 
+    /// GET of any resource under /xapi that must answer 200, as JSON.
+    pub async fn get_resource(&self, path: &str) -> Value {
+        let r = self.req(Method::GET, path).send().await.unwrap();
+        assert_eq!(r.status(), 200, "GET {path}");
+        r.json().await.unwrap()
+    }
+
     pub async fn get_json(&self, query: &str) -> Value {
         let r = self.get(query).await;
         assert_eq!(r.status(), 200, "GET /statements{query}");

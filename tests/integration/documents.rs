@@ -330,27 +330,17 @@ async fn agents_and_activities_resources() {
     later["object"]["definition"] = json!({"name": {"es": "Sesión 7"}});
     lrs.post(&later).await;
 
-    let person: Value = lrs
-        .req(Method::GET, &format!("/agents?agent={}", enc(AGENT)))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let person = lrs
+        .get_resource(&format!("/agents?agent={}", enc(AGENT)))
+        .await;
     assert_eq!(person["objectType"], "Person");
     assert_eq!(person["name"], json!(["Learner 7", "Learner Seven"]));
     assert_eq!(person["account"][0]["name"], "learner-7");
 
     let id = "urn:kmh:course:reintegration-me/s07";
-    let a: Value = lrs
-        .req(Method::GET, &format!("/activities?activityId={}", enc(id)))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let a = lrs
+        .get_resource(&format!("/activities?activityId={}", enc(id)))
+        .await;
     assert_eq!(a["id"], id);
     assert_eq!(
         a["definition"]["name"],
@@ -387,15 +377,9 @@ async fn a_definition_sent_again_after_a_change_is_taken_again() {
     let fill_in = json!({"type": "http://adlnet.gov/expapi/activities/cmi.interaction",
                          "interactionType": "fill-in"});
     let definition = || async {
-        let a: Value = lrs
-            .req(Method::GET, &format!("/activities?activityId={}", enc(id)))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        a["definition"].clone()
+        lrs.get_resource(&format!("/activities?activityId={}", enc(id)))
+            .await["definition"]
+            .clone()
     };
     let batch: Vec<Value> = (0..50).map(|_| with(choice.clone())).collect();
     assert_eq!(lrs.post(&json!(batch)).await.status(), 200);

@@ -141,7 +141,8 @@ pub async fn post(
 
 /// Bodies up to this size are checked on the async worker that read them;
 /// larger ones on the blocking pool. Checking and preparing a statement
-/// takes 30–40 µs of CPU, so a batch of 100 held a worker for 3–4 ms:
+/// took 30–40 µs of CPU (25–30 since, BENCHMARKS.md, "Allocations handed
+/// from thread to thread"), so a batch of 100 held a worker for 3–4 ms:
 /// with one worker per core, two batches being checked left every other
 /// connection (answers ready to send, bodies to read) waiting meanwhile,
 /// and the CPU partly idle under load (BENCHMARKS.md, "Checking batches
@@ -221,7 +222,7 @@ async fn read_body(
 /// `parse`) and prepares them for the writer. `batch` tells whether the
 /// client sent an array, so error paths say `[i].…` only then.
 ///
-/// A statement takes 30–40 µs of CPU here, about half of what it
+/// A statement takes 25–30 µs of CPU here, about half of what it
 /// costs the server, so a large batch is split over the machine's cores:
 /// otherwise a lone client's batch is checked on one core while the others
 /// wait for it (BENCHMARKS.md, "Checking batches off the async workers").
