@@ -678,7 +678,7 @@ pub(super) fn inherited_keys(store: &Store, target: Uuid) -> Result<Option<Index
 /// turn ("This rule applies recursively", part 3 §2.1.3). Chains are cut
 /// after a few hops so a malicious cycle cannot loop.
 fn keys_of_target(store: &Store, id: Uuid, depth: u8) -> Result<Option<IndexKeys>> {
-    let Some(statement) = stored_statement(store, id)? else {
+    let Some((_, statement)) = stored_statement(store, id)? else {
         return Ok(None);
     };
     let mut keys = IndexKeys::of(&statement);
@@ -703,7 +703,7 @@ fn rows_of_target(
     if let Some(s) = staged.get(&id) {
         return Ok(Some(s.rows.clone()));
     }
-    let Some(statement) = stored_statement(store, id)? else {
+    let Some((_, statement)) = stored_statement(store, id)? else {
         return Ok(None);
     };
     let mut rows = IndexRows::of(&IndexKeys::of(&statement), &[]);
@@ -716,12 +716,13 @@ fn rows_of_target(
     Ok(Some(rows))
 }
 
-fn stored_statement(store: &Store, id: Uuid) -> Result<Option<Value>> {
+/// A stored statement, parsed, with its seq.
+fn stored_statement(store: &Store, id: Uuid) -> Result<Option<(u64, Value)>> {
     let Some(found) = store.statement_by_id(id)? else {
         return Ok(None);
     };
     serde_json::from_slice(&found.json)
-        .map(Some)
+        .map(|statement| Some((found.seq, statement)))
         .map_err(|e| StoreError::Corrupt(format!("statement {id}: {e}")))
 }
 
@@ -731,15 +732,13 @@ fn voidable_seq(store: &Store, staged: &HashMap<Uuid, Staged>, id: Uuid) -> Resu
     if let Some(s) = staged.get(&id) {
         return Ok((!s.voiding).then_some(s.seq));
     }
-    let Some(found) = store.statement_by_id(id)? else {
+    let Some((seq, statement)) = stored_statement(store, id)? else {
         return Ok(None);
     };
-    let statement: Value = serde_json::from_slice(&found.json)
-        .map_err(|e| StoreError::Corrupt(format!("statement {id}: {e}")))?;
     let is_voiding = crate::xapi::at(&statement, &["verb", "id"]).and_then(Value::as_str)
         == Some(crate::xapi::VOIDED)
         && statement_ref_target(&statement).is_some();
-    Ok((!is_voiding).then_some(found.seq))
+    Ok((!is_voiding).then_some(seq))
 }
 
 /// Merges the activity definitions a statement carries into the canonical
