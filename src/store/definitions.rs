@@ -218,20 +218,11 @@ fn hash_value(value: &Value, h: &mut impl Hasher) {
         Value::Object(map) => {
             h.write_u8(5);
             h.write_usize(map.len());
-            // serde_json keeps keys sorted unless `preserve_order` is on,
-            // and then equal objects may list their keys in other orders.
-            if map.keys().is_sorted() {
-                for (k, v) in map {
-                    k.hash(h);
-                    hash_value(v, h);
-                }
-            } else {
-                let mut entries: Vec<_> = map.iter().collect();
-                entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
-                for (k, v) in entries {
-                    k.hash(h);
-                    hash_value(v, h);
-                }
+            // In key order: equal objects may list their keys in other
+            // orders when serde_json's `preserve_order` is on.
+            for (k, v) in crate::xapi::compare::sorted(map) {
+                k.hash(h);
+                hash_value(v, h);
             }
         }
     }

@@ -792,12 +792,13 @@ fn merge_definitions(
             },
         };
         let merged = merge_definition(current.clone(), &def);
-        if current.as_ref() == Some(&merged) {
+        let unchanged = current.as_ref() == Some(&merged);
+        if unchanged {
             known.note_subsumed(&id, digest);
         } else {
             known.note_changed(&id, digest);
         }
-        let changed = changed || current.as_ref() != Some(&merged);
+        let changed = changed || !unchanged;
         defs.insert(id, (merged, changed));
     }
     Ok(())

@@ -75,7 +75,7 @@ fn write_statement(v: &Value, h: &mut HashWriter) {
 /// its `preserve_order` feature is on (which any crate of the build could
 /// turn on): the entries are copied and sorted only then, since this runs
 /// for every object of every statement written.
-fn sorted(obj: &Map<String, Value>) -> Sorted<'_> {
+pub(crate) fn sorted(obj: &Map<String, Value>) -> Sorted<'_> {
     if obj.keys().is_sorted() {
         return Sorted::AsStored(obj.iter());
     }
@@ -84,7 +84,7 @@ fn sorted(obj: &Map<String, Value>) -> Sorted<'_> {
     Sorted::Copied(entries.into_iter())
 }
 
-enum Sorted<'a> {
+pub(crate) enum Sorted<'a> {
     AsStored(serde_json::map::Iter<'a>),
     Copied(std::vec::IntoIter<(&'a String, &'a Value)>),
 }
