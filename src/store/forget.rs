@@ -31,7 +31,9 @@ use uuid::Uuid;
 
 use super::audit::{AuditAction, AuditEntry};
 use super::index;
-use super::keys::{DIGEST_LEN, digest, index_key, seq_bytes, seq_from};
+use super::keys::{
+    DIGEST_LEN, INDEX_DIGEST_LEN, digest, index_digest, index_key, seq_bytes, seq_from,
+};
 use super::prepare::IndexRows;
 use super::{Result, Store, StoreError};
 use crate::xapi::ifi;
@@ -367,7 +369,7 @@ impl Store {
             }
         }
         let redacted_ids: HashSet<Uuid> = redacted.values().filter_map(statement_id).collect();
-        let placeholder_digest = digest(&placeholder_identity());
+        let placeholder_digest = index_digest(&placeholder_identity());
         for (&seq, f) in &found {
             if delete.contains(&seq) || voiders.contains_key(&seq) {
                 continue;
@@ -517,10 +519,10 @@ impl Store {
         // agent, or through a statement it targets.
         let mut found: BTreeMap<u64, Found> = BTreeMap::new();
         for id in identities {
-            for row in ks.idx_agent.prefix(digest(id)) {
+            for row in ks.idx_agent.prefix(index_digest(id)) {
                 let (key, value) = row.into_inner()?;
                 let seq = key
-                    .get(DIGEST_LEN..)
+                    .get(INDEX_DIGEST_LEN..)
                     .and_then(seq_from)
                     .ok_or_else(|| corrupt("agent index row".into()))?;
                 let flags = value.first().copied().unwrap_or(0);

@@ -5,7 +5,7 @@
 use fjall::Keyspace;
 
 use super::Keyspaces;
-use super::keys::{DIGEST_LEN, index_key};
+use super::keys::{INDEX_KEY_LEN, index_key};
 use super::prepare::IndexRows;
 
 /// Calls `row(keyspace, key, value)` for each row a statement with these
@@ -16,7 +16,7 @@ pub(crate) fn each_row<'a>(
     ks: &'a Keyspaces,
     index: &IndexRows,
     seq: u64,
-    mut row: impl FnMut(&'a Keyspace, [u8; DIGEST_LEN + 8], &[u8]),
+    mut row: impl FnMut(&'a Keyspace, [u8; INDEX_KEY_LEN], &[u8]),
 ) {
     for (d, flags) in &index.agents {
         row(&ks.idx_agent, index_key(d, seq), &[*flags]);

@@ -6,7 +6,7 @@
 use fjall::{Database, Keyspace, PersistMode};
 use serde_json::Value;
 
-use super::keys::{DIGEST_LEN, digest, seq_from};
+use super::keys::{DIGEST_LEN, INDEX_DIGEST_LEN, INDEX_KEY_LEN, digest, seq_from};
 use super::prepare::{AUTHORITY, authorities};
 use super::{Keyspaces, Result, SCHEMA_VERSION, StoreError};
 
@@ -39,6 +39,10 @@ pub(super) const HASHED_KEYS: [(&str, &str); 5] = [
     ("idx_registration", "registration_index"),
 ];
 
+/// Where layout 5's step writes an index's rows with shortened keys before
+/// they replace the index's own.
+pub(super) const SHORTENING_SCRATCH: &str = "index_key_shortening";
+
 /// Brings a store of layout `found` up to [`SCHEMA_VERSION`], one step at a time.
 pub(super) fn upgrade(db: &Database, ks: &Keyspaces, found: &str) -> Result<()> {
     let mut version = found.to_owned();
@@ -53,6 +57,7 @@ pub(super) fn upgrade(db: &Database, ks: &Keyspaces, found: &str) -> Result<()> 
                 move_hashed_keys(db, ks)?
             }
             "3" => move_hashed_keys(db, ks)?,
+            "4" => shorten_index_keys(db, ks)?,
             v if v == SCHEMA_VERSION.to_string() => break,
             _ => {
                 return Err(StoreError::SchemaVersion {
@@ -72,7 +77,7 @@ pub(super) fn drop_retired(db: &Database) -> Result<()> {
         .iter()
         .chain(&HASHED_KEYS)
         .map(|(old, _)| *old)
-        .chain([RETIRED_AUTHORITY_INDEX]);
+        .chain([RETIRED_AUTHORITY_INDEX, SHORTENING_SCRATCH]);
     for name in retired {
         if db.keyspace_exists(name) {
             let old = db.keyspace(name, Default::default)?;
@@ -126,6 +131,69 @@ fn move_hashed_keys(db: &Database, ks: &Keyspaces) -> Result<String> {
     let version = finish_step(db.batch().durability(Some(PersistMode::SyncAll)), ks, 4)?;
     tracing::info!("store layout upgraded to version 4 ({moved} index rows moved)");
     Ok(version)
+}
+
+/// Layout 4 → 5: index keys start with the 12 first bytes of the value's
+/// digest instead of 16 (see [`INDEX_DIGEST_LEN`]). Each index's rows are
+/// written with shortened keys into a scratch keyspace, in key order (a
+/// shortened digest sorts as the full one did), which then replaces the
+/// index's rows in one ingestion. A key already short is kept: a run that
+/// stopped part-way leaves whole indexes done and the others untouched.
+fn shorten_index_keys(db: &Database, ks: &Keyspaces) -> Result<String> {
+    let mut rewritten = 0u64;
+    for index in [
+        &ks.idx_agent,
+        &ks.idx_activity,
+        &ks.idx_verb,
+        &ks.idx_registration,
+    ] {
+        if db.keyspace_exists(SHORTENING_SCRATCH) {
+            db.delete_keyspace(db.keyspace(SHORTENING_SCRATCH, Default::default)?)?;
+        }
+        let scratch = db.keyspace(SHORTENING_SCRATCH, Default::default)?;
+        let mut ingestion = scratch.start_ingestion()?;
+        let mut last: Option<[u8; INDEX_KEY_LEN]> = None;
+        for row in index.iter() {
+            let (key, value) = row.into_inner()?;
+            let short = shortened(&key)?;
+            if last.is_some_and(|last| short <= last) {
+                return Err(StoreError::Corrupt(format!(
+                    "two indexed values share the first {INDEX_DIGEST_LEN} bytes of their digest (index row {}); this store cannot take the shorter index keys",
+                    hex::encode(&key)
+                )));
+            }
+            ingestion.write(short, value)?;
+            last = Some(short);
+            rewritten += 1;
+        }
+        ingestion.finish()?;
+        replace_with_rows_of(&scratch, index)?;
+        // As after `move_rows`: the ingested tables lack the pinned filters.
+        index.major_compact()?;
+        db.delete_keyspace(scratch)?;
+    }
+    let version = finish_step(db.batch().durability(Some(PersistMode::SyncAll)), ks, 5)?;
+    tracing::info!("store layout upgraded to version 5 ({rewritten} index rows rewritten)");
+    Ok(version)
+}
+
+/// An index key of layout 5 from one of layout 4 (digest of 16 bytes) or 5.
+fn shortened(key: &[u8]) -> Result<[u8; INDEX_KEY_LEN]> {
+    let mut short = [0u8; INDEX_KEY_LEN];
+    match key.len() {
+        INDEX_KEY_LEN => short.copy_from_slice(key),
+        n if n == DIGEST_LEN + 8 => {
+            short[..INDEX_DIGEST_LEN].copy_from_slice(&key[..INDEX_DIGEST_LEN]);
+            short[INDEX_DIGEST_LEN..].copy_from_slice(&key[DIGEST_LEN..]);
+        }
+        n => {
+            return Err(StoreError::Corrupt(format!(
+                "index row {} has a key of {n} bytes",
+                hex::encode(key)
+            )));
+        }
+    }
+    Ok(short)
 }
 
 /// Copies the rows of each keyspace named in `from` (those that exist) into
@@ -272,9 +340,186 @@ mod tests {
         store.inner.db.persist(PersistMode::SyncAll).unwrap();
     }
 
+    /// Gives the rows of `indexes` the keys layout 4 wrote: the whole
+    /// 16-byte digest of the value they index.
+    fn widen_index_keys(store: &Store, indexes: &[&Keyspace]) {
+        let mut full = std::collections::HashMap::new();
+        for row in store.inner.ks.statements.iter() {
+            let (_, json) = row.into_inner().unwrap();
+            let statement: Value = serde_json::from_slice(&json).unwrap();
+            let keys = crate::xapi::keys::IndexKeys::of(&statement);
+            let values = keys
+                .agents
+                .iter()
+                .chain(&keys.activities)
+                .map(|k| k.value.clone())
+                .chain(keys.verbs)
+                .chain(keys.registrations)
+                .chain(authorities(&statement));
+            for value in values {
+                let d = digest(&value);
+                full.insert(d[..INDEX_DIGEST_LEN].to_vec(), d);
+            }
+        }
+        for index in indexes {
+            let rows: Vec<_> = index.iter().map(|r| r.into_inner().unwrap()).collect();
+            for (key, value) in rows {
+                assert_eq!(key.len(), INDEX_KEY_LEN);
+                let mut wide = full[&key[..INDEX_DIGEST_LEN]].to_vec();
+                wide.extend_from_slice(&key[INDEX_DIGEST_LEN..]);
+                index.remove(key).unwrap();
+                index.insert(wide, value).unwrap();
+            }
+        }
+    }
+
+    fn indexes(store: &Store) -> [&Keyspace; 4] {
+        let ks = &store.inner.ks;
+        [
+            &ks.idx_agent,
+            &ks.idx_activity,
+            &ks.idx_verb,
+            &ks.idx_registration,
+        ]
+    }
+
+    /// Turns a store back into what layout 4 wrote.
+    fn downgrade_to_layout_4(store: &Store) {
+        widen_index_keys(store, &indexes(store));
+        set_layout(store, "4");
+    }
+
+    /// What the statements of a store are found by, through each index.
+    fn found_through_indexes(store: &Store, s: &NewStatement) -> Vec<usize> {
+        let json = Value::Object(s.json.clone());
+        let at = |pointer: &str| json.pointer(pointer).unwrap().as_str().unwrap().to_owned();
+        let queries = [
+            Query {
+                agent: crate::xapi::ifi::identity(&json["actor"]),
+                ..Query::default()
+            },
+            Query {
+                activity: Some(at("/context/contextActivities/parent/0/id")),
+                related_activities: true,
+                ..Query::default()
+            },
+            Query {
+                verb: Some(at("/verb/id")),
+                ..Query::default()
+            },
+            Query {
+                registration: Some(at("/context/registration")),
+                ..Query::default()
+            },
+        ];
+        queries
+            .into_iter()
+            .map(|q| {
+                let q = Query {
+                    max_seq: u64::MAX,
+                    limit: 100,
+                    ..q
+                };
+                store.query(&q).unwrap().statements.len()
+            })
+            .collect()
+    }
+
+    fn with_context(actor: &str, authority: &str, registration: uuid::Uuid) -> NewStatement {
+        let mut s = statement(actor, authority);
+        s.json.insert(
+            "context".into(),
+            json!({
+                "registration": registration.to_string(),
+                "contextActivities": {"parent": [{"id": "http://example.org/course"}]},
+            }),
+        );
+        s
+    }
+
+    #[test]
+    fn layout_4_stores_get_shorter_index_keys_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let registration = uuid::Uuid::new_v4();
+        let probe = with_context("a", "k1", registration);
+        let before;
+        {
+            let store = Store::open(dir.path()).unwrap();
+            append(
+                &store,
+                vec![
+                    with_context("a", "k1", registration),
+                    with_context("a", "k2", registration),
+                    with_context("b", "k1", uuid::Uuid::new_v4()),
+                ],
+            );
+            before = found_through_indexes(&store, &probe);
+            assert_eq!(before, vec![2, 3, 3, 2]);
+            downgrade_to_layout_4(&store);
+            for index in indexes(&store) {
+                for row in index.iter() {
+                    assert_eq!(row.key().unwrap().len(), DIGEST_LEN + 8);
+                }
+            }
+        }
+        let store = Store::open(dir.path()).unwrap();
+        let version = store.inner.ks.meta.get("schema_version").unwrap().unwrap();
+        assert_eq!(version.as_ref(), SCHEMA_VERSION.to_string().as_bytes());
+        assert_eq!(found_through_indexes(&store, &probe), before);
+        assert_eq!(mine(&store, "k1"), 2, "authority flags are kept");
+        for index in indexes(&store) {
+            for row in index.iter() {
+                assert_eq!(row.key().unwrap().len(), INDEX_KEY_LEN);
+            }
+        }
+        assert!(!store.inner.db.keyspace_exists(SHORTENING_SCRATCH));
+    }
+
+    #[test]
+    fn a_shortening_that_stopped_part_way_is_finished_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let registration = uuid::Uuid::new_v4();
+        let probe = with_context("a", "k1", registration);
+        let before;
+        {
+            let store = Store::open(dir.path()).unwrap();
+            append(&store, vec![with_context("a", "k1", registration)]);
+            before = found_through_indexes(&store, &probe);
+            // The agent index was done, and the scratch keyspace of the
+            // next one left behind with rows in it.
+            let [_, activity, verb, registration] = indexes(&store);
+            widen_index_keys(&store, &[activity, verb, registration]);
+            let scratch = store
+                .inner
+                .db
+                .keyspace(SHORTENING_SCRATCH, Default::default)
+                .unwrap();
+            scratch.insert([9u8; INDEX_KEY_LEN], [0]).unwrap();
+            set_layout(&store, "4");
+        }
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(found_through_indexes(&store, &probe), before);
+        assert_eq!(before, vec![1, 1, 1, 1]);
+        assert!(!store.inner.db.keyspace_exists(SHORTENING_SCRATCH));
+    }
+
+    #[test]
+    fn index_keys_of_another_length_are_refused_by_the_shortening() {
+        assert!(matches!(
+            shortened(&[0u8; 23]),
+            Err(StoreError::Corrupt(message)) if message.contains("23 bytes")
+        ));
+        let mut wide = [7u8; 24];
+        wide[16..].copy_from_slice(&5u64.to_be_bytes());
+        let short = shortened(&wide).unwrap();
+        assert_eq!(short[..INDEX_DIGEST_LEN], [7u8; INDEX_DIGEST_LEN]);
+        assert_eq!(seq_from(&short[INDEX_DIGEST_LEN..]), Some(5));
+    }
+
     /// Turns a store back into what layout 3 wrote: the id lookup and the
     /// indexes under their old names, the new keyspaces empty.
     fn downgrade_to_layout_3(store: &Store) {
+        downgrade_to_layout_4(store);
         let ks = &store.inner.ks;
         let current = [
             &ks.by_id,
@@ -527,7 +772,7 @@ mod tests {
         }
         let store = Store::open(dir.path()).unwrap();
         let version = store.inner.ks.meta.get("schema_version").unwrap().unwrap();
-        assert_eq!(version.as_ref(), b"4");
+        assert_eq!(version.as_ref(), SCHEMA_VERSION.to_string().as_bytes());
         assert_eq!(by_each_index(&store), expected);
         assert_eq!(mine(&store, "k1"), 2, "authority rows keep their flag");
         assert!(store.statement_by_id(first_id).unwrap().is_some());
@@ -593,7 +838,9 @@ mod tests {
             append(&store, vec![statement("a", "k1"), statement("a", "k1")]);
             expected = by_each_index(&store);
             // What restoring a layout-1 backup leaves: the rows in the
-            // current keyspaces, without the authority flags, and layout 1.
+            // current keyspaces, with the keys of layout 4 and without the
+            // authority flags, and layout 1.
+            widen_index_keys(&store, &indexes(&store));
             let ks = &store.inner.ks;
             let rows: Vec<_> = ks
                 .idx_agent

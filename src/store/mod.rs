@@ -6,9 +6,10 @@
 //! - `statements`: seq → statement JSON, as it is returned by `format=exact`
 //! - `by_id`: statement UUID (16 bytes) → seq ++ fingerprint (20 bytes)
 //! - `voided`: UUID of a voided statement → seq of the voiding statement
-//! - `idx_agent`, `idx_activity`: digest ++ seq → flags: 1 if direct (actor
-//!   or object), 0 if related only; `idx_agent` adds 2 for the authority
-//! - `idx_verb`, `idx_registration`: digest ++ seq → ()
+//! - `idx_agent`, `idx_activity`: index digest (12 bytes, see
+//!   `keys::INDEX_DIGEST_LEN`) ++ seq → flags: 1 if direct (actor or
+//!   object), 0 if related only; `idx_agent` adds 2 for the authority
+//! - `idx_verb`, `idx_registration`: index digest ++ seq → ()
 //! - `activities`: activity IRI → canonical definition (JSON)
 //! - `agents`: agent identity → names seen for it (JSON array)
 //! - `documents`: State, Activity Profile and Agent Profile documents
@@ -73,7 +74,7 @@ pub use query::{Page, Query};
 pub use writer::{Appended, NewStatement, PreparedStatements, StoredAttachment, Writer};
 
 /// The layout version of the data folder; bump it with a migration.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -9,12 +9,12 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::definitions::{Carried, KnownDefinitions};
-use super::keys::{DIGEST_LEN, digest};
+use super::keys::{IndexDigest, index_digest};
 use super::writer::{NewStatement, StoredAttachment};
 use crate::analytics::Fact;
 use crate::xapi::keys::{IndexKeys, statement_ref_target};
 
-type Digest = [u8; DIGEST_LEN];
+type Digest = IndexDigest;
 
 /// Bytes reserved for a statement's serialised JSON (most are 1–2 KB).
 const BODY_CAPACITY: usize = 2048;
@@ -78,16 +78,16 @@ impl IndexRows {
                     if authorities.contains(&k.value) {
                         flags |= AUTHORITY;
                     }
-                    (digest(&k.value), flags)
+                    (index_digest(&k.value), flags)
                 })
                 .collect(),
             activities: keys
                 .activities
                 .iter()
-                .map(|k| (digest(&k.value), if k.direct { DIRECT } else { 0 }))
+                .map(|k| (index_digest(&k.value), if k.direct { DIRECT } else { 0 }))
                 .collect(),
-            verbs: keys.verbs.iter().map(|v| digest(v)).collect(),
-            registrations: keys.registrations.iter().map(|r| digest(r)).collect(),
+            verbs: keys.verbs.iter().map(|v| index_digest(v)).collect(),
+            registrations: keys.registrations.iter().map(|r| index_digest(r)).collect(),
         }
     }
 
@@ -327,8 +327,8 @@ mod tests {
             ]}
         }));
         let mut expected = vec![
-            digest("account:https://lms.example.org\u{1f}app"),
-            digest("mbox:mailto:teacher@example.org"),
+            index_digest("account:https://lms.example.org\u{1f}app"),
+            index_digest("mbox:mailto:teacher@example.org"),
         ];
         expected.sort();
         let mut found = p.authorities.clone();
@@ -364,7 +364,7 @@ mod tests {
         let expected = IndexRows::of(&keys, &authorities);
 
         let mut rows = IndexRows::of(&own, &authorities);
-        let digests: Vec<Digest> = authorities.iter().map(|a| digest(a)).collect();
+        let digests: Vec<Digest> = authorities.iter().map(|a| index_digest(a)).collect();
         rows.inherit(&IndexRows::of(&target, &target_authorities), &digests);
         let sorted = |mut r: IndexRows| {
             r.agents.sort();

@@ -5,7 +5,7 @@
 
 use fjall::Keyspace;
 
-use super::keys::{DIGEST_LEN, digest, index_key, seq_bytes, seq_from};
+use super::keys::{INDEX_DIGEST_LEN, IndexDigest, index_digest, index_key, seq_bytes, seq_from};
 use super::prepare::{AUTHORITY, DIRECT};
 use super::{Result, Store, StoreError, StoredStatement};
 
@@ -62,7 +62,7 @@ impl Match {
 
 struct Filter<'a> {
     ks: &'a Keyspace,
-    digest: [u8; DIGEST_LEN],
+    digest: IndexDigest,
     mode: Match,
 }
 
@@ -93,35 +93,35 @@ impl Store {
         if let Some(r) = &q.registration {
             filters.push(Filter {
                 ks: &ks.idx_registration,
-                digest: digest(r),
+                digest: index_digest(r),
                 mode: Match::Any,
             });
         }
         if let Some(a) = &q.agent {
             filters.push(Filter {
                 ks: &ks.idx_agent,
-                digest: digest(a),
+                digest: index_digest(a),
                 mode: mode(q.related_agents),
             });
         }
         if let Some(a) = &q.activity {
             filters.push(Filter {
                 ks: &ks.idx_activity,
-                digest: digest(a),
+                digest: index_digest(a),
                 mode: mode(q.related_activities),
             });
         }
         if let Some(v) = &q.verb {
             filters.push(Filter {
                 ks: &ks.idx_verb,
-                digest: digest(v),
+                digest: index_digest(v),
                 mode: Match::Any,
             });
         }
         if let Some(a) = &q.authority {
             filters.push(Filter {
                 ks: &ks.idx_agent,
-                digest: digest(a),
+                digest: index_digest(a),
                 mode: Match::Authority,
             });
         }
@@ -193,7 +193,7 @@ impl Store {
                     if !driver.mode.admits(&value) {
                         continue;
                     }
-                    let seq = seq_from(&key[DIGEST_LEN..])
+                    let seq = seq_from(&key[INDEX_DIGEST_LEN..])
                         .ok_or_else(|| StoreError::Corrupt("index key".into()))?;
                     if !consider(seq, None, rest)? {
                         break;

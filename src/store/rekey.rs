@@ -25,7 +25,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::forget::Change;
-use super::keys::{digest, index_key, seq_bytes, seq_from};
+use super::keys::{index_digest, index_key, seq_bytes, seq_from};
 use super::prepare::{IndexRows, authorities};
 use super::{Result, Store, StoreError};
 use crate::xapi::ifi;
@@ -197,7 +197,7 @@ impl Store {
         // its names record.
         for identity in &replaced {
             let mut still_used = false;
-            for row in ks.idx_agent.prefix(digest(identity)) {
+            for row in ks.idx_agent.prefix(index_digest(identity)) {
                 if !removed.contains(&row.key()?.to_vec()) {
                     still_used = true;
                     break;
