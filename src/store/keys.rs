@@ -13,10 +13,11 @@ pub const DIGEST_LEN: usize = 16;
 /// key's own slot: longer keys take an allocation of their own for every
 /// row, in the memtable's skip list and wherever rows are read. The
 /// commit thread inserts about ten index rows per statement, and the
-/// shorter keys took 2 to 3 µs off each statement's CPU (BENCHMARKS.md,
-/// "Index keys kept inline"). At 96 bits, values that collide by chance
-/// are still not a practical concern, and SHA-1 leaves no known way to
-/// find a value that collides with a given one.
+/// shorter keys took about 2 µs off each statement's CPU (BENCHMARKS.md,
+/// "Checking yields to the writer; index keys kept inline"). At 96 bits,
+/// values that collide by chance are still not a practical concern, and
+/// SHA-1 leaves no known way to find a value that collides with a given
+/// one.
 pub const INDEX_DIGEST_LEN: usize = 12;
 pub const INDEX_KEY_LEN: usize = INDEX_DIGEST_LEN + 8;
 pub type IndexDigest = [u8; INDEX_DIGEST_LEN];

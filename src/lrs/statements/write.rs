@@ -315,11 +315,12 @@ static CHECKERS: LazyLock<Option<rayon::ThreadPool>> = LazyLock::new(|| {
 /// each group goes through one writer thread and one commit thread. When
 /// those two waited for a core behind the checking threads, the batches
 /// already checked queued up behind them, new ones stopped arriving (each
-/// client waits for its answer) and 13-20 % of the two cores of the
-/// benchmark machine stayed idle; with checking yielding to them, 5-7 %
-/// (BENCHMARKS.md, "Checking yields to the writer"). Requests' own threads
-/// (HTTP, reads, small batches) keep their priority too. Linux only, where
-/// the nice value belongs to a thread; a failure only costs speed.
+/// client waits for its answer) and 11-16 % of the two cores of the
+/// benchmark machine stayed idle; with checking yielding to them, 4-9 %
+/// (BENCHMARKS.md, "Checking yields to the writer; index keys kept
+/// inline"). The requests' own threads (HTTP, reads, small batches) keep
+/// their priority. Linux only, where a nice value belongs to one thread;
+/// a failure only costs speed.
 fn yield_to_the_pipeline() {
     #[cfg(target_os = "linux")]
     {
