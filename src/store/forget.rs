@@ -36,9 +36,9 @@ use super::keys::{
 };
 use super::prepare::IndexRows;
 use super::{Result, Store, StoreError};
-use crate::xapi::ifi;
 use crate::xapi::keys::{IndexKeys, statement_ref_target};
 use crate::xapi::pseudonym::{self, Key};
+use crate::xapi::{ifi, is_voiding};
 
 /// Voiding statements per group commit in [`Mentions::Void`] mode.
 const VOID_CHUNK: usize = 5_000;
@@ -248,11 +248,6 @@ fn redact_query(query: &str, ids: &[String], pseudonym: &str) -> Option<String> 
             }))
             .finish(),
     )
-}
-
-fn is_voiding(statement: &Value) -> bool {
-    crate::xapi::at(statement, &["verb", "id"]).and_then(Value::as_str) == Some(crate::xapi::VOIDED)
-        && statement_ref_target(statement).is_some()
 }
 
 fn statement_id(statement: &Value) -> Option<Uuid> {

@@ -142,9 +142,8 @@ impl Prepared {
         let keys = IndexKeys::of(&statement);
         let authorities = authorities(&statement);
         let target = statement_ref_target(&statement).and_then(|t| Uuid::parse_str(t).ok());
-        let voiding = target.is_some()
-            && crate::xapi::at(&statement, &["verb", "id"]).and_then(Value::as_str)
-                == Some(crate::xapi::VOIDED);
+        // A target that is no UUID voids nothing (validation refuses it).
+        let voiding = target.is_some() && crate::xapi::is_voiding(&statement);
         let names = names(&statement);
         let fact = crate::analytics::fact_of(&statement);
 

@@ -735,10 +735,7 @@ fn voidable_seq(store: &Store, staged: &HashMap<Uuid, Staged>, id: Uuid) -> Resu
     let Some((seq, statement)) = stored_statement(store, id)? else {
         return Ok(None);
     };
-    let is_voiding = crate::xapi::at(&statement, &["verb", "id"]).and_then(Value::as_str)
-        == Some(crate::xapi::VOIDED)
-        && statement_ref_target(&statement).is_some();
-    Ok((!is_voiding).then_some(seq))
+    Ok((!crate::xapi::is_voiding(&statement)).then_some(seq))
 }
 
 /// Merges the activity definitions a statement carries into the canonical

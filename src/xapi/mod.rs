@@ -20,6 +20,12 @@ pub use version::Version;
 /// The verb that voids the statement its StatementRef object points to.
 pub const VOIDED: &str = "http://adlnet.gov/expapi/verbs/voided";
 
+/// True for a voiding statement: verb [`VOIDED`], StatementRef object.
+pub fn is_voiding(statement: &serde_json::Value) -> bool {
+    at(statement, &["verb", "id"]).and_then(serde_json::Value::as_str) == Some(VOIDED)
+        && keys::statement_ref_target(statement).is_some()
+}
+
 /// The value under a path of object keys (`at(v, &["verb", "id"])`).
 /// `Value::pointer` would do, but it builds two strings per step to
 /// unescape `~0`/`~1`, and these lookups run several times for every
