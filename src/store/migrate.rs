@@ -383,6 +383,14 @@ mod tests {
         ]
     }
 
+    fn assert_index_keys_are(store: &Store, len: usize) {
+        for index in indexes(store) {
+            for row in index.iter() {
+                assert_eq!(row.key().unwrap().len(), len);
+            }
+        }
+    }
+
     /// Turns a store back into what layout 4 wrote.
     fn downgrade_to_layout_4(store: &Store) {
         widen_index_keys(store, &indexes(store));
@@ -456,22 +464,14 @@ mod tests {
             before = found_through_indexes(&store, &probe);
             assert_eq!(before, vec![2, 3, 3, 2]);
             downgrade_to_layout_4(&store);
-            for index in indexes(&store) {
-                for row in index.iter() {
-                    assert_eq!(row.key().unwrap().len(), DIGEST_LEN + 8);
-                }
-            }
+            assert_index_keys_are(&store, DIGEST_LEN + 8);
         }
         let store = Store::open(dir.path()).unwrap();
         let version = store.inner.ks.meta.get("schema_version").unwrap().unwrap();
         assert_eq!(version.as_ref(), SCHEMA_VERSION.to_string().as_bytes());
         assert_eq!(found_through_indexes(&store, &probe), before);
         assert_eq!(mine(&store, "k1"), 2, "authority flags are kept");
-        for index in indexes(&store) {
-            for row in index.iter() {
-                assert_eq!(row.key().unwrap().len(), INDEX_KEY_LEN);
-            }
-        }
+        assert_index_keys_are(&store, INDEX_KEY_LEN);
         assert!(!store.inner.db.keyspace_exists(SHORTENING_SCRATCH));
     }
 
